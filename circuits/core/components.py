@@ -1,0 +1,192 @@
+"""BaseComponent and Component: the building blocks of an application."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .dispatcher import walk
+from .events import prepare_unregister, registered, unregistered
+from .handlers import handler
+from .manager import Manager
+from .names import event_name
+
+
+class SingletonError(Exception):
+    """A second instance of a ``singleton = True`` component joined a tree."""
+
+
+def _class_handlers(cls: type) -> list[tuple[str, Any]]:
+    """(attribute name, function) of every handler of ``cls``, honouring override."""
+    cached = cls.__dict__.get("_circuits_handlers")
+    if cached is not None:
+        return cached
+    seen: set[str] = set()
+    overridden: set[str] = set()
+    found: list[tuple[str, Any]] = []
+    for klass in cls.__mro__:
+        overriding_here: set[str] = set()
+        for attr, f in vars(klass).items():
+            if attr in seen:
+                continue
+            seen.add(attr)
+            if getattr(f, "handler", False) is not True or not callable(f):
+                continue
+            if overridden.intersection(f.names):
+                continue
+            found.append((attr, f))
+            if f.override:
+                overriding_here.update(f.names)
+        overridden |= overriding_here
+    cls._circuits_handlers = found  # type: ignore[attr-defined]
+    return found
+
+
+class BaseComponent(Manager):
+    """A Manager with a channel whose @handler methods are registered.
+
+    ``channel`` (class attribute or ``channel=`` keyword, default ``"*"``)
+    is where its handlers listen and where it fires by default. After set-up
+    ``init(*args, **kwargs)`` is called if the class defines it.
+    """
+
+    channel: Any = "*"
+    singleton: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._circuits_handlers = None  # type: ignore[attr-defined]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.channel = kwargs.get("channel", self.channel) or "*"
+        for attr, f in _class_handlers(type(self)):
+            method = getattr(self, attr)
+            names = f.names
+            if not names and f.channel == "*":
+                self._globals.append(method)
+            elif not names:
+                self._handlers.setdefault("*", []).append(method)
+            else:
+                for name in names:
+                    self._handlers.setdefault(name, []).append(method)
+        init = getattr(self, "init", None)
+        if callable(init):
+            init(*args, **kwargs)
+
+    # -- the tree ----------------------------------------------------------
+    def register(self, parent: Manager) -> BaseComponent:
+        """Insert this component (and its subtree) as a child of ``parent``."""
+        if parent is self.parent and parent is not self:
+            return self
+        if self.parent is not self:
+            self._detach()
+        new_root = parent.root
+        if self.singleton:
+            for node in walk(new_root):
+                if type(node) is type(self) and node is not self:
+                    raise SingletonError(f"{type(self).__name__} is a singleton and already in this tree")
+        self.parent = parent
+        if parent is not self:
+            parent.components.append(self)
+            _move_work(self, new_root)
+            self._update_root(new_root)
+            new_root._table.invalidate()
+            self.fire(registered(self, parent))
+        return self
+
+    def unregister(self) -> BaseComponent:
+        """Detach this component's subtree, in two stages (see the manual).
+
+        ``prepare_unregister`` goes out first; when it and everything it
+        caused are processed, ``unregistered`` is fired, and the subtree is
+        detached once that has been delivered (to it too).
+        """
+        if self._unregister_pending or self.parent is self:
+            return self
+        self._unregister_pending = True
+        event = prepare_unregister(self)
+        event._completers = [self._unregister_now]  # type: ignore[attr-defined]
+        self.fire(event)
+        return self
+
+    def _unregister_now(self) -> None:
+        event = unregistered(self, self.parent)
+        self.fire(event)
+        event._waiters = [_AfterDelivery(self._detach)]
+
+    def _detach(self) -> None:
+        self._unregister_pending = False
+        parent = self.parent
+        if parent is self:
+            return
+        old_root = self.root
+        if self in parent.components:
+            parent.components.remove(self)
+        self.parent = self
+        self._update_root(self)
+        old_root._table.invalidate()
+        self._table.invalidate()
+
+    def _update_root(self, root: Manager) -> None:
+        for node in list(walk(self)):
+            old = node.root
+            node.root = root
+            if old is not root:
+                node._root_changed(old, root)
+
+    def _root_changed(self, old: Manager, new: Manager) -> None:
+        """Hook: move loop resources (timers, descriptors) to the new root."""
+
+    # -- introspection -----------------------------------------------------
+    @classmethod
+    def handlers(cls) -> list[Any]:
+        """The handler functions of this class."""
+        return [f for _, f in _class_handlers(cls)]
+
+    @classmethod
+    def handles(cls, *names: str) -> bool:
+        """True if every name is handled by this class."""
+        from_names = {n for f in cls.handlers() for n in f.names}
+        return all(event_name(n) in from_names for n in names)
+
+
+class _AfterDelivery:
+    """Runs a function once an event has been delivered."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def done(self, value: Any) -> None:
+        self.fn()
+
+
+def _move_work(component: Manager, root: Manager) -> None:
+    """Events a component fired while it was its own root go to the new root."""
+    if component._queue and component._queue is not root._queue:
+        root._queue.extend(component._queue)
+        component._queue.clear()
+    if component._ready and component._ready is not root._ready:
+        root._ready.extend(component._ready)
+        component._ready.clear()
+
+
+# Names of the framework's own methods: never implicit handlers.
+_RESERVED = frozenset(dir(BaseComponent)) | {"init"}
+
+
+class Component(BaseComponent):
+    """A BaseComponent whose public methods are handlers of their own name.
+
+    A method named ``foo`` handles ``foo`` events; names starting with ``_``
+    and methods marked ``@handler(False)`` are left alone.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        for attr, value in list(vars(cls).items()):
+            if attr.startswith("_") or attr in _RESERVED or not inspect.isfunction(value):
+                continue
+            if hasattr(value, "handler"):
+                continue
+            setattr(cls, attr, handler(attr)(value))
+        super().__init_subclass__(**kwargs)

@@ -1,0 +1,201 @@
+"""Events: the messages components send each other, and the built-in ones."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .names import event_name
+
+
+class Event:
+    """A message sent to one or more channels.
+
+    Positional and keyword arguments are passed on to the handlers. The
+    optional class (or instance) attributes ``channels``, ``success``,
+    ``failure``, ``complete``, ``alert_done`` and ``*_channels`` control
+    delivery and the follow-up events (see the manual, "Events").
+    """
+
+    name: ClassVar[str] = "event"
+    #: Channels to deliver to when fire() is given none (a tuple).
+    channels: tuple[Any, ...] = ()
+    success: bool = False
+    failure: bool = False
+    complete: bool = False
+    alert_done: bool = False
+    notify: bool | str = False
+    # Set per instance while it is processed; class defaults keep __init__ cheap.
+    value: Any = None
+    handler: Any = None
+    stopped: bool = False
+    cancelled: bool = False
+    waitingHandlers: int = 0
+    parent: Event | None = None
+    _cause: Event | None = None
+    _effects: int = 0
+    _waiters: list[Any] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = event_name(cls.__name__)
+        else:
+            cls.name = event_name(cls.__dict__["name"])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = list(args)
+        self.kwargs = kwargs
+
+    @classmethod
+    def create(cls, _name: str, *args: Any, **kwargs: Any) -> Event:
+        """An event of a new Event subclass named ``_name``."""
+        return _event_class(cls, _name)(*args, **kwargs)
+
+    def child(self, name: str, *args: Any, **kwargs: Any) -> Event:
+        """A follow-up event named ``<this name>_<name>`` (success, failure, ...)."""
+        event = Event.create(f"{self.name}_{name}", *args, **kwargs)
+        event.parent = self
+        return event
+
+    def stop(self) -> None:
+        """No further handlers are invoked for this event."""
+        self.stopped = True
+
+    def cancel(self) -> None:
+        """Do not deliver this event if it has not been dispatched yet."""
+        self.cancelled = True
+
+    # Events behave a little like their argument list.
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, int):
+            return self.args[key]
+        return self.kwargs[key]
+
+    def __setitem__(self, key: int | str, value: Any) -> None:
+        if isinstance(key, int):
+            self.args[key] = value
+        else:
+            self.kwargs[key] = value
+
+    def __repr__(self) -> str:
+        channels = ",".join(_channel_repr(c) for c in self.channels) if self.channels else "*"
+        parts = [repr(a) for a in self.args]
+        parts.extend(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"<{self.name}[{channels}] ({', '.join(parts)})>"
+
+
+def _channel_repr(channel: Any) -> str:
+    return channel if isinstance(channel, str) else getattr(channel, "name", repr(channel))
+
+
+_created: dict[tuple[type, str], type[Event]] = {}
+
+
+def _event_class(base: type[Event], name: str) -> type[Event]:
+    key = (base, name)
+    cls = _created.get(key)
+    if cls is None:
+        cls = type(name, (base,), {"name": name, "__module__": __name__})
+        if len(_created) < 10_000:
+            _created[key] = cls
+    return cls
+
+
+class DerivedEvent(Event):
+    """Base of the follow-up events (success, failure, complete)."""
+
+
+class Success(DerivedEvent):
+    """All handlers of an event ran without error: args (event, value)."""
+
+
+class Failure(DerivedEvent):
+    """A handler of an event raised: args (event, error triple)."""
+
+
+class Complete(DerivedEvent):
+    """An event and everything it caused, recursively, was processed."""
+
+
+class started(Event):
+    """The application (a root component) started running: args (manager,)."""
+
+
+class stopped(Event):
+    """The application stopped: args (manager,)."""
+
+
+class signal(Event):
+    """A signal arrived: args (signo, stack)."""
+
+
+class registered(Event):
+    """A component joined a tree: args (component, manager)."""
+
+
+class unregistered(Event):
+    """A component left its tree: args (component, manager)."""
+
+
+class unregister(Event):
+    """Ask a component to unregister: args (component=None)."""
+
+
+class prepare_unregister(Event):
+    """A component and its subtree are about to be detached: args (component,)."""
+
+    complete = True
+
+    def in_subtree(self, component: Any) -> bool:
+        """True if ``component`` is in the subtree about to be detached."""
+        target = self.args[0]
+        while component is not None:
+            if component is target:
+                return True
+            parent = component.parent
+            if parent is component:
+                return False
+            component = parent
+        return False
+
+
+class generate_events(Event):
+    """Asks event generators for events; they may shorten ``time_left``.
+
+    ``time_left`` is the time the loop may wait for I/O; a negative value
+    means unlimited. A generator that will have an event within t seconds
+    calls ``reduce_time_left(t)``; one that has events now fires them (the
+    loop then does not wait).
+    """
+
+    def __init__(self, lock: Any = None, max_wait: float = -1) -> None:
+        super().__init__(lock, max_wait)
+        self._time_left = max_wait
+
+    @property
+    def time_left(self) -> float:
+        return self._time_left
+
+    def reduce_time_left(self, time_left: float) -> None:
+        if time_left >= 0 and (self._time_left < 0 or time_left < self._time_left):
+            self._time_left = time_left
+
+
+class exception(Event):
+    """A handler raised: args (type, value, traceback), handler= and fevent=."""
+
+    def __init__(self, type: Any, value: Any, traceback: Any,
+                 handler: Any = None, fevent: Any = None) -> None:
+        super().__init__(type, value, traceback, handler=handler, fevent=fevent)
+
+
+# 2.x names.
+Error = exception
+Started = started
+Stopped = stopped
+Signal = signal
+Registered = registered
+Unregistered = unregistered
+Unregister = unregister
+PrepareUnregister = prepare_unregister
+GenerateEvents = generate_events

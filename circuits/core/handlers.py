@@ -1,0 +1,68 @@
+"""The @handler decorator: marks a method as an event handler."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from .names import event_name
+
+
+def handler(*names: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a method as a handler for the events ``names``.
+
+    Keyword arguments: ``channel`` (default: the component's channel),
+    ``priority`` (higher runs first), ``filter`` (a non-None return stops
+    the other handlers), ``override`` (replace base-class handlers of the
+    same names). ``@handler(False)`` marks a method as *not* a handler on a
+    :class:`~circuits.core.components.Component`. With no names the method
+    handles every event on its channel (or on every channel with
+    ``channel="*"``).
+    """
+
+    def wrapper(f: Callable[..., Any]) -> Callable[..., Any]:
+        if names and names[0] is False:
+            f.handler = False  # type: ignore[attr-defined]
+            return f
+        f.handler = True  # type: ignore[attr-defined]
+        f.names = tuple(event_name(n) for n in names)  # type: ignore[attr-defined]
+        f.channel = kwargs.get("channel")  # type: ignore[attr-defined]
+        f.priority = kwargs.get("priority", 0)  # type: ignore[attr-defined]
+        f.filter = kwargs.get("filter", False)  # type: ignore[attr-defined]
+        f.override = kwargs.get("override", False)  # type: ignore[attr-defined]
+        f.event = _wants_event(f)  # type: ignore[attr-defined]
+        return f
+
+    return wrapper
+
+
+def _wants_event(f: Callable[..., Any]) -> bool:
+    """True if the first argument after ``self`` is named ``event``."""
+    try:
+        params = list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        return False
+    if params and params[0] == "self":
+        params = params[1:]
+    return bool(params) and params[0] == "event"
+
+
+def is_handler(f: Any) -> bool:
+    return getattr(f, "handler", False) is True
+
+
+def reprhandler(h: Any) -> str:
+    """A short description of a handler, used in error reports."""
+    owner = getattr(h, "__self__", None)
+    names = ",".join(getattr(h, "names", ())) or "*"
+    channel = getattr(h, "channel", None)
+    if channel is None and owner is not None:
+        channel = getattr(owner, "channel", "*")
+    where = f"{type(owner).__name__}." if owner is not None else ""
+    return (f"<handler {where}{getattr(h, '__name__', h)} on ({names}) "
+            f"{{channel={channel!r}, priority={getattr(h, 'priority', 0)}}}>")
+
+
+class HandlerMetaClass(type):
+    """Kept for 2.x code that names it; classes use __init_subclass__ now."""

@@ -1,0 +1,271 @@
+"""The event loop's I/O and time half: one selector, one timer heap, one inbox.
+
+Each root component owns one Loop. A loop pass (see Manager.tick) asks the
+Loop how long it may wait, waits once on the selector, runs the callbacks
+of ready file descriptors and of expired timers, and runs callbacks other
+threads posted. The dispatching of events is the Manager's job.
+"""
+
+from __future__ import annotations
+
+import heapq
+import selectors
+import socket
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .clock import MonotonicClock
+
+Callback = Callable[[], Any]
+EVENT_READ = selectors.EVENT_READ
+EVENT_WRITE = selectors.EVENT_WRITE
+
+
+class TimerHandle:
+    """A scheduled callback on a loop's heap; ``cancel()`` removes it."""
+
+    __slots__ = ("when", "seq", "callback", "cancelled", "loop")
+
+    def __init__(self, when: float, seq: int, callback: Callback, loop: Loop) -> None:
+        self.when = when
+        self.seq = seq
+        self.callback = callback
+        self.cancelled = False
+        self.loop = loop
+
+    def __lt__(self, other: TimerHandle) -> bool:
+        return (self.when, self.seq) < (other.when, other.seq)
+
+    def cancel(self) -> None:
+        if not self.cancelled:  # fired timers are marked cancelled and already off the heap
+            self.cancelled = True
+            self.loop._cancelled_timers += 1
+
+
+class Loop:
+    """Selector, timer heap and thread-safe inbox of one component tree."""
+
+    def __init__(self, clock: Any = None, selector_class: type[selectors.BaseSelector] | None = None) -> None:
+        self.clock = clock or MonotonicClock()
+        self._selector_class = selector_class or selectors.DefaultSelector
+        self._selector: selectors.BaseSelector | None = None
+        self._handlers: dict[int, list[Callback | None]] = {}  # fd -> [reader, writer]
+        self._timers: list[TimerHandle] = []
+        self._timer_seq = 0
+        self._cancelled_timers = 0
+        self._calls: deque[Callback] = deque()
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        #: True while the owning thread may be blocked in select().
+        self.sleeping = False
+        self.passes = 0
+
+    # -- selector ----------------------------------------------------------
+    @property
+    def selector(self) -> selectors.BaseSelector:
+        if self._selector is None:
+            self._selector = self._selector_class()
+            self._wake_r, self._wake_w = socket.socketpair()
+            self._wake_r.setblocking(False)
+            self._wake_w.setblocking(False)
+            self._selector.register(self._wake_r, EVENT_READ, None)
+        return self._selector
+
+    def use_selector(self, selector_class: type[selectors.BaseSelector]) -> None:
+        """Switch the selector implementation, moving every registration."""
+        if self._selector is not None and isinstance(self._selector, selector_class):
+            return
+        old = self._selector
+        self._selector_class = selector_class
+        if old is None:
+            return
+        self._selector = selector_class()
+        for key in old.get_map().values():
+            self._selector.register(key.fileobj, key.events, key.data)
+        old.close()
+
+    def _update(self, fd: int) -> None:
+        pair = self._handlers.get(fd)
+        mask = 0
+        if pair is not None:
+            mask = (EVENT_READ if pair[0] else 0) | (EVENT_WRITE if pair[1] else 0)
+        sel = self.selector
+        try:
+            key = sel.get_key(fd)
+        except KeyError:
+            key = None
+        if mask == 0:
+            self._handlers.pop(fd, None)
+            if key is not None:
+                sel.unregister(fd)
+        elif key is None:
+            sel.register(fd, mask, pair)
+        elif key.events != mask:
+            sel.modify(fd, mask, pair)
+
+    def add_reader(self, fd: int | Any, callback: Callback) -> None:
+        fd = _fileno(fd)
+        self._handlers.setdefault(fd, [None, None])[0] = callback
+        self._update(fd)
+
+    def add_writer(self, fd: int | Any, callback: Callback) -> None:
+        fd = _fileno(fd)
+        self._handlers.setdefault(fd, [None, None])[1] = callback
+        self._update(fd)
+
+    def remove_reader(self, fd: int | Any) -> None:
+        fd = _fileno(fd)
+        pair = self._handlers.get(fd)
+        if pair is not None and pair[0] is not None:
+            pair[0] = None
+            self._update(fd)
+
+    def remove_writer(self, fd: int | Any) -> None:
+        fd = _fileno(fd)
+        pair = self._handlers.get(fd)
+        if pair is not None and pair[1] is not None:
+            pair[1] = None
+            self._update(fd)
+
+    def discard(self, fd: int | Any) -> None:
+        """Forget a descriptor entirely (e.g. before closing it)."""
+        fd = _fileno(fd)
+        pair = self._handlers.pop(fd, None)
+        if pair is not None:
+            pair[0] = pair[1] = None  # a select() result still holding it must not call back
+        if pair is not None and self._selector is not None:
+            try:
+                self._selector.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+
+    def is_reading(self, fd: int | Any) -> bool:
+        pair = self._handlers.get(_fileno(fd))
+        return pair is not None and pair[0] is not None
+
+    def is_writing(self, fd: int | Any) -> bool:
+        pair = self._handlers.get(_fileno(fd))
+        return pair is not None and pair[1] is not None
+
+    @property
+    def watched(self) -> int:
+        """How many descriptors are watched (the wake-up socket excluded)."""
+        return len(self._handlers)
+
+    # -- timers ------------------------------------------------------------
+    def call_at(self, when: float, callback: Callback) -> TimerHandle:
+        self._timer_seq += 1
+        handle = TimerHandle(when, self._timer_seq, callback, self)
+        heapq.heappush(self._timers, handle)
+        return handle
+
+    def call_later(self, delay: float, callback: Callback) -> TimerHandle:
+        return self.call_at(self.clock.now() + delay, callback)
+
+    def next_deadline(self) -> float | None:
+        timers = self._timers
+        while timers and timers[0].cancelled:
+            heapq.heappop(timers)
+            self._cancelled_timers -= 1
+        return timers[0].when if timers else None
+
+    def run_timers(self) -> int:
+        """Run the callbacks of every timer that is due; returns how many."""
+        timers = self._timers
+        if not timers:
+            return 0
+        now = self.clock.now()
+        ran = 0
+        while timers and timers[0].when <= now:
+            handle = heapq.heappop(timers)
+            if handle.cancelled:
+                self._cancelled_timers -= 1
+                continue
+            handle.cancelled = True  # fired: a later cancel() is a no-op
+            handle.callback()
+            ran += 1
+        # Many cancelled timers left in the heap: rebuild it so it stays small.
+        if self._cancelled_timers > 256 and self._cancelled_timers > len(timers) // 2:
+            self._timers = [t for t in timers if not t.cancelled]
+            heapq.heapify(self._timers)
+            self._cancelled_timers = 0
+        return ran
+
+    @property
+    def timer_count(self) -> int:
+        return len(self._timers) - self._cancelled_timers
+
+    # -- other threads -----------------------------------------------------
+    def call_soon_threadsafe(self, callback: Callback) -> None:
+        """Run ``callback`` in the loop's thread on its next pass."""
+        self._calls.append(callback)
+        self.wake()
+
+    def prepare_sleep(self) -> None:
+        """Say the owning thread is about to block in the poller.
+
+        The wake-up socket is created first: a thread that sees ``sleeping``
+        must find something to write to, or its wake-up would be lost.
+        """
+        if self._wake_w is None:
+            self.selector  # noqa: B018 - creating the selector creates the wake-up socket
+        self.sleeping = True
+
+    def wake(self) -> None:
+        """Interrupt a blocking select() (cheap no-op when not sleeping)."""
+        if self.sleeping and self._wake_w is not None:
+            try:
+                self._wake_w.send(b"\0")
+            except (BlockingIOError, OSError):
+                pass  # the buffer is full: a wake-up is pending anyway
+
+    def run_calls(self) -> None:
+        calls = self._calls
+        for _ in range(len(calls)):
+            calls.popleft()()
+
+    @property
+    def has_calls(self) -> bool:
+        return bool(self._calls)
+
+    # -- one wait ----------------------------------------------------------
+    def poll(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` (None: forever) and run ready I/O callbacks."""
+        selector = self.selector
+        if not self.clock.real:
+            timeout = 0  # a fake clock never waits for real time
+        ready = selector.select(timeout)
+        # Awake again: events fired by the callbacks below need no wake-up.
+        self.sleeping = False
+        for key, mask in ready:
+            pair = key.data
+            if pair is None:
+                self._drain_wakeups()
+                continue
+            if mask & EVENT_READ and pair[0] is not None:
+                pair[0]()
+            if mask & EVENT_WRITE and pair[1] is not None:
+                pair[1]()
+
+    def _drain_wakeups(self) -> None:
+        assert self._wake_r is not None
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def close(self) -> None:
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+        for s in (self._wake_r, self._wake_w):
+            if s is not None:
+                s.close()
+        self._wake_r = self._wake_w = None
+
+
+def _fileno(fd: int | Any) -> int:
+    return fd if isinstance(fd, int) else fd.fileno()
+

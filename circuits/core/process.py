@@ -1,0 +1,18 @@
+"""Running a manager in a child process (``Manager.start(process=True)``)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+from .bridge import link_process
+
+
+def start_process(manager: Any, link: Any = None) -> Any:
+    """Fork a process that runs ``manager``; with ``link``, bridge their events."""
+    context = multiprocessing.get_context("fork")
+    if link is None:
+        process = context.Process(target=manager._run_quietly, name=manager.name, daemon=True)
+        process.start()
+        return process
+    return link_process(manager, link, context)

@@ -1,0 +1,96 @@
+"""The Value future: what an event's handlers returned.
+
+Every fired event carries a :class:`Value`. Handlers' non-``None`` return
+values are collected in it (one value, or a list when several handlers
+returned something). A Value may wrap another Value (a handler returned the
+Value of an event it fired), in which case reading ``.value`` follows the
+chain to the innermost result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Value:
+    """A future result of an event's handlers (see module docstring)."""
+
+    __slots__ = (
+        "event", "manager", "notify", "promise", "result", "errors",
+        "handled", "_value", "_parent", "__weakref__",
+    )
+
+    def __init__(self, event: Any = None, manager: Any = None) -> None:
+        self.event = event
+        self.manager = manager
+        #: True (or an event name) to fire a ``<event>_value_changed`` event
+        #: whenever a result arrives.
+        self.notify: bool | str = False
+        #: True while a generator handler may still add results.
+        self.promise = False
+        #: True once any handler has produced a result.
+        self.result = False
+        #: True if a handler raised; ``value`` then holds the error triple.
+        self.errors = False
+        self.handled = False
+        self._value: Any = None
+        self._parent: Value | None = None
+
+    # -- reading ---------------------------------------------------------
+    def getValue(self) -> Any:
+        value = self._value
+        while isinstance(value, Value):
+            value = value._value
+        return value
+
+    # -- writing ---------------------------------------------------------
+    def setValue(self, value: Any) -> None:
+        if isinstance(value, Value):
+            value._parent = self
+        if self.result and isinstance(self._value, list):
+            self._value.append(value)
+        elif self.result:
+            self._value = [self._value, value]
+        else:
+            self._value = value
+        node: Value | None = self
+        while node is not None:
+            if isinstance(value, Value):
+                node.errors = value.errors
+                node.result = value.result
+            elif value is not None:
+                node.result = True
+                node.inform()
+            node = node._parent
+
+    value = property(getValue, setValue)
+
+    def inform(self, force: bool = False) -> None:
+        """Fire the change notification if one was asked for."""
+        if self.promise and not force:
+            return
+        notify = self.notify or getattr(self.event, "notify", False)
+        if not notify or self.manager is None or self.event is None:
+            return
+        if isinstance(notify, str):
+            from_name = notify
+            event = self.event.create(from_name, self)
+        else:
+            event = self.event.child("value_changed", self)
+        self.manager.fire(event, self.manager)
+
+    # -- conveniences ----------------------------------------------------
+    def __getitem__(self, index: Any) -> Any:
+        return self.getValue()[index]
+
+    def __iter__(self) -> Any:
+        return iter(self.getValue())
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self.getValue()
+
+    def __repr__(self) -> str:
+        return f"<Value ({self.getValue()!r}) result={self.result} errors={self.errors}>"
+
+    def __str__(self) -> str:
+        return str(self.getValue())

@@ -1,0 +1,121 @@
+"""Serial ports (pyserial), their descriptor on the loop's one poller.
+
+``Serial`` opens the port on start (an ``open`` event), then fires
+``opened(port, baudrate)``, ``read(data)`` for what arrives, and takes
+``write(data)``. Writes never block: what the port cannot take now waits
+in a bounded queue. When the device vanishes (unplugged, socat killed) it
+fires ``error`` and then ``closed(reason)`` once and stops watching the
+descriptor; an ``open`` event opens it again. A port that cannot be opened
+gives an ``error`` event, never a crash.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import serial as pyserial
+
+from ..core.components import BaseComponent
+from ..core.handlers import handler
+from ..core.manager import Manager
+from ..core.transport import Transport, TransportOwner
+from .events import closed, error, opened, read, ready
+from .events import open as open_event
+
+#: pyserial keyword arguments a Serial component passes through.
+SERIAL_SETTINGS = ("bytesize", "parity", "stopbits", "rtscts", "xonxoff", "dsrdtr", "exclusive")
+
+
+class Serial(BaseComponent, TransportOwner):
+    """A serial port component (see module doc)."""
+
+    channel: Any = "serial"
+
+    def __init__(self, port: str, baudrate: int = 115200, bufsize: int = 4096, timeout: float = 0.2,
+                 channel: Any = channel, **kwargs: Any) -> None:
+        super().__init__(channel=channel)
+        self.port = port
+        self.baudrate = baudrate
+        self.bufsize = bufsize
+        self.timeout = timeout  # kept for API compatibility: reads never wait
+        self.settings = {k: kwargs[k] for k in SERIAL_SETTINGS if k in kwargs}
+        #: Bytes that may wait for the device before writes are dropped.
+        self.max_buffer: int = kwargs.get("max_buffer", 1 << 20)
+        self._serial: pyserial.Serial | None = None
+        self._transport: Transport | None = None
+        if kwargs.get("autoopen", True):
+            self.fire(open_event())
+
+    @property
+    def connected(self) -> bool:
+        return self._transport is not None and not self._transport.closed
+
+    @property
+    def buffered(self) -> int:
+        return self._transport.buffered if self._transport is not None else 0
+
+    @property
+    def dropped(self) -> int:
+        """Bytes dropped because the write queue was full."""
+        return self._transport.dropped if self._transport is not None else 0
+
+    def _root_changed(self, old: Manager, new: Manager) -> None:
+        if self._transport is not None:
+            self._transport.move_to(new.loop)
+
+    @handler("open")
+    def open(self, port: str | None = None, baudrate: int | None = None, bufsize: int | None = None) -> None:
+        """Open (or re-open) the port; ``error`` if that fails."""
+        if self.connected:
+            return
+        self.port = port or self.port
+        self.baudrate = baudrate or self.baudrate
+        self.bufsize = bufsize or self.bufsize
+        try:
+            ser = pyserial.Serial(self.port, self.baudrate, timeout=0, write_timeout=0, **self.settings)
+        except (pyserial.SerialException, OSError, ValueError) as e:
+            self.fire(error(e))
+            return
+        os.set_blocking(ser.fileno(), False)
+        self._serial = ser
+        # The transport reads and writes the descriptor directly (pyserial's
+        # own read/write would block or poll); closing it closes `ser`.
+        self._transport = Transport(self.loop, ser, self, bufsize=self.bufsize, max_buffer=self.max_buffer,
+                                    drop_on_overflow=True)
+        self.fire(opened(self.port, self.baudrate))
+        self.fire(ready(self))
+
+    # -- transport callbacks --------------------------------------------
+    def transport_data(self, transport: Transport, data: bytes) -> None:
+        self.fire(read(data))
+
+    def transport_error(self, transport: Transport, err: BaseException) -> None:
+        self.fire(error(err))
+
+    def transport_eof(self, transport: Transport) -> None:
+        pass  # a pty whose other end closed: reported as closed("eof")
+
+    def transport_closed(self, transport: Transport, reason: str | None) -> None:
+        if transport is not self._transport:
+            return
+        self._transport = None
+        self._serial = None
+        self.fire(closed(reason))
+
+    # -- requests ----------------------------------------------------------
+    @handler("write")
+    def write(self, data: bytes | str) -> None:
+        if self._transport is not None:
+            self._transport.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+    @handler("close")
+    def close(self) -> None:
+        """Close once pending writes are done (a vanished device closes at once)."""
+        if self._transport is not None:
+            self._transport.close()
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        if component is self.root and self._transport is not None:
+            self._transport.abort("stopped")

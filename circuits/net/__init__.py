@@ -1,0 +1,1 @@
+"""Networking: socket components and their events."""

@@ -1,0 +1,54 @@
+"""The flexible ``bind`` parameter: 8000, ("host", 8000), "host:8000", "/path"."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+Address = tuple[str, int] | str
+
+
+def parse_bind(bind: Any, family: int = socket.AF_INET) -> Address:
+    """Normalise a bind parameter for ``family``.
+
+    An int is a port on all interfaces; a "host:port" string or a
+    (host, port) tuple is taken as is ("[::1]:80" for IPv6); for AF_UNIX a
+    string is a path.
+    """
+    if family == socket.AF_UNIX:
+        if not isinstance(bind, str):
+            raise ValueError(f"a UNIX socket needs a path, not {bind!r}")
+        return bind
+    any_host = "::" if family == socket.AF_INET6 else "0.0.0.0"
+    if bind is None:
+        return (any_host, 0)
+    if isinstance(bind, int):
+        return (any_host, bind)
+    if isinstance(bind, (tuple, list)):
+        host, port = bind[0], int(bind[1])
+        return (host or any_host, port)
+    if isinstance(bind, str):
+        return split_host_port(bind, any_host)
+    raise ValueError(f"cannot bind to {bind!r}")
+
+
+def split_host_port(text: str, default_host: str = "0.0.0.0") -> tuple[str, int]:
+    """'host:port', '[v6]:port', ':port' or 'port' -> (host, port)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.lstrip(":")
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    elif text.isdigit():
+        host, port = "", text
+    else:
+        raise ValueError(f"expected host:port, got {text!r}")
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"bad port in {text!r}")
+    return (host or default_host, int(port))
+
+
+def family_of(host: str) -> int:
+    """AF_INET6 for an IPv6 literal, else AF_INET."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

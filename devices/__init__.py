@@ -1,0 +1,62 @@
+"""Device profiles: how a kind of serial device is framed and parsed.
+
+Everything here is pure (bytes in, fields out) and imports only
+``circuits.protocols``; the gateway owns ports, clocks and logging.
+
+Typical use by the gateway::
+
+    profile = get_profile(cfg.profile)
+    parse = profile.parser(cfg.options)          # validates options now
+    framer = make_framer(cfg.framing or profile.framing, cfg.max_length)
+    stats = ParseStats(quiet_period=10.0)
+    for message in framer.feed(chunk):
+        try:
+            fields = parse(message)
+        except ParseError as exc:
+            if stats.record_failure(time.monotonic()):
+                log.warning("%s: unparsable message: %s", name, exc)
+            continue
+        stats.record_success()
+        publish(make_reading(name, seq, time.time(), fields))
+"""
+
+from .framing import Framer, FramingStats, frame_encoder, make_framer
+from .parse_stats import ParseStats
+from .profile import (
+    FRAMING_KINDS,
+    Fields,
+    FieldValue,
+    FramingKind,
+    Option,
+    OptionValue,
+    ParseError,
+    Profile,
+    ProfileOptions,
+)
+from .reading import Reading, make_reading
+from .registry import PROFILES, UnknownProfileError, get_profile
+from .simulator import Simulator, make_simulator
+
+__all__ = [
+    "FRAMING_KINDS",
+    "FieldValue",
+    "Fields",
+    "Framer",
+    "FramingKind",
+    "FramingStats",
+    "Option",
+    "OptionValue",
+    "PROFILES",
+    "ParseError",
+    "ParseStats",
+    "Profile",
+    "ProfileOptions",
+    "Reading",
+    "Simulator",
+    "UnknownProfileError",
+    "frame_encoder",
+    "get_profile",
+    "make_framer",
+    "make_reading",
+    "make_simulator",
+]

@@ -1,0 +1,5 @@
+#!/usr/bin/env python
+
+from circuits import Component
+
+Component().run()

@@ -1,0 +1,8 @@
+#!/usr/bin/env python
+
+from circuits import Component
+
+class MyComponent(Component):
+    """My Component"""
+
+MyComponent().run()

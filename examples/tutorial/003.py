@@ -1,0 +1,10 @@
+#!/usr/bin/env python
+
+from circuits import Component
+
+class MyComponent(Component):
+
+    def started(self, *args):
+        print("Hello World!")
+
+MyComponent().run()

@@ -1,0 +1,141 @@
+"""The validated configuration: immutable values the rest of the gateway reads.
+
+Nothing here validates; :mod:`gateway.config.validate` builds these only from
+input it has checked, so code holding a :class:`GatewayConfig` can trust it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+Profile = Literal["keyvalue", "csv", "json", "nmea", "raw"]
+Framing = Literal["line", "raw", "slip"]
+Parity = Literal["N", "E", "O", "M", "S"]
+
+PROFILES: tuple[Profile, ...] = ("keyvalue", "csv", "json", "nmea", "raw")
+FRAMINGS: tuple[Framing, ...] = ("line", "raw", "slip")
+PARITIES: tuple[Parity, ...] = ("N", "E", "O", "M", "S")
+LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
+
+DEFAULT_STATE_DIR = Path("/var/lib/circuits-gateway")
+
+
+class Address(NamedTuple):
+    """A host and port; a tuple so it can be passed to ``socket.bind`` as is.
+
+    An empty host means every interface (the ``socket.bind`` convention).
+    """
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchConfig:
+    """USB identity of a serial adapter: lowercase hex, as udev shows it."""
+
+    vid: str
+    pid: str
+    serial: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    name: str
+    port: str | None = None
+    match: MatchConfig | None = None
+    baudrate: int = 115200
+    bytesize: int = 8
+    parity: Parity = "N"
+    stopbits: float = 1
+    rtscts: bool = False
+    xonxoff: bool = False
+    # Two processes reading one tty each see only part of the stream, so a
+    # gateway asks for the port exclusively unless told otherwise.
+    exclusive: bool = True
+    profile: Profile = "raw"
+    columns: tuple[str, ...] = ()
+    delimiter: str = ","
+    # Options for other profiles (key_separator, encoding, ...), passed
+    # through to the profile, which knows their meaning.
+    options: tuple[tuple[str, str | int | float | bool | tuple[str, ...]], ...] = ()
+    framing: Framing = "line"
+    max_line: int = 65536
+    tcp: Address | None = None
+    max_clients: int | None = None
+    client_buffer: int = 256 * 1024
+    udp: Address | None = None
+    enabled: bool = True
+
+    @property
+    def is_glob(self) -> bool:
+        """True when ``port`` is a pattern to expand rather than a path."""
+        return self.port is not None and any(c in self.port for c in "*?[")
+
+    @property
+    def profile_options(self) -> dict[str, str | int | float | bool | tuple[str, ...]]:
+        """Everything the profile's parser is configured with, by option name."""
+        opts = dict(self.options)
+        if self.profile == "csv":
+            opts["columns"] = self.columns
+            opts["delimiter"] = self.delimiter
+        return opts
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    listen: Address = Address("127.0.0.1", 8080)
+    # user name -> pbkdf2 hash; a dict is not hashable, so it is left out of
+    # the generated __hash__ (it still takes part in ==).
+    users: dict[str, str] = field(default_factory=dict, hash=False)
+    history: int = 1000
+
+    @property
+    def host(self) -> str:
+        return self.listen.host
+
+    @property
+    def port(self) -> int:
+        return self.listen.port
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    host: str
+    port: int = 1883
+    topic_prefix: str = "gateway"
+    qos: int = 1
+    client_id: str = "gateway"
+    keepalive: int = 60
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+    ca_file: Path | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    homeassistant: bool = False
+    spool_max_mb: int = 64
+    reconnect_min: float = 1.0
+    reconnect_max: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    name: str
+    state_dir: Path = DEFAULT_STATE_DIR
+    log_level: str = "INFO"
+    devices: tuple[DeviceConfig, ...] = ()
+    web: WebConfig | None = None
+    mqtt: MqttConfig | None = None
+
+    def device(self, name: str) -> DeviceConfig:
+        for device in self.devices:
+            if device.name == name:
+                return device
+        raise KeyError(name)

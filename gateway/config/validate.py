@@ -1,0 +1,296 @@
+"""Turn a parsed TOML dict into a :class:`GatewayConfig`, collecting problems.
+
+One function per section.  Each reads its keys through :class:`Table`, which
+records problems rather than raising, then builds its dataclass; the caller
+raises :class:`ConfigError` if anything at all was recorded, so a half-built
+object never escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .fields import Context, Table, show
+from .model import (
+    DEFAULT_STATE_DIR,
+    FRAMINGS,
+    LOG_LEVELS,
+    PARITIES,
+    PROFILES,
+    Address,
+    DeviceConfig,
+    GatewayConfig,
+    MatchConfig,
+    MqttConfig,
+    WebConfig,
+)
+
+#: Called with (profile, options) for each device; raises ValueError to reject
+#: them.  It lets the gateway check options against ``devices`` profiles
+#: while this package stays free of that import.
+ProfileCheck = Callable[[str, Mapping[str, object]], None]
+
+# Names end up in MQTT topics, udev symlinks and URLs: keep them to
+# characters that are safe in all three.
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NAME_HINT = 'must be 1-64 letters, digits, "_" or "-"'
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+# The serial is written into a udev rule between double quotes, which udev
+# cannot escape; printable ASCII without quote or backslash is safe.
+_SERIAL = re.compile(r'[ !#-\[\]-~]{1,126}')
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+_TOP_KEYS = ("gateway", "web", "mqtt", "device")
+
+
+def build(data: dict[str, Any], ctx: Context, base_dir: Path,
+          check_profile: ProfileCheck | None = None) -> GatewayConfig | None:
+    top = Table(ctx, data, (), None)
+    gateway = top.table("gateway", section="gateway")
+    name = state = None
+    log_level = "info"
+    if gateway is not None:
+        name = gateway.string("name", required=True, pattern=_NAME, pattern_hint=_NAME_HINT)
+        state = gateway.string("state_dir")
+        log_level = gateway.choice("log_level", LOG_LEVELS, "info", fold=str.lower)
+        gateway.finish()
+    elif "gateway" not in data:
+        ctx.report((), None, "gateway", "required table [gateway] is missing")
+
+    web_table = top.table("web", section="web")
+    web = _web(web_table) if web_table is not None else None
+    mqtt_table = top.table("mqtt", section="mqtt")
+    mqtt = _mqtt(mqtt_table, name or "gateway", base_dir) if mqtt_table is not None else None
+    devices = _devices(top, ctx, web, check_profile)
+    top.finish(_TOP_KEYS)
+    if ctx.problems or name is None:
+        return None
+    return GatewayConfig(
+        name=name,
+        state_dir=DEFAULT_STATE_DIR if state is None else _resolve(base_dir, state),
+        # Stored the way the logging module spells levels.
+        log_level=str(log_level).upper(),
+        devices=devices,
+        web=web,
+        mqtt=mqtt,
+    )
+
+
+def _resolve(base_dir: Path, value: str) -> Path:
+    # Relative paths are relative to the configuration file, not to the
+    # working directory, which is "/" under systemd.
+    return (base_dir / Path(value).expanduser()).absolute()
+
+
+# -- [web] -------------------------------------------------------------------
+
+
+def _web(t: Table) -> WebConfig:
+    listen = t.address("listen") or WebConfig.listen
+    users: dict[str, str] = {}
+    users_table = t.table("users")
+    if users_table is not None:
+        for user, value in users_table.data.items():
+            if not user or ":" in user:
+                # RFC 7617 section 2: a Basic auth user-id cannot contain ":".
+                users_table.error(user, 'user names must be non-empty and must not contain ":"')
+            elif not isinstance(value, str):
+                users_table.error(user, f"must be a string (a pbkdf2 hash), got {t.show_type(value)}")
+            elif "pbkdf2" not in value.lower():
+                users_table.error(user, "must be a pbkdf2 hash, not a plain password")
+            else:
+                users[user] = value
+    history = t.integer("history", 1000, minimum=1)
+    t.finish()
+    return WebConfig(listen=listen, users=users, history=history or 1000)
+
+
+# -- [mqtt] ------------------------------------------------------------------
+
+
+def _mqtt(t: Table, gateway_name: str, base_dir: Path) -> MqttConfig | None:
+    kw: dict[str, Any] = {}
+    host = t.string("host", required=True)
+    if host is not None and ("://" in host or any(c.isspace() for c in host)):
+        t.error("host", f"must be a host name or address, not {show(host)}")
+    kw["host"] = host
+    kw["tls"] = t.boolean("tls", False)
+    # IANA: 1883 is MQTT, 8883 is MQTT over TLS.
+    kw["port"] = t.integer("port", 8883 if kw["tls"] else 1883, minimum=1, maximum=65535)
+    prefix = t.string("topic_prefix", f"gateway/{gateway_name}")
+    if prefix is not None and t.has("topic_prefix"):
+        _check_topic_prefix(t, prefix)
+    kw["topic_prefix"] = prefix
+    kw["qos"] = t.choice("qos", (0, 1, 2), 1)
+    kw["client_id"] = t.string("client_id", gateway_name)
+    # MQTT 3.1.1 section 3.1.2.10: keep alive is a 16-bit number of seconds.
+    kw["keepalive"] = t.integer("keepalive", 60, minimum=0, maximum=65535)
+    kw["username"] = t.string("username")
+    kw["password"] = t.string("password")
+    if kw["password"] is not None and kw["username"] is None:
+        # MQTT 3.1.1 section 3.1.2.9: no password flag without a user name.
+        t.error("password", "requires username")
+    for key in ("ca_file", "certfile", "keyfile"):
+        path = t.string(key)
+        kw[key] = None if path is None else _resolve(base_dir, path)
+        if path is not None and not kw["tls"]:
+            t.error(key, "only valid with tls = true")
+    if kw["keyfile"] is not None and kw["certfile"] is None:
+        t.error("keyfile", "requires certfile")
+    kw["homeassistant"] = t.boolean("homeassistant", False)
+    kw["spool_max_mb"] = t.integer("spool_max_mb", 64, minimum=0)
+    low = kw["reconnect_min"] = t.positive("reconnect_min", 1.0)
+    high = kw["reconnect_max"] = t.positive("reconnect_max", 60.0)
+    if low is not None and high is not None and low > high:
+        t.error("reconnect_min", f"must not be greater than reconnect_max ({high:g})")
+    t.finish()
+    return MqttConfig(**kw)
+
+
+def _check_topic_prefix(t: Table, prefix: str) -> None:
+    # MQTT 3.1.1 section 4.7: wildcards are for filters, never topic names;
+    # "$" topics are the broker's; a trailing "/" would give "a//b" topics.
+    if "+" in prefix or "#" in prefix:
+        t.error("topic_prefix", 'must not contain the MQTT wildcards "+" or "#"')
+    elif "\0" in prefix:
+        t.error("topic_prefix", "must not contain a NUL character")
+    elif prefix.startswith("$"):
+        t.error("topic_prefix", 'must not start with "$" (reserved for the broker)')
+    elif prefix.endswith("/"):
+        t.error("topic_prefix", 'must not end with "/"')
+
+
+# -- [[device]] ----------------------------------------------------------------
+
+
+def _devices(top: Table, ctx: Context, web: WebConfig | None,
+             check_profile: ProfileCheck | None) -> tuple[DeviceConfig, ...]:
+    raw = top.raw("device")
+    if raw is None:
+        ctx.report((), None, "device", "at least one [[device]] table is required")
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
+        top.error("device", f"must be an array of tables ([[device]]), got {show(raw)}")
+        return ()
+    names: dict[str, int] = {}
+    listeners: list[tuple[Address, str, int]] = []
+    if web is not None:
+        listeners.append((web.listen, "[web] listen", ctx.lines.line(("web", "listen"))))
+    devices: list[DeviceConfig] = []
+    for index, data in enumerate(raw):
+        name = data.get("name")
+        valid = isinstance(name, str) and _NAME.fullmatch(name)
+        section = f'device "{name}"' if valid else f"device #{index + 1}"
+        t = Table(ctx, data, ("device", index), section)
+        before = len(ctx.problems)
+        device = _device(t)
+        if valid and isinstance(name, str):
+            if name in names:
+                t.error("name", f"duplicate device name, first defined on line {names[name]}")
+            else:
+                names[name] = t.line("name")
+        if device.tcp is not None:
+            _check_listener(t, device.tcp, listeners, section)
+        if check_profile is not None and len(ctx.problems) == before:
+            try:
+                check_profile(device.profile, device.profile_options)
+            except ValueError as exc:
+                t.error("options" if t.has("options") else "profile", str(exc))
+        devices.append(device)
+    return tuple(devices)
+
+
+def _check_listener(t: Table, address: Address, listeners: list[tuple[Address, str, int]],
+                    owner: str) -> None:
+    for other, other_owner, line in listeners:
+        overlap = address.host == other.host or {address.host, other.host} & _WILDCARD_HOSTS
+        if address.port == other.port and overlap:
+            t.error("tcp", f"port {address.port} is already used by {other_owner} (line {line})")
+            return
+    listeners.append((address, owner, t.line("tcp")))
+
+
+def _device(t: Table) -> DeviceConfig:
+    kw: dict[str, Any] = {"name": t.string("name", required=True, pattern=_NAME, pattern_hint=_NAME_HINT)}
+    port = kw["port"] = t.string("port")
+    match_table = t.table("match")
+    if t.has("port") and t.has("match"):
+        t.error("match", "give either port or match, not both")
+    elif not t.has("port") and not t.has("match"):
+        t.error("port", "one of port or match is required")
+    if port is not None and not port.startswith("/") and "://" not in port:
+        t.error("port", f"must be an absolute path, a glob or a pyserial URL, got {show(port)}")
+    kw["match"] = _match(match_table) if match_table is not None else None
+    kw["baudrate"] = t.integer("baudrate", 115200, minimum=1)
+    kw["bytesize"] = t.choice("bytesize", (5, 6, 7, 8), 8)
+    kw["parity"] = t.choice("parity", PARITIES, "N", fold=str.upper)
+    kw["stopbits"] = t.choice("stopbits", (1, 1.5, 2), 1)
+    kw["rtscts"] = t.boolean("rtscts", False)
+    kw["xonxoff"] = t.boolean("xonxoff", False)
+    kw["exclusive"] = t.boolean("exclusive", True)
+    profile = kw["profile"] = t.choice("profile", PROFILES, required=True, fold=str.lower)
+    _profile_options(t, profile, kw)
+    kw["framing"] = t.choice("framing", FRAMINGS, "raw" if profile == "raw" else "line", fold=str.lower)
+    kw["max_line"] = t.integer("max_line", 65536, minimum=1)
+    kw["tcp"] = t.address("tcp")
+    kw["max_clients"] = t.integer("max_clients", None, minimum=1)
+    if t.has("max_clients") and not t.has("tcp"):
+        t.error("max_clients", "only valid with tcp")
+    kw["client_buffer"] = t.integer("client_buffer", 256 * 1024, minimum=1)
+    kw["udp"] = t.address("udp", need_host=True)
+    kw["enabled"] = t.boolean("enabled", True)
+    t.finish()
+    # With problems recorded this object is never returned to a caller, so
+    # None placeholders are fine; it only feeds the cross-device checks.
+    return DeviceConfig(**{k: v for k, v in kw.items() if v is not None or k in ("name", "port", "match")})
+
+
+def _match(t: Table) -> MatchConfig:
+    ids: dict[str, str] = {}
+    for key in ("vid", "pid"):
+        value = t.raw(key, required=True)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _HEX4.fullmatch(value):
+            # An integer is refused rather than converted: `pid = 6001` was
+            # surely meant as hex 0x6001, not decimal.
+            t.error(key, f'must be 4 hex digits like "0403", got {t.show_type(value)}')
+            continue
+        # udev shows USB ids in lowercase, and rules compare case-sensitively.
+        ids[key] = value.lower()
+    serial = t.string("serial", pattern=_SERIAL,
+                      pattern_hint='must be printable ASCII without " or \\')
+    t.finish()
+    return MatchConfig(vid=ids.get("vid", ""), pid=ids.get("pid", ""), serial=serial)
+
+
+def _profile_options(t: Table, profile: str | None, kw: dict[str, Any]) -> None:
+    columns = t.string_list("columns")
+    delimiter = t.string("delimiter")
+    if profile == "csv":
+        if not t.has("columns"):
+            t.error("columns", 'required when profile = "csv"')
+        elif columns == ():
+            t.error("columns", "must name at least one column")
+        if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
+            t.error("delimiter", f"must be a single character other than a quote or newline, got {show(delimiter)}")
+        kw["columns"] = columns
+        kw["delimiter"] = delimiter
+    elif profile is not None:
+        for key in ("columns", "delimiter"):
+            if t.has(key):
+                t.error(key, 'only valid with profile = "csv"')
+    options = t.table("options")
+    if options is None:
+        return
+    accepted: list[tuple[str, Any]] = []
+    for key, value in options.data.items():
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            accepted.append((key, tuple(value)))
+        elif type(value) in (str, int, float, bool):
+            accepted.append((key, value))
+        else:
+            options.error(key, f"must be a string, number, boolean or array of strings, got {t.show_type(value)}")
+    kw["options"] = tuple(accepted)

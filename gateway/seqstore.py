@@ -1,0 +1,192 @@
+"""Per-device sequence numbers that never go backwards, even across crashes.
+
+Every reading carries ``seq`` so consumers (MQTT subscribers, the dashboard)
+can spot gaps and drop duplicates after a reconnect.  That only works if a
+number is never handed out twice, including after the process is killed.
+
+Committing on every call would cost an SQLite transaction per reading, so
+numbers are *reserved* in blocks: the database stores a ceiling per device,
+raised by ``block`` and committed *before* any number under it is handed out.
+After a crash the store resumes above the last ceiling -- numbers may jump
+forward, never repeat.  A clean :meth:`SeqStore.close` lowers the ceiling to
+the last number used, so an orderly restart continues without a gap.
+
+Durability: WAL with ``synchronous=NORMAL`` makes a commit safe against the
+process dying (SIGKILL, OOM killer), which is what this guarantees.  A power
+cut can lose the newest reservation; since one happens per ``block`` numbers,
+switching :data:`SYNCHRONOUS` to ``"FULL"`` would cover that for one fsync
+per block.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["SeqStore"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME = "seq.sqlite3"
+SYNCHRONOUS = "NORMAL"
+_SCHEMA_VERSION = 1
+
+
+class SeqStore:
+    """Sequence numbers per device name, persisted in an SQLite file.
+
+    ``path`` is the database file, or an existing directory (the state_dir)
+    to hold ``seq.sqlite3``.  Thread-safe; :meth:`next` is an in-memory
+    increment except once every ``block`` calls per device.  ``timeout``
+    is how long to wait for a database another process has locked.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, block: int = 1000, timeout: float = 5.0) -> None:
+        if block < 1:
+            raise ValueError("block must be at least 1")
+        target = Path(path)
+        self.path = target / DEFAULT_NAME if target.is_dir() else target
+        self.block = block
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._next: dict[str, int] = {}
+        self._ceiling: dict[str, int] = {}
+        self.reservations = 0
+        db = self._open()
+        self._db: sqlite3.Connection | None = db
+        # Devices never seen by this database start above the floor, which
+        # is non-zero only after a corrupt file was replaced (see below).
+        row = db.execute("SELECT value FROM meta WHERE key = 'floor'").fetchone()
+        self._floor: int = row[0] if row else 0
+
+    # -- opening ---------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._connect(floor=0)
+        except sqlite3.OperationalError:
+            # Locked, read-only, out of space: the file may be fine, so it
+            # must not be moved aside.  Let the caller see the real error.
+            raise
+        except sqlite3.DatabaseError as exc:
+            aside = self._move_aside()
+            # The old numbers are unreadable, so the new counters start from
+            # the clock (microseconds since 1970): far above anything a
+            # device could have reached, so numbers still never repeat as
+            # long as the clock is roughly right.
+            floor = time.time_ns() // 1000
+            log.warning("sequence database %s is corrupt (%s); moved it to %s and started "
+                        "a new one, numbering from %d", self.path, exc, aside, floor + 1)
+            return self._connect(floor=floor)
+
+    def _connect(self, floor: int) -> sqlite3.Connection:
+        # isolation_level=None: transactions are explicit, so nothing is
+        # committed behind our back and nothing is left open.
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {check[0] if check else 'no result'}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, _SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"unknown schema version {version}")
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TABLE IF NOT EXISTS seq"
+                       " (device TEXT PRIMARY KEY, ceiling INTEGER NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS meta"
+                       " (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+            if floor:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('floor', ?)", (floor,))
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        os.replace(self.path, aside)
+        # The WAL and shared-memory files belong to the old database; left in
+        # place, SQLite would try to apply them to the new one.
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.replace(side, aside.with_name(aside.name + suffix))
+        return aside
+
+    # -- numbers ---------------------------------------------------------
+
+    def next(self, device: str) -> int:
+        """The next sequence number for ``device``: 1, 2, 3, ... per device."""
+        with self._lock:
+            value = self._next.get(device)
+            if value is None or value > self._ceiling[device]:
+                value = self._reserve(device, value)
+            self._next[device] = value + 1
+            return value
+
+    def _reserve(self, device: str, value: int | None) -> int:
+        """Persist a new ceiling for ``device``; returns the number to use."""
+        db = self._db
+        if db is None:
+            raise ValueError("SeqStore is closed")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if value is None:
+                row = db.execute("SELECT ceiling FROM seq WHERE device = ?", (device,)).fetchone()
+                value = (row[0] if row else self._floor) + 1
+            ceiling = value + self.block - 1
+            db.execute("INSERT OR REPLACE INTO seq VALUES (?, ?)", (device, ceiling))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._ceiling[device] = ceiling
+        self.reservations += 1
+        return value
+
+    def statistics(self) -> dict[str, object]:
+        with self._lock:
+            return {"path": str(self.path), "devices": len(self._next),
+                    "reservations": self.reservations, "block": self.block}
+
+    # -- lifetime --------------------------------------------------------
+
+    def close(self) -> None:
+        """Record exactly the last numbers used, then close the database."""
+        with self._lock:
+            db = self._db
+            if db is None:
+                return
+            self._db = None
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                # Lowering a ceiling to the last number handed out is safe:
+                # nothing above it was used, and a restart then has no gap.
+                db.executemany("UPDATE seq SET ceiling = ? WHERE device = ?",
+                               [(n - 1, d) for d, n in self._next.items()])
+                db.execute("COMMIT")
+            finally:
+                db.close()
+
+    def __enter__(self) -> SeqStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

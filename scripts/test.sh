@@ -1,0 +1,7 @@
+#!/bin/sh
+# Run the whole test suite: sets up everything it needs first (see README).
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+sh "$ROOT/scripts/bootstrap.sh" socat mosquitto
+cd "$ROOT"
+exec "$ROOT/.venv/bin/python" -m pytest "$@"

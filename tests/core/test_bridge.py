@@ -1,0 +1,173 @@
+"""Bridge: Manager.start(process=True, link=...) runs a component in a child process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+from circuits import Bridge, Component, Event, Manager
+
+from .helpers import TIMEOUT, running
+
+# Generous: forking and starting the child's loop is the slow part.
+SLOW = TIMEOUT * 3
+
+
+class hello(Event):
+    pass
+
+
+class checked(Event):
+    success = True
+
+
+class crash(Event):
+    pass
+
+
+class go(Event):
+    pass
+
+
+def stop_child(child: Manager) -> None:
+    """The child process runs until killed (nothing in the API stops it from here)."""
+    process = child._process
+    assert process is not None
+    process.terminate()
+    process.join(TIMEOUT)
+    assert not process.is_alive()
+
+
+class Child(Component):
+    """Runs in the child process."""
+
+    def hello(self, who: str) -> str:
+        return f"hello {who} from {os.getpid()}"
+
+    def checked(self) -> int:
+        return 1
+
+    def crash(self) -> None:
+        raise ValueError("remote failure")
+
+
+class Parent(Component):
+    def __init__(self, *events: Event) -> None:
+        super().__init__()
+        self.to_fire = events
+        self.values: list[Any] = []
+        self.successes: list[Any] = []
+        self.done = threading.Event()
+
+    def go(self) -> Any:
+        for event in self.to_fire:
+            value = yield self.call(event)
+            self.values.append((value.value, value.errors))
+        self.done.set()
+
+    def checked_success(self, evt: Event, value: Any) -> None:
+        self.successes.append(value)
+
+
+def test_an_event_fired_in_the_parent_is_handled_in_the_child_and_its_value_comes_back() -> None:
+    parent = Parent(hello("parent"), hello("again"))
+    child = Child()
+    child.start(process=True, link=parent)
+    try:
+        with running(parent):
+            parent.fire(go())
+            assert parent.done.wait(SLOW)
+    finally:
+        stop_child(child)
+    (first, errors), (second, _) = parent.values
+    assert not errors
+    assert first.startswith("hello parent from ")
+    assert second.startswith("hello again from ")
+    remote_pid = int(first.rsplit(" ", 1)[1])
+    assert remote_pid != os.getpid()
+    assert child._process is not None and child._process.pid == remote_pid
+
+
+def test_remote_errors_and_success_events_cross_once() -> None:
+    parent = Parent(crash(), checked())
+    child = Child()
+    child.start(process=True, link=parent)
+    try:
+        with running(parent) as rec:
+            parent.fire(go())
+            assert parent.done.wait(SLOW)
+            assert rec.wait_for("checked_success")
+            parent.fire(hello("flush"))  # one more round trip: nothing else is on its way
+            assert rec.wait_for("hello")
+    finally:
+        stop_child(child)
+    (crashed, crash_errors), (one, errors) = parent.values
+    assert crash_errors and crashed[0] is ValueError
+    assert (one, errors) == (1, False)
+    assert parent.successes == [1]  # the child's own success event did not come back too
+
+
+def test_bridge_over_a_socketpair_in_one_process() -> None:
+    """Two trees in one process, bridged: the same mechanism without fork."""
+    left_sock, right_sock = socket.socketpair()
+    right = Manager()
+    Child().register(right)
+    Bridge(right_sock).register(right)
+    left = Parent(hello("left"))
+    Bridge(left_sock).register(left)
+    with running(right), running(left):
+        left.fire(go())
+        assert left.done.wait(TIMEOUT)
+    value, errors = left.values[0]
+    assert value == f"hello left from {os.getpid()}" and not errors
+
+
+class hang(Event):
+    pass
+
+
+class hanging(Event):
+    pass
+
+
+class Hanger(Component):
+    def hang(self) -> Any:
+        self.fire(hanging())  # crosses back to the parent: now the child is surely handling hang
+        yield self.wait("never")  # never answers
+
+
+def test_calls_waiting_on_a_child_that_dies_end_with_an_error() -> None:
+    parent = Parent(hang())
+    child = Hanger()
+    child.start(process=True, link=parent)
+    try:
+        with running(parent) as rec:
+            parent.fire(go())
+            assert rec.wait_for("hanging", timeout=SLOW)
+            process = child._process
+            assert process is not None
+            process.terminate()  # the parent's side of the bridge sees the socket close
+            assert parent.done.wait(SLOW)
+    finally:
+        stop_child(child)
+    value, errors = parent.values[0]
+    assert errors and isinstance(value, ConnectionError)
+
+
+def test_start_in_a_process_without_a_link(tmp_path: Any) -> None:
+    marker = tmp_path / "pid"
+
+    class App(Component):
+        def started(self, component: Any) -> None:
+            marker.write_text(str(os.getpid()))
+            self.stop()
+
+    app = App()
+    app.start(process=True)
+    app.join(SLOW)
+    process = app._process
+    assert process is not None and not process.is_alive()
+    assert process.exitcode == 0
+    assert int(marker.read_text()) == process.pid != os.getpid()
