@@ -197,7 +197,9 @@ class Manager:
         if event.cancelled:
             self._settle(event)
             return
-        entries = self._table.get(event.name, event.channels)
+        entries = self._table._cache.get((event.name, event.channels))
+        if entries is None:
+            entries = self._table.get(event.name, event.channels)
         if self._watchers:
             self._attach_watchers(event)
         self._current = event
@@ -207,10 +209,11 @@ class Manager:
         failed = False
         for fn, wants_event, is_filter in entries:
             try:
+                # (**{} still costs a dict copy per call: skip it when empty)
                 if wants_event:
-                    result = fn(event, *args, **kwargs)
+                    result = fn(event, *args, **kwargs) if kwargs else fn(event, *args)
                 else:
-                    result = fn(*args, **kwargs)
+                    result = fn(*args, **kwargs) if kwargs else fn(*args)
             except SystemExit as e:
                 self._stop_from_handler(e.code)
                 continue
@@ -235,7 +238,11 @@ class Manager:
                 break
         self._current = None
         if not event.waitingHandlers:
-            self._done(event, failed)
+            if (event.alert_done or event.success or event._waiters is not None
+                    or event._cause is not None):
+                self._done(event, failed)
+            else:  # the common case, kept cheap: nothing follows this event
+                value.handled = True
 
     def _attach_watchers(self, event: Event) -> None:
         waiting = self._watchers.get(event.name)
@@ -380,7 +387,7 @@ class Manager:
         """One loop pass: wait for I/O or timers (at most ``timeout`` s;
         negative = as long as needed), then dispatch queued events."""
         root = self.root
-        loop = root.loop
+        loop = root._loop or root.loop
         queue = root._queue
         if loop._calls:
             loop.run_calls()
@@ -393,7 +400,7 @@ class Manager:
                 wait = timeout if wait is None else min(wait, timeout)
             if root._table.has_generators():
                 wait = root._generate_events(wait)
-        if wait == 0 and not loop.watched:
+        if wait == 0 and not loop._handlers:
             pass  # nothing to poll: skip the system call
         else:
             if wait != 0:
@@ -409,9 +416,10 @@ class Manager:
         if loop._calls:
             loop.run_calls()
         ready = root._ready
-        for _ in range(len(ready)):
-            task, send, exc = ready.popleft()
-            root._step(task, send, exc)
+        if ready:
+            for _ in range(len(ready)):
+                task, send, exc = ready.popleft()
+                root._step(task, send, exc)
         dispatch = root._dispatch
         for _ in range(len(queue)):
             dispatch(queue.popleft())
@@ -461,8 +469,15 @@ class Manager:
         restore = self._install_signals()
         try:
             self.fire(started(self))
+            queue, ready, dispatch = self._queue, self._ready, self._dispatch
             while self._running:
-                self.tick()
+                if queue and not (ready or loop._handlers or loop._timers or loop._calls):
+                    # Nothing to poll, no timer, no task: a pass is just a dispatch.
+                    for _ in range(len(queue)):
+                        dispatch(queue.popleft())
+                    loop.passes += 1
+                else:
+                    self.tick()
             for _ in range(FADE_OUT_PASSES):
                 if not (self._queue or self._ready or loop._calls):
                     break

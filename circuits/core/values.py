@@ -15,26 +15,28 @@ from typing import Any
 class Value:
     """A future result of an event's handlers (see module docstring)."""
 
-    __slots__ = (
-        "event", "manager", "notify", "promise", "result", "errors",
-        "handled", "_value", "_parent", "__weakref__",
-    )
+    # One Value per fired event: the attributes every event touches are
+    # slots; the rarely set ones live in a lazily created __dict__ and read
+    # their defaults from the class.
+    __slots__ = ("event", "manager", "result", "handled", "_value", "__dict__", "__weakref__")
+
+    #: True (or an event name) to fire a ``<event>_value_changed`` event
+    #: whenever a result arrives.
+    notify: bool | str = False
+    #: True while a generator handler may still add results.
+    promise: bool = False
+    #: True if a handler raised; ``value`` then holds the error triple.
+    errors: bool = False
+    _parent: Value | None = None
 
     def __init__(self, event: Any = None, manager: Any = None) -> None:
         self.event = event
         self.manager = manager
-        #: True (or an event name) to fire a ``<event>_value_changed`` event
-        #: whenever a result arrives.
-        self.notify: bool | str = False
-        #: True while a generator handler may still add results.
-        self.promise = False
         #: True once any handler has produced a result.
         self.result = False
-        #: True if a handler raised; ``value`` then holds the error triple.
-        self.errors = False
+        #: True once every handler of the event has run.
         self.handled = False
         self._value: Any = None
-        self._parent: Value | None = None
 
     # -- reading ---------------------------------------------------------
     def getValue(self) -> Any:
