@@ -8,7 +8,8 @@ signal handlers can't disturb the next):
                over --seconds (an App in the main thread; a Timer stops it).
   idle_timers  the same with --timers long-interval (1 hour) Timers
                registered: what merely *having* timers costs per second.
-  pingpong     events/s of a two-component ping-pong (--events events),
+  pingpong     events/s of a two-component ping-pong (--events events, or
+               as many as fit in --max-seconds),
   pingpong_timers  ... and the same with --timers idle Timers registered.
 
 CPU is user+system time of the process (resource.getrusage), per second of
@@ -17,7 +18,7 @@ wall time. Prints one JSON object. Runs under any circuits implementation:
   .venv/bin/python bench/idle.py                          # ours
   cd /tmp && /tmp/upvenv/bin/python /work/main/bench/idle.py   # upstream
 
-Usage: PY idle.py [--seconds S] [--timers N] [--events N] [--only PART]
+Usage: PY idle.py [--seconds S] [--timers N] [--events N] [--max-seconds S] [--only PART]
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def measure_idle(seconds: float, timers: int) -> dict[str, float]:
             "cpu_percent": round(100 * cpu / wall, 3)}
 
 
-def measure_pingpong(events: int, timers: int) -> dict[str, float]:
+def measure_pingpong(events: int, timers: int, max_seconds: float) -> dict[str, float]:
     from circuits import Component, Event, Timer
 
     rounds = events // 2
@@ -89,13 +90,16 @@ def measure_pingpong(events: int, timers: int) -> dict[str, float]:
 
     class B(Component):
         def pong(self, n):
-            if n >= rounds:
-                self.stop()
+            if n >= rounds or (n % 500 == 0 and time.perf_counter() - App.t0 > max_seconds):
+                App.done = 2 * n
+                # Not self.stop(): in circuits 3.x that stops B, not the application.
+                raise SystemExit(0)
             else:
                 self.fire(ping(n + 1))
 
     class App(Component):
         t0 = 0.0
+        done = 0
 
         def started(self, *args):
             App.t0 = time.perf_counter()
@@ -110,8 +114,8 @@ def measure_pingpong(events: int, timers: int) -> dict[str, float]:
     except SystemExit:
         pass
     wall = time.perf_counter() - App.t0
-    return {"timers": timers, "events": 2 * rounds, "seconds": round(wall, 3),
-            "events_per_s": round(2 * rounds / wall), "cpu_seconds": round(_cpu() - cpu0, 3)}
+    return {"timers": timers, "events": App.done, "seconds": round(wall, 3),
+            "events_per_s": round(App.done / wall), "cpu_seconds": round(_cpu() - cpu0, 3)}
 
 
 def run_part(part: str, args: argparse.Namespace) -> dict[str, float]:
@@ -120,8 +124,8 @@ def run_part(part: str, args: argparse.Namespace) -> dict[str, float]:
     if part == "idle_timers":
         return measure_idle(args.seconds, args.timers)
     if part == "pingpong":
-        return measure_pingpong(args.events, 0)
-    return measure_pingpong(args.events, args.timers)
+        return measure_pingpong(args.events, 0, args.max_seconds)
+    return measure_pingpong(args.events, args.timers, args.max_seconds)
 
 
 def main() -> None:
@@ -129,6 +133,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="idle run length (default 5)")
     parser.add_argument("--timers", type=int, default=1000, help="idle timers (default 1000)")
     parser.add_argument("--events", type=int, default=200_000, help="ping-pong events (default 200000)")
+    parser.add_argument("--max-seconds", type=float, default=10.0,
+                        help="stop a ping-pong after this long, even if --events are not done (default 10)")
     parser.add_argument("--only", choices=PARTS, help="run one part in this process")
     args = parser.parse_args()
     if args.only:
@@ -140,7 +146,8 @@ def main() -> None:
                                  "python": sys.version.split()[0]}
     for part in PARTS:
         cmd = [sys.executable, __file__, "--only", part, "--seconds", str(args.seconds),
-               "--timers", str(args.timers), "--events", str(args.events)]
+               "--timers", str(args.timers), "--events", str(args.events),
+               "--max-seconds", str(args.max_seconds)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         result[part] = json.loads(out.strip().splitlines()[-1])
     pp, ppt = result["pingpong"], result["pingpong_timers"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from typing import Any, TextIO
 
 from .components import BaseComponent
@@ -72,4 +73,5 @@ def _print_error(self: Debugger, etype: Any, evalue: Any, etraceback: Any,
     lines = [f"ERROR {where} ({fevent!r}) ({getattr(etype, '__name__', etype)}): {evalue!r}"]
     if isinstance(etraceback, list):
         lines.append("".join(etraceback).rstrip("\n"))
+    lines.append("".join(traceback.format_exception_only(etype, evalue)).rstrip("\n"))
     self._write("\n".join(lines), error=True)

@@ -72,13 +72,13 @@ class Manager:
     def __repr__(self) -> str:
         channel = getattr(self, "channel", "*")
         channel = channel if isinstance(channel, str) else repr(channel)
-        queued = len(self.root._queue)
+        # Counted over the subtree, as the manual's graph() output shows.
         handlers = [h for node in walk(self) for hs in node._handlers.values() for h in hs]
         handlers.extend(h for node in walk(self) for h in node._globals)
         channels = {getattr(h, "channel", None) or getattr(h.__self__, "channel", "*") for h in handlers}
-        state = "R" if self.running else "S"
+        state = "R" if self._running else "S"
         thread = threading.current_thread().name
-        return (f"<{self.name}/{channel} {os.getpid()}:{thread} (queued={queued}, "
+        return (f"<{self.name}/{channel} {os.getpid()}:{thread} (queued={len(self.root._queue)}, "
                 f"channels={len(channels)}, handlers={len(set(map(id, handlers)))}) [{state}]>")
 
     # -- the loop of this tree ------------------------------------------

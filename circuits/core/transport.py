@@ -32,7 +32,9 @@ class TransportOwner:
 
     def transport_data(self, transport: Transport, data: bytes) -> None: ...
 
-    def transport_eof(self, transport: Transport) -> None: ...
+    def transport_eof(self, transport: Transport) -> bool | None:
+        """The peer sent EOF. Return True to keep the (half-closed) transport
+        open for writing: reading stops and the owner calls close() later."""
 
     def transport_error(self, transport: Transport, error: BaseException) -> None: ...
 
@@ -145,7 +147,10 @@ class Transport:
                 self.loop.add_reader(self.fd, self._on_readable)
 
     def _eof(self) -> None:
-        self.owner.transport_eof(self)
+        if self.owner.transport_eof(self) is True and not self._closed:
+            self._paused = True
+            self.loop.remove_reader(self.fd)
+            return
         self._finish("eof")
 
     # -- writing -------------------------------------------------------

@@ -247,9 +247,6 @@ def test_005_prints_the_graph_then_the_greetings(run):
     assert _STATE.sub(" [.]>", _run_005(run)) == _STATE.sub(" [.]>", MANUAL_005)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: Manager.__repr__ flags every component of a running tree [R] "
-    "(running is the root's state); the manual shows registered children [S]"))
 def test_005_flags_only_the_root_as_running(run):
     assert _run_005(run) == MANUAL_005
 
@@ -268,6 +265,27 @@ def test_009_prints_nothing_but_reports_the_errors(run):
     assert "Bob.bark" in program.stderr
     assert "Fred.bark" in program.stderr
     assert 'print("Woof! I\'m %s!" % name)' in program.stderr
+
+
+def test_009_with_the_debugger_the_debugger_reports_the_errors(run, tmp_path):
+    # The manual's next step: change the last line to run Pound with a Debugger.
+    source = (TUTORIAL / "009.py").read_text()
+    assert source.rstrip().endswith("\nPound().run()")
+    changed = tmp_path / "009_debugger.py"
+    changed.write_text(source.rstrip()[: -len("Pound().run()")]
+                       + "from circuits import Debugger\n(Pound() + Debugger()).run()\n")
+    program = run(changed)
+    program.wait_for(lambda p: p.stderr.count("ERROR <handler") >= 2 and p.stderr.endswith("\n"))
+    rc = program.interrupt()
+    interrupted_cleanly(program, rc)
+    assert program.stdout == ""
+    err = program.stderr
+    assert "Unhandled error" not in err  # the Debugger handled the exception events
+    for line in ("<started[*]", "<bark[bob] ()>", "<bark[fred] ()>", "ERROR <handler Bob.bark",
+                 "ERROR <handler Fred.bark", "<signal[*] (2,", "<stopped[*]"):
+        assert line in err, line
+    assert err.index("<bark[bob]") < err.index("ERROR <handler Bob.bark") < err.index("<stopped[*]")
+    assert err.count("""print("Woof! I'm %s!" % name)""") >= 2
 
 
 # -- hello.py: stops by itself ------------------------------------------------
