@@ -11,6 +11,7 @@ gives an ``error`` event, never a crash.
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import Any
 
@@ -94,14 +95,16 @@ class Serial(BaseComponent, TransportOwner):
         self.fire(error(err))
 
     def transport_eof(self, transport: Transport) -> None:
-        pass  # a pty whose other end closed: reported as closed("eof")
+        # A tty reads 0 bytes only once it was hung up (USB adapter pulled,
+        # socat gone): to the user that is a failure like EIO, not a normal end.
+        self.fire(error(OSError(errno.EIO, "the device hung up")))
 
     def transport_closed(self, transport: Transport, reason: str | None) -> None:
         if transport is not self._transport:
             return
         self._transport = None
         self._serial = None
-        self.fire(closed(reason))
+        self.fire(closed("hangup" if reason == "eof" else reason))
 
     # -- requests ----------------------------------------------------------
     @handler("write")

@@ -1,0 +1,181 @@
+"""circuits.io.notify.Notify with real file-system changes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from circuits import Manager
+from circuits.io import Notify
+from circuits.io.notify import DEFAULT_MASK, add_path, remove_path
+
+from .helpers import Recorder, run_until
+
+pyinotify = pytest.importorskip("pyinotify")
+
+
+def events(recorder: Recorder) -> list[tuple[str, tuple[object, ...]]]:
+    kinds = ("created", "deleted", "modified", "moved", "opened", "closed", "accessed", "unmounted")
+    return [(e.name, tuple(e.args)) for e in recorder.events if e.name in kinds and "notify" in e.channels]
+
+
+def test_file_life_cycle_events_and_their_arguments(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    threads = threading.active_count()
+    n = Notify().register(app)
+    assert n.add_path(str(tmp_path)) is True
+    assert n._fd is not None and app.loop.is_reading(n._fd)  # on the loop's poller
+    assert threading.active_count() == threads  # no thread of its own
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"x")  # created, opened, modified, closed
+    f.read_bytes()  # opened, accessed, closed
+    f.rename(tmp_path / "b.txt")  # moved (from), moved (to)
+    (tmp_path / "b.txt").unlink()  # deleted
+    run_until(app, lambda: recorder.count("deleted"))
+    path = str(tmp_path)
+    a, b = str(tmp_path / "a.txt"), str(tmp_path / "b.txt")
+    assert events(recorder) == [
+        ("created", ("a.txt", path, a, False)),
+        ("opened", ("a.txt", path, a, False)),
+        ("modified", ("a.txt", path, a, False)),
+        ("closed", ("a.txt", path, a, False)),
+        ("opened", ("a.txt", path, a, False)),
+        ("accessed", ("a.txt", path, a, False)),
+        ("closed", ("a.txt", path, a, False)),
+        ("moved", ("a.txt", path, a, False)),
+        ("moved", ("b.txt", path, b, False)),
+        ("deleted", ("b.txt", path, b, False)),
+    ]
+
+
+def test_directories_are_flagged(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    n = Notify().register(app)
+    n.add_path(str(tmp_path), mask=pyinotify.IN_CREATE | pyinotify.IN_DELETE)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub").rmdir()
+    run_until(app, lambda: recorder.count("deleted"))
+    sub = str(tmp_path / "sub")
+    assert events(recorder) == [("created", ("sub", str(tmp_path), sub, True)),
+                                ("deleted", ("sub", str(tmp_path), sub, True))]
+
+
+def test_a_mask_limits_the_events(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    n = Notify().register(app)
+    n.add_path(str(tmp_path), mask=pyinotify.IN_DELETE)
+    (tmp_path / "f").write_bytes(b"data")
+    (tmp_path / "f").unlink()
+    run_until(app, lambda: recorder.count("deleted"))
+    assert [name for name, _ in events(recorder)] == ["deleted"]
+
+
+def test_recursive_watches_follow_new_directories(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    n = Notify().register(app)
+    n.add_path(str(tmp_path), mask=pyinotify.IN_CREATE, recursive=True)
+    assert set(n.watched) == {str(tmp_path), str(tmp_path / "old")}
+    (tmp_path / "old" / "in_old").write_bytes(b"")
+    (tmp_path / "new").mkdir()
+    run_until(app, lambda: str(tmp_path / "new") in n.watched)
+    (tmp_path / "new" / "in_new").write_bytes(b"")
+    run_until(app, lambda: any(a[2].endswith("in_new") for a in recorder.args("created")))
+    created = [a[2] for a in recorder.args("created")]
+    assert created == [str(tmp_path / "old" / "in_old"), str(tmp_path / "new"), str(tmp_path / "new" / "in_new")]
+
+
+def test_add_and_remove_as_events(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    watched, sentinel = tmp_path / "watched", tmp_path / "sentinel"
+    watched.mkdir()
+    sentinel.mkdir()
+    n = Notify().register(app)
+    n.fire(add_path(str(watched), DEFAULT_MASK))
+    n.fire(add_path(str(sentinel)))
+    run_until(app, lambda: len(n.watched) == 2)
+    (watched / "one").write_bytes(b"")
+    run_until(app, lambda: recorder.count("created"))
+    n.fire(remove_path(str(watched)))
+    run_until(app, lambda: n.watched == [str(sentinel)])
+    (watched / "two").write_bytes(b"")  # not reported any more
+    (sentinel / "mark").write_bytes(b"")  # reported: everything before it was read
+    run_until(app, lambda: recorder.count("created") == 2)
+    assert [a[0] for a in recorder.args("created")] == ["one", "mark"]
+    assert n.remove_path(str(watched)) is False  # not watched (any more)
+
+
+def test_a_missing_path_is_an_error_event(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    n = Notify().register(app)
+    assert n.add_path(str(tmp_path / "nope")) is False
+    run_until(app, lambda: recorder.count("error"))
+    [(err,)] = recorder.args("error")
+    assert isinstance(err, FileNotFoundError) and err.filename == str(tmp_path / "nope")
+    assert n.watched == []
+
+
+def test_deleting_a_watched_directory(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    n = Notify().register(app)
+    n.add_path(str(d))
+    d.rmdir()
+    run_until(app, lambda: recorder.count("deleted") and n.watched == [])
+    assert recorder.args("deleted") == [("", str(d), str(d), True)]
+
+
+def test_overflow_is_reported_so_users_can_rescan(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    f = tmp_path / "f"
+    f.write_bytes(b"")
+    n = Notify().register(app)
+    n.add_path(str(tmp_path), mask=pyinotify.IN_OPEN | pyinotify.IN_CLOSE_NOWRITE | pyinotify.IN_CREATE)
+    # Nobody reads while more events than the kernel queues happen (an
+    # open and a close each time: alternating events are not coalesced).
+    for _ in range(limit // 2 + 10):
+        os.close(os.open(f, os.O_RDONLY))
+    run_until(app, lambda: recorder.count("overflow"))
+    assert n.overflows == 1
+    assert recorder.count("opened") + recorder.count("closed") == limit  # what fitted; the rest was lost
+    (tmp_path / "after").write_bytes(b"")  # and it keeps working
+    run_until(app, lambda: recorder.count("created"))
+    assert recorder.args("created") == [("after", str(tmp_path), str(tmp_path / "after"), False)]
+
+
+def test_unmounted(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "none", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        n = Notify().register(app)
+        n.add_path(str(mnt))
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    run_until(app, lambda: recorder.count("unmounted"))
+    assert recorder.args("unmounted") == [("", str(mnt), str(mnt), True)]
+
+
+def test_close_forgets_everything(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    n = Notify().register(app)
+    n.add_path(str(tmp_path))
+    fd = n._fd
+    n.close()
+    assert n.watched == [] and not app.loop.is_reading(fd)
+    with pytest.raises(OSError):
+        os.fstat(fd)  # type: ignore[arg-type]
+    assert n.add_path(str(tmp_path)) is True  # a new descriptor on demand
+
+
+def test_pyinotify_prints_nothing_on_its_own(tmp_path: Path) -> None:
+    # pyinotify logs to stderr on errors (here: removing an unknown watch).
+    script = (
+        "import circuits.io.notify, pyinotify\n"
+        "wm = pyinotify.WatchManager()\n"
+        "wm.rm_watch(12345)\n"
+        "wm.add_watch('/nonexistent-path', pyinotify.IN_CREATE)\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and result.stdout == ""
