@@ -39,6 +39,7 @@ LAYER_OF = {
     "circuits.node": "node",
     "circuits.app": "app",
     "circuits.tools": "tools",
+    "circuits.bench": "tools",  # the benchmark command: public API only, like the tools
     "devices": "devices",
     "gateway": "gateway",
 }

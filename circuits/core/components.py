@@ -61,7 +61,7 @@ class BaseComponent(Manager):
         super().__init__()
         self.channel = kwargs.get("channel", self.channel) or "*"
         for attr, f in _class_handlers(type(self)):
-            method = getattr(self, attr)
+            method = f.__get__(self, type(self))  # not getattr: an instance attribute may share the name
             names = f.names
             if not names and f.channel == "*":
                 self._globals.append(method)

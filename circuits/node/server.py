@@ -1,0 +1,154 @@
+"""The serving side of a node: fire what peers send, send back the value.
+
+A peer's event packet becomes an event fired here (on the channels the
+packet names); once it is done its value goes back as a value packet with
+the same id. Packets are JSON lines (see :mod:`circuits.node.utils`); a
+line that is not a valid packet is answered with an error when it has an
+id, and otherwise dropped.
+
+Safety: whoever can connect can fire events in this process. Bind to a
+trusted address (loopback, a private network), and narrow ``allow`` to the
+event names peers may fire. Life-cycle and transport events (``stop``-like
+``signal``, ``write``, ``close``...) are refused by default whatever
+``allow`` says, as a peer firing them could stop this process or write to
+another peer's connection.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Generator, Iterable
+from typing import Any
+
+from ..core.components import BaseComponent
+from ..core.events import Event
+from ..core.handlers import handler
+from ..net.server import TCPServer
+from ..protocols.linesplitter import LineSplitter, LineTooLong
+from .utils import PacketError, RemoteError, dump_value, load_event, load_packet
+
+__all__ = ["DENIED_EVENTS", "Server"]
+
+#: Never fired on behalf of a peer (see module doc).
+DENIED_EVENTS = frozenset({
+    "registered", "unregistered", "unregister", "prepare_unregister", "started", "stopped",
+    "signal", "generate_events", "exception", "read", "write", "close", "connect", "disconnect",
+    "connected", "disconnected", "ready", "error", "remote", "node_serve",
+})
+#: Largest packet accepted (a line of JSON), in bytes.
+MAX_PACKET = 16 << 20
+
+_ids = itertools.count(1)
+
+
+class node_serve(Event):
+    """Internal: run one peer request as a task (sock, id, event, channels)."""
+
+
+class Server(BaseComponent):
+    """Listen on ``bind`` ((host, port) or port) and serve peers' events.
+
+    ``allow``: the event names peers may fire (None: any name not in
+    DENIED_EVENTS). ``port`` is the bound port (useful with port 0).
+    """
+
+    channel: Any = "node"
+
+    def __init__(self, bind: Any, channel: Any = channel, allow: Iterable[str] | None = None,
+                 max_packet: int = MAX_PACKET, **kwargs: Any) -> None:
+        super().__init__(channel=channel)
+        self.allow = frozenset(allow) if allow is not None else None
+        self.max_packet = max_packet
+        # The transport gets a channel of its own: a Node may hold a node
+        # Client too, and their socket events must not meet.
+        self._link_channel = f"{channel}.server.{next(_ids)}"
+        self.transport = TCPServer(bind, channel=self._link_channel, **kwargs).register(self)
+        _ServerLink(self, channel=self._link_channel).register(self)
+        self._splitters: dict[Any, LineSplitter] = {}
+        self.served = 0
+        self.refused = 0
+
+    @property
+    def host(self) -> Any:
+        return self.transport.host
+
+    @property
+    def port(self) -> int | None:
+        return self.transport.port
+
+    def allowed(self, name: str) -> bool:
+        return name not in DENIED_EVENTS and (self.allow is None or name in self.allow)
+
+    # -- from the link ---------------------------------------------------------
+    def _peer_connected(self, sock: Any) -> None:
+        self._splitters[sock] = LineSplitter(b"\n", max_length=self.max_packet)
+
+    def _peer_gone(self, sock: Any) -> None:
+        self._splitters.pop(sock, None)
+
+    def _peer_data(self, sock: Any, data: bytes) -> None:
+        splitter = self._splitters.get(sock)
+        if splitter is None:
+            splitter = self._splitters[sock] = LineSplitter(b"\n", max_length=self.max_packet)
+        for line in splitter.feed(data):
+            if isinstance(line, LineTooLong):
+                self.refused += 1
+                continue
+            self._request(sock, line)
+
+    def _request(self, sock: Any, line: bytes) -> None:
+        try:
+            packet = load_packet(line)
+        except PacketError:
+            self.refused += 1
+            return
+        try:
+            event, id_, channels = load_event(packet)
+        except PacketError as e:
+            self.refused += 1
+            self._reply_error(sock, packet["id"], "PacketError", str(e))
+            return
+        if not self.allowed(event.name):
+            self.refused += 1
+            self._reply_error(sock, id_, "PermissionError", f"event {event.name!r} is not allowed here")
+            return
+        self.fire(node_serve(sock, id_, event, channels), self._link_channel)
+
+    def _reply_error(self, sock: Any, id_: int, kind: str, message: str) -> None:
+        error = RemoteError(kind, message)
+        self._send(sock, dump_value((RemoteError, error, []), id_, errors=True))
+
+    def _send(self, sock: Any, text: str) -> None:
+        self.transport.write(sock, text.encode("ascii") + b"\n")
+
+    def statistics(self) -> dict[str, Any]:
+        return {"peers": len(self._splitters), "served": self.served, "refused": self.refused,
+                "port": self.port}
+
+
+class _ServerLink(BaseComponent):
+    """Handles the transport's events on its private channel for the Server."""
+
+    def __init__(self, owner: Server, channel: Any) -> None:
+        super().__init__(channel=channel)
+        self.owner = owner
+
+    @handler("connect")
+    def _on_connect(self, sock: Any, *address: Any) -> None:
+        self.owner._peer_connected(sock)
+
+    @handler("disconnect")
+    def _on_disconnect(self, sock: Any) -> None:
+        self.owner._peer_gone(sock)
+
+    @handler("read")
+    def _on_read(self, sock: Any, data: bytes) -> None:
+        self.owner._peer_data(sock, data)
+
+    @handler("node_serve")
+    def _serve(self, sock: Any, id_: int, event: Event, channels: tuple[str, ...]) -> Generator[Any, Any, None]:
+        value = yield self.call(event, *channels)
+        owner = self.owner
+        owner.served += 1
+        if sock in owner._splitters:  # the peer may have gone meanwhile
+            owner._send(sock, dump_value(value, id_))
