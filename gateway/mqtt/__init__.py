@@ -1,0 +1,18 @@
+"""The gateway's MQTT uplink: paho on the circuits poller, a durable spool, HA discovery."""
+
+from .client import MqttClient, Will
+from .discovery import Discovery
+from .events import (
+    device_status,
+    device_write,
+    mqtt_connected,
+    mqtt_disconnected,
+    mqtt_message,
+    mqtt_published,
+    reading,
+)
+from .topics import Topics
+from .uplink import MqttUplink
+
+__all__ = ["Discovery", "MqttClient", "MqttUplink", "Topics", "Will", "device_status", "device_write",
+           "mqtt_connected", "mqtt_disconnected", "mqtt_message", "mqtt_published", "reading"]

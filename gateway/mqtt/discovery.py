@@ -1,0 +1,77 @@
+"""Home Assistant MQTT discovery: one sensor config per numeric field.
+
+See https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery: a
+retained JSON config on ``homeassistant/sensor/<object id>/config`` makes a
+sensor appear; it reads its value from our reading topic with a template.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .topics import OFFLINE, ONLINE, Topics, object_id
+
+__all__ = ["Discovery", "numeric_fields", "sensor_config"]
+
+
+def numeric_fields(fields: dict[str, Any]) -> list[str]:
+    """Names of the fields Home Assistant can graph (bools are not numbers here)."""
+    return [name for name, value in fields.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)]
+
+
+def sensor_config(topics: Topics, gateway: str, device: str, field: str) -> dict[str, Any]:
+    """The discovery payload of one field of one device."""
+    return {
+        "name": field,
+        "unique_id": object_id(gateway, device, field),
+        "object_id": object_id(gateway, device, field),
+        "state_topic": topics.reading(device),
+        # json.dumps quotes the name, so any field name is a valid subscript.
+        "value_template": f"{{{{ value_json.fields[{json.dumps(field)}] }}}}",
+        "state_class": "measurement",
+        # Available only while both the gateway and the device are online.
+        "availability": [{"topic": topics.status}, {"topic": topics.device_status(device)}],
+        "availability_mode": "all",
+        "payload_available": ONLINE.decode(),
+        "payload_not_available": OFFLINE.decode(),
+        "device": {
+            "identifiers": [object_id(gateway, device)],
+            "name": f"{gateway} {device}",
+            "manufacturer": "circuits-gateway",
+            "via_device": object_id(gateway),
+        },
+    }
+
+
+class Discovery:
+    """Remembers which fields were announced; builds the configs to publish."""
+
+    def __init__(self, topics: Topics, gateway: str) -> None:
+        self.topics = topics
+        self.gateway = gateway
+        self._known: dict[tuple[str, str], tuple[str, bytes]] = {}
+        self._announced: dict[str, set[str]] = {}  # device -> fields announced
+
+    def new_fields(self, device: str, fields: dict[str, Any]) -> list[tuple[str, bytes]]:
+        """(topic, payload) of the configs not announced yet for this reading."""
+        announced = self._announced.setdefault(device, set())
+        # Fast path: readings of a device usually carry the same field names.
+        if announced.issuperset(fields):
+            return []
+        found = []
+        for field in numeric_fields(fields):
+            if field in announced:
+                continue
+            announced.add(field)
+            config = sensor_config(self.topics, self.gateway, device, field)
+            message = (Topics.discovery(self.gateway, device, field),
+                       json.dumps(config, separators=(",", ":")).encode())
+            self._known[(device, field)] = message
+            found.append(message)
+        return found
+
+    def all(self) -> list[tuple[str, bytes]]:
+        """Every config announced so far (re-published on each connect)."""
+        return list(self._known.values())

@@ -1,0 +1,217 @@
+"""MqttUplink: readings to MQTT through a durable spool, writes back to devices.
+
+Flow of a reading: the ``reading`` handler appends it to the :class:`Spool`
+(in memory); once per loop pass the batch is committed -- from then on it
+is *accepted* and survives SIGKILL -- and the rows not yet in flight are
+published from the spool, at most ``window`` at a time. A row is deleted
+only when its publish completed (PUBACK for QoS 1, PUBCOMP for 2, written
+to the socket for 0). After a reconnect everything unacknowledged is sent
+again from the oldest row, so subscribers see each reading at least once,
+in order of first arrival (QoS 1 duplicates are possible; use ``seq``).
+
+State messages (gateway and device status, Home Assistant discovery) are
+not spooled: they are retained and re-published on every connect, so only
+the latest value matters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from circuits.core import BaseComponent, Event, handler
+from circuits.core.loop import TimerHandle
+from gateway.config import MqttConfig
+from gateway.spool import DEFAULT_NAME, Spool, Synchronous
+
+from .client import MqttClient, Will
+from .discovery import Discovery
+from .events import device_write
+from .topics import OFFLINE, ONLINE, Topics
+
+__all__ = ["DEFAULT_WINDOW", "MqttUplink"]
+
+log = logging.getLogger(__name__)
+
+#: Spooled messages in flight at once: enough to cover the round trip to a
+#: LAN broker at thousands of readings/s, small enough that a reconnect
+#: resends little.
+DEFAULT_WINDOW = 100
+STATE_QOS = 1
+
+
+class MqttUplink(BaseComponent):
+    """The gateway's MQTT side: handles ``reading`` and ``device_status``, fires ``device_write``."""
+
+    channel: Any = "gateway"
+
+    def init(self, config: MqttConfig, gateway_name: str, state_dir: Path, channel: Any = "gateway", *,
+             window: int = DEFAULT_WINDOW, synchronous: Synchronous = "FULL",
+             client: MqttClient | None = None) -> None:
+        self.config = config
+        self.gateway_name = gateway_name
+        self.topics = Topics(config.topic_prefix)
+        self.qos = config.qos
+        self.window = max(1, window)
+        self.spool = Spool(Path(state_dir) / DEFAULT_NAME, max(1, config.spool_max_mb) << 20,
+                           synchronous=synchronous)
+        self.discovery = Discovery(self.topics, gateway_name) if config.homeassistant else None
+        will = Will(self.topics.status, OFFLINE, qos=STATE_QOS, retain=True)
+        # The client fires its mqtt_* events on our channel, where we listen.
+        self.client = client or MqttClient.from_config(config, will=will, channel=self.channel)
+        self.client.register(self)
+        self.client.subscribe(self.topics.write_filter, STATE_QOS)
+        self._inflight: dict[int, int] = {}  # mid -> spool row id, on connection _generation
+        self._cursor = 0  # highest row id published on that connection
+        self._generation = 0
+        self._statuses: dict[str, bool] = {}
+        self._flush_handle: TimerHandle | None = None
+        self._closed = False
+        self.readings = 0
+        self.published = 0
+        self.acked = 0
+        self.writes = 0
+        self.rejected = 0
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    # -- gateway events ----------------------------------------------------
+    @handler("reading")
+    def _on_reading(self, reading: Mapping[str, Any]) -> None:
+        if self._closed:
+            return
+        try:
+            device = str(reading["device"])
+            fields = reading.get("fields") or {}
+            payload = json.dumps({"device": device, "seq": reading.get("seq"), "ts": reading.get("ts"),
+                                  "fields": fields}, separators=(",", ":"), default=_jsonable).encode()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.rejected += 1
+            log.warning("MQTT uplink: reading not publishable (%s): %r", exc, reading)
+            return
+        self.spool.append(self.topics.reading(device), payload, self.qos)
+        self.readings += 1
+        if self.discovery is not None and isinstance(fields, Mapping):
+            for topic, config in self.discovery.new_fields(device, dict(fields)):
+                self._publish_state(topic, config)
+        self._schedule_flush()
+
+    @handler("device_status")
+    def _on_device_status(self, device: str, online: bool) -> None:
+        self._statuses[device] = bool(online)
+        self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
+
+    # -- client events -----------------------------------------------------
+    @handler("mqtt_connected")
+    def _on_connected(self) -> None:
+        self._publish_state(self.topics.status, ONLINE)
+        for device, online in self._statuses.items():
+            self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
+        if self.discovery is not None:
+            for topic, config in self.discovery.all():
+                self._publish_state(topic, config)
+        self._schedule_flush()
+
+    @handler("mqtt_disconnected")
+    def _on_disconnected(self, event: Event, reason: str) -> None:
+        # Whatever was in flight is unacknowledged: it stays in the spool and
+        # goes out again on the next connection (see _pump).
+        if getattr(event, "connection", None) == self._generation:
+            self._inflight.clear()
+
+    @handler("mqtt_published")
+    def _on_published(self, event: Event, mid: int) -> None:
+        if getattr(event, "connection", None) != self._generation:
+            return  # an ack from an earlier connection: its mids mean other rows now
+        row_id = self._inflight.pop(mid, None)
+        if row_id is None:
+            return  # a state message
+        self.spool.ack(row_id)
+        self.acked += 1
+        self._schedule_flush()
+
+    @handler("mqtt_message")
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        device = self.topics.parse_write(topic)
+        if device is None:
+            return
+        self.writes += 1
+        self.fire(device_write(device, bytes(payload)))
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        if component is not self.root:
+            return
+        self.close()
+
+    def close(self) -> None:
+        """Commit the spool, say "offline" (retained) and close the spool file."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._publish_state(self.topics.status, OFFLINE)
+        self.spool.close()
+
+    # -- sending -----------------------------------------------------------
+    def _schedule_flush(self) -> None:
+        # One commit per loop pass, however many readings and acks came in:
+        # a zero-delay timer runs at the start of the next pass.
+        if self._flush_handle is None and not self._closed:
+            self._flush_handle = self.loop.call_later(0, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        self.spool.commit()
+        self._pump()
+
+    def _pump(self) -> None:
+        """Publish committed rows while the window has room."""
+        client = self.client
+        if not client.connected:
+            return
+        if client.connection != self._generation:
+            # A new connection: everything unacknowledged goes again, oldest first.
+            self._generation = client.connection
+            self._inflight.clear()
+            self._cursor = 0
+        room = self.window - len(self._inflight)
+        if room <= 0:
+            return
+        rows = self.spool.pending(room, after=self._cursor)
+        inflight = self._inflight
+        for row_id, topic, payload, qos in rows:
+            mid = client.publish(topic, payload, qos)
+            if mid is None:  # the connection is gone; mqtt_disconnected follows
+                return
+            inflight[mid] = row_id
+            self._cursor = row_id
+            self.published += 1
+
+    def _publish_state(self, topic: str, payload: bytes) -> None:
+        # Not connected: nothing is lost, _on_connected publishes current state.
+        self.client.publish(topic, payload, STATE_QOS, retain=True)
+
+    # -- introspection -----------------------------------------------------
+    def statistics(self) -> dict[str, Any]:  # type: ignore[override]
+        spool = self.spool.statistics()
+        return {"connected": self.connected, "spool_depth": spool["depth"], "dropped": spool["dropped"],
+                "accepted": spool["committed"], "readings": self.readings, "published": self.published,
+                "acked": self.acked, "inflight": len(self._inflight), "writes": self.writes,
+                "rejected": self.rejected, "spool": spool, "client": self.client.statistics()}
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON for what json.dumps cannot encode by itself (raw bytes, sets, ...)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)

