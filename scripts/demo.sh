@@ -4,4 +4,4 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 sh "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
-exec "$ROOT/.venv/bin/python" examples/hello.py "$@"
+exec "$ROOT/.venv/bin/gateway" demo "$@"

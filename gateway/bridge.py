@@ -1,0 +1,148 @@
+"""Serial <-> TCP: any number of clients per device, none able to stall another.
+
+Where ser2net's users complain, this does otherwise:
+
+* A device that vanishes does not disconnect anyone: clients stay connected
+  while :class:`DeviceLink` reopens the port, and data flows again after.
+* Every client has its own bounded write queue (``client_buffer`` bytes,
+  on top of what the kernel buffers).  A client that does not read fast
+  enough is dropped when its queue is full; the device is never paused for
+  it, so the other clients keep full speed.
+* ``max_clients`` refuses connections beyond the limit (the new one is
+  closed; existing clients are never kicked).
+
+Bytes from the device go to every client; bytes from any client go to the
+device.  The bridge handles the Serial's ``read`` on the device channel and
+its server's events on the TCP channel, and moves bytes by calling the
+server and the link directly: one event per chunk in each direction keeps
+round trips within reach of ser2net's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from circuits import BaseComponent, handler
+from circuits.core.transport import BufferOverflow
+from circuits.net.sockets import TCP6Server, TCPServer
+
+from .config import Address, DeviceConfig
+from .device import DeviceLink
+from .events import BUS, client_connected, client_disconnected, device_channel, listening, tcp_channel
+
+log = logging.getLogger(__name__)
+
+#: Bytes read from a client per system call.
+READ_SIZE = 65536
+
+
+class BridgeServer(TCPServer):
+    """The listener of one device: hands its clients' events to the bridge."""
+
+    def __init__(self, bridge: TcpBridge, address: Address, **kwargs: Any) -> None:
+        self.bridge = bridge
+        super().__init__(tuple(address), **kwargs)
+
+    @handler("connect")
+    def _on_connect(self, sock: Any, host: Any = None, port: Any = None) -> None:
+        self.bridge.client_connected(sock, host, port)
+
+    @handler("read")
+    def _on_read(self, sock: Any, data: bytes) -> None:
+        self.bridge.link.send(data)
+
+    @handler("disconnect")
+    def _on_disconnect(self, sock: Any) -> None:
+        self.bridge.client_gone(sock)
+
+    @handler("error")
+    def _on_error(self, sock: Any, err: BaseException) -> None:
+        self.bridge.client_error(sock, err)
+
+    @handler("ready")
+    def _on_ready(self, component: Any, bind: Any = None) -> None:
+        if component is self:
+            self.bridge.announce()
+
+
+class BridgeServer6(BridgeServer):
+    """The same for an IPv6 listen address."""
+
+    socket_family = TCP6Server.socket_family
+
+
+class TcpBridge(BaseComponent):
+    """One device's TCP listener and its clients (see module doc)."""
+
+    def __init__(self, device: DeviceConfig, link: DeviceLink) -> None:
+        # On the device channel: the Serial's ``read`` reaches us directly.
+        super().__init__(channel=device_channel(device.name))
+        assert device.tcp is not None
+        self.device = device.name
+        self.link = link
+        self.max_clients = device.max_clients
+        self.clients: dict[Any, tuple[Any, Any]] = {}
+        self._drop_reason: dict[Any, str] = {}
+        self.accepted = 0
+        self.refused = 0
+        self.dropped_slow = 0
+        server_class = BridgeServer6 if ":" in device.tcp.host else BridgeServer
+        # Binding happens here, so a port in use fails start-up loudly
+        # instead of a service that says "started" but cannot be reached.
+        self.server = server_class(self, device.tcp, channel=tcp_channel(device.name),
+                                   max_buffer=device.client_buffer, bufsize=READ_SIZE).register(self)
+
+    @property
+    def address(self) -> tuple[Any, int | None]:
+        return self.server.host, self.server.port
+
+    # -- device -> every client --------------------------------------------
+
+    @handler("read", priority=10)
+    def _on_device_read(self, data: bytes) -> None:
+        # Priority: bytes go out to clients before the line is parsed.
+        write = self.server.write
+        for sock in self.clients:
+            write(sock, data)
+
+    # -- clients (called by BridgeServer) ------------------------------------
+
+    def client_connected(self, sock: Any, host: Any, port: Any) -> None:
+        if self.max_clients is not None and len(self.clients) >= self.max_clients:
+            self.refused += 1
+            log.warning("%s: refusing TCP client %s:%s: max_clients (%d) reached",
+                        self.device, host, port, self.max_clients)
+            self.server.close(sock)
+            self.fire(client_disconnected(self.device, (host, port), "max_clients", len(self.clients)), BUS)
+            return
+        self.clients[sock] = (host, port)
+        self.accepted += 1
+        log.info("%s: TCP client %s:%s connected (%d now)", self.device, host, port, len(self.clients))
+        self.fire(client_connected(self.device, (host, port), len(self.clients)), BUS)
+
+    def client_gone(self, sock: Any) -> None:
+        peer = self.clients.pop(sock, None)
+        reason = self._drop_reason.pop(sock, "closed")
+        if peer is not None:
+            log.info("%s: TCP client %s:%s disconnected (%d left)", self.device, *peer, len(self.clients))
+            self.fire(client_disconnected(self.device, peer, reason, len(self.clients)), BUS)
+
+    def client_error(self, sock: Any, err: BaseException) -> None:
+        peer = self.clients.get(sock, ("?", "?"))
+        if isinstance(err, BufferOverflow):
+            self.dropped_slow += 1
+            self._drop_reason[sock] = "too slow"
+            log.warning("%s: dropping TCP client %s:%s: it reads too slowly (%s)", self.device, *peer, err)
+        else:
+            log.info("%s: TCP client %s:%s: %s", self.device, *peer, err)
+
+    def announce(self) -> None:
+        host, port = self.address
+        log.info("%s: listening on tcp://%s", self.device, Address(host, port or 0))
+        self.fire(listening(self.device, (host, port)), BUS)
+
+    def statistics(self) -> dict[str, Any]:
+        return {"clients": len(self.clients), "accepted": self.accepted, "refused": self.refused,
+                "dropped_slow": self.dropped_slow,
+                "buffered": {f"{h}:{p}": self.server.buffered(s) for s, (h, p) in self.clients.items()}}

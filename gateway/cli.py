@@ -1,0 +1,177 @@
+"""The ``gateway`` command (also ``python -m gateway``).
+
+::
+
+    gateway run -c FILE        run in the foreground, log to stderr
+    gateway check FILE         validate a configuration (exit 0, or 78 with every problem)
+    gateway ports [--json]     serial ports: vid:pid, serial number, by-id path
+    gateway demo               simulated devices on in-process ptys; nothing to set up
+    gateway udev-rules -c FILE udev rules for the devices configured by match
+    gateway hash-password      a pbkdf2 hash for a [web.users] entry
+
+Exit statuses follow sysexits.h, which systemd's RestartPreventExitStatus=
+relies on: 78 a bad configuration (restarting cannot help), 69 a resource
+that is unavailable now (a port in use: restarting may help), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from .app import Gateway, StartError
+from .config import ConfigError, GatewayConfig, load_config
+from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, Demo
+from .logsetup import setup_logging
+from .passwords import hash_password
+from .ports import describe, list_ports, udev_running
+from .readings import check_profile
+from .udevrules import rules_for
+
+log = logging.getLogger("gateway")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return int(args.func(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="Bridge serial devices and sensors to the network.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the gateway in the foreground")
+    run.add_argument("-c", "--config", required=True, metavar="FILE")
+    run.add_argument("--log-level", help="override [gateway] log_level")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="validate a configuration file")
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(func=cmd_check)
+
+    ports = sub.add_parser("ports", help="list serial ports")
+    ports.add_argument("--json", action="store_true", help="one JSON object per port")
+    ports.set_defaults(func=cmd_ports)
+
+    demo = sub.add_parser("demo", help="run with simulated devices: no config, root or hardware")
+    demo.add_argument("--tcp-base", type=int, default=DEFAULT_TCP_BASE,
+                      help="first TCP port (busy ones are replaced by free ones; 0: all free ones)")
+    demo.add_argument("--udp-port", type=int, default=DEFAULT_UDP_PORT)
+    demo.add_argument("--interval", type=float, help="seconds between simulated messages")
+    demo.add_argument("--noise", type=float, default=0.0, help="chance of a garbage line per message")
+    demo.add_argument("--print-config", action="store_true", help="print the demo's configuration and exit")
+    demo.add_argument("--log-level", default="INFO")
+    demo.set_defaults(func=cmd_demo)
+
+    rules = sub.add_parser("udev-rules", help="udev rules for devices configured by match")
+    rules.add_argument("-c", "--config", required=True, metavar="FILE")
+    rules.set_defaults(func=cmd_udev_rules)
+
+    hashpw = sub.add_parser("hash-password", help="hash a password for [web.users]")
+    hashpw.add_argument("--user", default="admin", help="user name shown in the TOML line")
+    hashpw.set_defaults(func=cmd_hash_password)
+    return parser
+
+
+def _load(path: str) -> GatewayConfig | None:
+    try:
+        return load_config(path, check_profile=check_profile)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args.file)
+    if config is None:
+        return ConfigError.exit_code
+    enabled = [d for d in config.devices if d.enabled]
+    listeners = sum(d.tcp is not None for d in enabled)
+    print(f"{args.file}: ok, gateway {config.name!r}, {len(enabled)} of {len(config.devices)} devices "
+          f"enabled, {listeners} TCP listeners")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return ConfigError.exit_code
+    setup_logging(args.log_level or config.log_level)
+    try:
+        gateway = Gateway(config)
+    except StartError as exc:
+        log.error("cannot start: %s", exc)
+        return StartError.exit_code
+    log.info("gateway %r starting with %d devices", config.name, len(gateway.links))
+    try:
+        gateway.run()
+    finally:
+        gateway.close()
+    log.info("stopped")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    setup_logging(args.log_level)
+    try:
+        demo = Demo(tcp_base=args.tcp_base, udp_port=args.udp_port, interval=args.interval, noise=args.noise)
+    except StartError as exc:
+        log.error("cannot start the demo: %s", exc)
+        return StartError.exit_code
+    if args.print_config:
+        print(demo.text)
+        demo.close()
+        return 0
+    return demo.run()
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    ports = list_ports()
+    if args.json:
+        for port in ports:
+            print(json.dumps(asdict(port) | {"by_id": port.by_id}))
+        return 0
+    source = "udev" if udev_running() else "sysfs (udevd is not running)"
+    if not ports:
+        print(f"no serial ports found (source: {source})")
+        return 0
+    print(f"# {len(ports)} serial ports (source: {source})")
+    for port in ports:
+        print(describe(port))
+    return 0
+
+
+def cmd_udev_rules(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return ConfigError.exit_code
+    sys.stdout.write(rules_for(config, args.config))
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("the password must not be empty", file=sys.stderr)
+        return 1
+    hashed = hash_password(password)
+    print(hashed)
+    if sys.stderr.isatty():
+        print(f'# in the configuration:  [web.users]\n#   {args.user} = "{hashed}"', file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

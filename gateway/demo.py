@@ -1,0 +1,145 @@
+"""``gateway demo``: the whole gateway with simulated devices, nothing to set up.
+
+No configuration, no root, no hardware, no socat: four simulated devices
+(one per parsing profile) run in-process on ``os.openpty()`` pairs, and the
+real gateway -- device links, hot-plug, TCP bridges, UDP -- runs on the
+other ends, all on one loop.  The configuration it uses is ordinary TOML,
+validated like a user's (``gateway demo --print-config`` shows it).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from circuits import BaseComponent, handler
+from devices import get_profile
+
+from .app import Gateway
+from .config import GatewayConfig, parse_config
+from .events import BUS
+from .readings import check_profile
+from .simdevice import SimulatedDevice
+
+DEFAULT_TCP_BASE = 7001
+DEFAULT_UDP_PORT = 7100
+
+
+@dataclass(frozen=True)
+class DemoDevice:
+    name: str
+    profile: str
+    options: dict[str, Any] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+
+
+DEVICES: tuple[DemoDevice, ...] = (
+    DemoDevice("env", "keyvalue"),
+    DemoDevice("logger", "csv", columns=("voltage", "current", "temp")),
+    DemoDevice("gps", "nmea"),
+    DemoDevice("plug", "json"),
+)
+
+
+def free_port(preferred: int, host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
+    """``preferred`` if it can be bound now, else a free port the kernel picks."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError(errno.EADDRINUSE, "no free port")
+
+
+def render_config(paths: Sequence[str], state_dir: str, tcp_ports: Sequence[int], udp_port: int,
+                  host: str = "127.0.0.1") -> str:
+    """The demo's configuration as TOML, one [[device]] per simulated device."""
+    lines = ['[gateway]', 'name = "demo"', f"state_dir = {json.dumps(state_dir)}", ""]
+    for demo, path, port in zip(DEVICES, paths, tcp_ports, strict=True):
+        lines += [
+            "[[device]]",
+            f'name = "{demo.name}"',
+            f"port = {json.dumps(path)}",
+            f"baudrate = {get_profile(demo.profile).baudrate}",
+            f'profile = "{demo.profile}"',
+        ]
+        if demo.columns:
+            lines.append(f"columns = {json.dumps(list(demo.columns))}")
+        lines += [f'tcp = "{host}:{port}"', f'udp = "{host}:{udp_port}"', ""]
+    return "\n".join(lines)
+
+
+class DemoAnnouncer(BaseComponent):
+    """Prints what the demo serves once the gateway is ready."""
+
+    channel = BUS
+
+    def __init__(self, gateway: Gateway, udp: str, out: TextIO) -> None:
+        super().__init__(channel=BUS)
+        self.gateway = gateway
+        self.udp = udp
+        self.out = out
+
+    @handler("gateway_ready")
+    def _on_ready(self, summary: str) -> None:
+        print(f"gateway demo ready: {summary}", file=self.out)
+        for name, bridge in self.gateway.bridges.items():
+            host, port = bridge.address
+            link = self.gateway.links[name]
+            print(f"  tcp://{host}:{port}  {name} ({link.config.profile}) on {link.path}", file=self.out)
+        print(f"  udp://{self.udp}  every reading as one JSON datagram", file=self.out)
+        print("try: nc 127.0.0.1 <port>  or  socat - tcp:127.0.0.1:<port>   (Ctrl-C stops the demo)",
+              file=self.out)
+        self.out.flush()
+
+
+class Demo:
+    """Builds the demo gateway; ``run()`` runs it until SIGINT/SIGTERM."""
+
+    def __init__(self, *, tcp_base: int = DEFAULT_TCP_BASE, udp_port: int = DEFAULT_UDP_PORT,
+                 interval: float | None = None, noise: float = 0.0, out: TextIO = sys.stdout,
+                 hotplug: bool = True) -> None:
+        self.state_dir = tempfile.mkdtemp(prefix="gateway-demo-")
+        self.sims = [SimulatedDevice(d.name, get_profile(d.profile), {"columns": d.columns} if d.columns else None,
+                                     interval=interval, seed=i, noise=noise)
+                     for i, d in enumerate(DEVICES)]
+        ports = [free_port(tcp_base + i) if tcp_base else free_port(0) for i in range(len(DEVICES))]
+        udp = free_port(udp_port, kind=socket.SOCK_DGRAM)
+        self.text = render_config([s.path for s in self.sims], self.state_dir, ports, udp)
+        self.config: GatewayConfig = parse_config(self.text, "<demo>", check_profile=check_profile)
+        try:
+            self.gateway = Gateway(self.config, hotplug=hotplug)
+        except BaseException:
+            self.close()
+            raise
+        for sim in self.sims:
+            sim.register(self.gateway)
+        DemoAnnouncer(self.gateway, f"127.0.0.1:{udp}", out).register(self.gateway)
+
+    def run(self) -> int:
+        try:
+            self.gateway.run()
+        finally:
+            self.close()
+        return 0
+
+    def close(self) -> None:
+        gateway = getattr(self, "gateway", None)
+        if gateway is not None:
+            gateway.close()
+        for sim in self.sims:
+            sim.close()
+        shutil.rmtree(self.state_dir, ignore_errors=True)

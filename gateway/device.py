@@ -1,0 +1,239 @@
+"""One configured serial device: open it, notice it vanish, reopen it.
+
+ser2net closes its clients and gives up when a device disappears; here the
+device just goes ``offline`` (a ``device_status`` event), the TCP clients of
+:mod:`gateway.bridge` stay connected, and the port is reopened as soon as it
+is back.  Three things trigger an attempt, cheapest signal first:
+
+1. ``ports_changed`` from :mod:`gateway.hotplug` (udev or inotify) for the
+   directory the port lives in -- usually within milliseconds of a replug;
+2. a retry timer with exponential backoff (:class:`Backoff`), the last
+   resort when no event comes (a permission fixed by hand, a network
+   port behind a pyserial URL);
+3. the start of the application.
+
+The port itself is a :class:`circuits.io.serial.Serial` on this device's
+channel; this component handles its ``opened``/``read``/``error``/``closed``
+events and turns the bytes into readings with :class:`ReadingMaker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from circuits import BaseComponent, handler
+from circuits.core.loop import TimerHandle
+from circuits.core.transport import BufferOverflow
+from circuits.io.serial import Serial
+
+from .backoff import Backoff
+from .config import DeviceConfig
+from .events import BUS, HOTPLUG, device_channel, device_status, reading
+from .ports import resolve, watch_directory
+from .readings import ReadingMaker
+
+log = logging.getLogger(__name__)
+
+STARTING, ONLINE, OFFLINE = "starting", "online", "offline"
+#: udev actions after which a port may be usable.
+UDEV_ARRIVALS = frozenset({"add", "change", "bind"})
+#: Bytes read per system call; a large read keeps throughput up on fast links.
+READ_SIZE = 65536
+#: Bytes that may wait for a slow device before writes to it are dropped.
+DEVICE_BUFFER = 1 << 20
+
+
+class DeviceLink(BaseComponent):
+    """Keeps one device open when it can be (see module doc)."""
+
+    def __init__(self, device: DeviceConfig, next_seq: Callable[[str], int], *,
+                 backoff: Backoff | None = None, settle: float = 0.05,
+                 resolver: Callable[[DeviceConfig], str | None] = resolve) -> None:
+        super().__init__(channel=device_channel(device.name))
+        self.config = device
+        self.device = device.name
+        self.status = STARTING
+        self.detail = ""
+        self.path: str | None = None
+        self.watch_dir = watch_directory(device)
+        self.readings = ReadingMaker(device, next_seq)
+        self.backoff = backoff or Backoff()
+        #: Delay after a hot-plug event before opening: udev renames and
+        #: chmods nodes right after creating them, socat links its pty.
+        self.settle = settle
+        self._resolve = resolver
+        self._retry: TimerHandle | None = None
+        self._retry_at: float | None = None
+        self._open_failed = False
+        self.opens = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.dropped_to_device = 0  # bytes from clients while offline
+        self.serial = Serial(
+            device.port or "", device.baudrate, bufsize=READ_SIZE, channel=self.channel,
+            autoopen=False, max_buffer=DEVICE_BUFFER, bytesize=device.bytesize, parity=device.parity,
+            stopbits=device.stopbits, rtscts=device.rtscts, xonxoff=device.xonxoff,
+            exclusive=device.exclusive,
+        ).register(self)
+
+    @property
+    def online(self) -> bool:
+        return self.status == ONLINE
+
+    # -- sending (the TCP bridge's hot path: a call, not an event) -----------
+
+    def send(self, data: bytes) -> bool:
+        """Write ``data`` to the device; False (and counted) while offline."""
+        # The port, not our status: bytes sent between the open and its
+        # ``opened`` event are delivered, bytes after a vanish are not counted as sent.
+        if not self.serial.connected:
+            self.dropped_to_device += len(data)
+            return False
+        self.bytes_out += len(data)
+        self.serial.write(data)
+        return True
+
+    # -- opening -------------------------------------------------------------
+
+    @handler("started", channel="*")
+    def _on_started(self, component: Any) -> None:
+        if component is self.root:
+            self.attempt()
+
+    def attempt(self) -> None:
+        """Try to open the port now; on failure schedule the next try."""
+        self._cancel_retry()
+        if self.status == ONLINE or not self.root.running:
+            return
+        path = self._resolve(self.config)
+        if path is None:
+            what = self.config.port or f"USB {self.config.match.vid}:{self.config.match.pid}"  # type: ignore[union-attr]
+            self._set_status(OFFLINE, f"{what} not found")
+            self._schedule_retry()
+            return
+        self.path = path
+        self.serial.open(port=path)
+        if not self.serial.connected:
+            # Serial reports why in an ``error`` event, handled below.
+            self._open_failed = True
+            self._schedule_retry()
+
+    @handler("opened")
+    def _on_opened(self, port: str, baudrate: int) -> None:
+        self.opens += 1
+        self.backoff.reset()
+        self.readings.reset()
+        real = os.path.realpath(port) if "://" not in port else port
+        shown = port if real == port else f"{port} -> {real}"
+        self._set_status(ONLINE, shown)
+
+    @handler("error")
+    def _on_error(self, err: BaseException) -> None:
+        if self._open_failed:
+            self._open_failed = False
+            self._set_status(OFFLINE, _reason(err))
+        elif isinstance(err, BufferOverflow):
+            # Serial reports the first loss only; its ``dropped`` keeps counting.
+            log.warning("%s: the device does not take data fast enough: %s", self.device, err)
+        else:
+            # A vanishing device reports its error, then ``closed``.
+            log.debug("%s: %s", self.device, _reason(err))
+
+    @handler("closed")
+    def _on_closed(self, reason: str | None = None) -> None:
+        if self.status != ONLINE:
+            return
+        if not self.root.running:
+            # The gateway is stopping: not an outage worth a warning.
+            self._set_status(OFFLINE, "gateway stopped", quiet=True)
+            return
+        self._set_status(OFFLINE, f"closed: {reason or 'by request'}")
+        self._schedule_retry()
+
+    # -- hot-plug and retries -------------------------------------------------
+
+    @handler("ports_changed", channel=HOTPLUG)
+    def _on_ports_changed(self, path: str | None, action: str = "") -> None:
+        if self.status == ONLINE or not self._concerns(path, action):
+            return
+        # Something changed where our port lives: the device is probably
+        # arriving, so the next failures retry quickly again.
+        self.backoff.reset()
+        self._schedule_retry(self.settle)
+
+    def _concerns(self, path: str | None, action: str = "") -> bool:
+        if path is None or self.config.match is not None or action in UDEV_ARRIVALS:
+            # An overflow, a USB node, or a udev arrival (whose node may be
+            # behind our by-id link): cheap enough to just try.
+            return True
+        folder = self.watch_dir.rstrip("/") + "/"
+        return path.startswith(folder) or folder.startswith(path.rstrip("/") + "/")
+
+    def _schedule_retry(self, delay: float | None = None) -> None:
+        if not self.root.running:
+            return
+        if delay is None:
+            delay = self.backoff.next_delay()
+        when = self.loop.clock.now() + delay
+        if self._retry is not None and self._retry_at is not None and self._retry_at <= when:
+            return  # an earlier attempt is already due
+        self._cancel_retry()
+        self._retry_at = when
+        self._retry = self.loop.call_at(when, self._retry_now)
+
+    def _retry_now(self) -> None:
+        self._retry = self._retry_at = None
+        self.attempt()
+
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+        self._retry = self._retry_at = None
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        if component is self.root:
+            self._cancel_retry()
+
+    # -- data ------------------------------------------------------------------
+
+    @handler("read")
+    def _on_read(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        for item in self.readings.feed(data):
+            self.fire(reading(item), BUS)
+
+    # -- status ----------------------------------------------------------------
+
+    def _set_status(self, status: str, detail: str, *, quiet: bool = False) -> None:
+        previous = self.status
+        self.detail = detail
+        if status == previous:
+            log.debug("%s: still %s: %s", self.device, status, detail)
+            return
+        self.status = status
+        if quiet:
+            log.debug("%s: %s: %s", self.device, status, detail)
+        elif status == ONLINE:
+            log.info("%s: online on %s", self.device, detail)
+        else:
+            log.warning("%s: offline: %s; TCP clients stay connected, reopening when it is back",
+                        self.device, detail)
+        self.fire(device_status(self.device, status, detail), BUS)
+
+    def statistics(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "detail": self.detail, "path": self.path, "opens": self.opens,
+            "bytes_in": self.bytes_in, "bytes_out": self.bytes_out,
+            "dropped_to_device": self.dropped_to_device + self.serial.dropped,
+            "parse": self.readings.statistics(),
+        }
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return str(err) or type(err).__name__

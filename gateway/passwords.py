@@ -1,0 +1,45 @@
+"""Password hashes for the web dashboard's users (``gateway hash-password``).
+
+Format: ``pbkdf2_sha256$<iterations>$<salt>$<hash>`` with base64 salt and
+hash -- the shape Django and passlib use, so the hash says how to check it
+and the iteration count can be raised later without invalidating old ones.
+Only hashes go into the configuration file, never passwords.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+ALGORITHM = "pbkdf2_sha256"
+#: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
+ITERATIONS = 600_000
+
+
+def hash_password(password: str, *, iterations: int = ITERATIONS, salt: bytes | None = None) -> str:
+    if not password:
+        raise ValueError("the password must not be empty")
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    return f"{ALGORITHM}${iterations}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True if ``password`` matches ``encoded``; False for any malformed hash."""
+    try:
+        algorithm, iterations, salt, digest = encoded.split("$")
+        if algorithm != ALGORITHM:
+            return False
+        expected = base64.b64decode(digest, validate=True)
+        actual = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"),
+                                     base64.b64decode(salt, validate=True), int(iterations))
+    except ValueError:
+        return False
+    # Constant time: the comparison must not tell how much of a guess was right.
+    return hmac.compare_digest(actual, expected)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

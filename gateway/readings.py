@@ -1,0 +1,106 @@
+"""Bytes from a device -> readings: framing, parsing, sequence numbers, and
+the bookkeeping of what could not be parsed.
+
+No I/O and no events here: :class:`gateway.device.DeviceLink` feeds what the
+port delivers and fires the readings this returns.  A message that fails to
+parse (or is dropped by the framer, like a 100 KB "line") is counted and
+logged once per burst (:class:`devices.ParseStats`); it never stops the
+readings that follow.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from devices import ParseError, ParseStats, Reading, get_profile, make_framer, make_reading
+
+from .config import DeviceConfig
+
+log = logging.getLogger(__name__)
+
+#: How much of a bad message goes into the log line.
+EXCERPT = 80
+
+
+def check_profile(profile: str, options: Mapping[str, object]) -> None:
+    """For :func:`gateway.config.load_config`: reject unknown profiles/options."""
+    get_profile(profile).resolve_options(options)
+
+
+class ReadingMaker:
+    """Turns one device's byte stream into readings (see module doc)."""
+
+    def __init__(self, device: DeviceConfig, next_seq: Callable[[str], int], *,
+                 wall_clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 quiet_period: float = 10.0) -> None:
+        self.name = device.name
+        profile = get_profile(device.profile)
+        #: raw devices are bridged byte for byte and make no readings.
+        self.bridge_only = profile.bridge_only
+        self._parse = profile.parser(device.profile_options)
+        self._framing = device.framing
+        self._max_line = device.max_line
+        self._framer = make_framer(self._framing, self._max_line)
+        self._next_seq = next_seq
+        self._wall_clock = wall_clock
+        self._monotonic = monotonic
+        self.stats = ParseStats(quiet_period)
+        self.dropped = 0  # messages the framer discarded (too long, malformed)
+        self._framer_dropped = 0
+
+    def feed(self, data: bytes) -> list[Reading]:
+        """The readings completed by ``data`` (possibly none)."""
+        if self.bridge_only:
+            return []
+        messages = self._framer.feed(data)
+        self._count_framer_drops()
+        if not messages:
+            return []
+        # One timestamp per chunk: the messages arrived together.
+        ts = self._wall_clock()
+        readings = []
+        for message in messages:
+            try:
+                fields = self._parse(message)
+            except ParseError as exc:
+                self._failure(f"cannot parse {_excerpt(message)}: {exc}")
+                continue
+            self.stats.record_success()
+            readings.append(make_reading(self.name, self._next_seq(self.name), ts, fields))
+        return readings
+
+    def reset(self) -> None:
+        """The port was reopened: a message cut by the outage must not be
+        glued to the first bytes after it."""
+        self._framer = make_framer(self._framing, self._max_line)
+        self._framer_dropped = 0
+
+    def _count_framer_drops(self) -> None:
+        stats = self._framer.statistics()
+        dropped = stats["oversize"] + stats["malformed"]
+        new = dropped - self._framer_dropped
+        if new <= 0:
+            return
+        self._framer_dropped = dropped
+        self.dropped += new
+        for _ in range(new):
+            self._failure(f"dropped a message longer than max_line ({self._max_line} bytes) or malformed")
+
+    def _failure(self, what: str) -> None:
+        if self.stats.record_failure(self._monotonic()):
+            previous = self.stats.previous_burst_failures
+            before = f" (previous burst: {previous} failures)" if previous else ""
+            log.warning("%s: %s%s; further failures in this burst are only counted",
+                        self.name, what, before)
+
+    def statistics(self) -> dict[str, int]:
+        return self.stats.statistics() | {"framer_dropped": self.dropped}
+
+
+def _excerpt(message: bytes) -> str:
+    if len(message) <= EXCERPT:
+        return repr(message)
+    return f"{message[:EXCERPT]!r}... ({len(message)} bytes)"
