@@ -91,6 +91,10 @@ class BaseComponent(Manager):
             parent.components.append(self)
             _move_work(self, new_root)
             self._update_root(new_root)
+            own_loop = self._loop
+            if own_loop is not None and own_loop is not new_root._loop:
+                self._loop = None
+                own_loop.merge_into(new_root.loop)
             new_root._table.invalidate()
             self.fire(registered(self, parent))
         return self

@@ -256,6 +256,30 @@ class Loop:
         except (BlockingIOError, InterruptedError):
             pass
 
+    def merge_into(self, other: Loop) -> None:
+        """Hand everything still on this loop to ``other``, then close.
+
+        Used when a component that had its own loop (it was a root) joins
+        another tree: one selector per root. Owners normally move their own
+        descriptors and timers first; this catches the rest.
+        """
+        if other is self:
+            return
+        for fd, (reader, writer) in list(self._handlers.items()):
+            if reader is not None:
+                other.add_reader(fd, reader)
+            if writer is not None:
+                other.add_writer(fd, writer)
+        self._handlers.clear()
+        for handle in self._timers:
+            if not handle.cancelled:  # the same handle moves, so its owner can still cancel it
+                handle.loop = other
+                heapq.heappush(other._timers, handle)
+        self._timers.clear()
+        other._calls.extend(self._calls)
+        self._calls.clear()
+        self.close()
+
     def close(self) -> None:
         if self._selector is not None:
             self._selector.close()
