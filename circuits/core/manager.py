@@ -223,6 +223,8 @@ class Manager:
             except BaseException:
                 failed = True
                 self._handler_failed(event, fn, sys.exc_info())
+                if event.stopped:  # the handler stopped the event before it raised
+                    break
                 continue
             if result is not None:
                 if result.__class__ is GeneratorType:

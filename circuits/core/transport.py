@@ -86,7 +86,9 @@ class Transport:
         self.bytes_in = 0
         self.bytes_out = 0
         if handshake:
-            self._do_handshake()
+            # Start on the next pass, not here: a handshake that fails at once
+            # must reach an owner that already holds this transport.
+            loop.add_writer(self.fd, self._on_writable)
         else:
             loop.add_reader(self.fd, self._on_readable)
 

@@ -1,0 +1,5 @@
+"""``python -m circuits.web``: see :mod:`circuits.web.main`."""
+
+from .main import main
+
+raise SystemExit(main())

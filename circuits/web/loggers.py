@@ -1,0 +1,77 @@
+"""Logger: one line per response in the Combined Log Format."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import IO, Any
+
+from ..core.components import BaseComponent
+from ..core.handlers import handler
+
+__all__ = ["Logger", "formattime"]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def formattime() -> str:
+    """Now, as ``[10/Oct/2000:13:55:36 +0000]`` (local time with its UTC offset)."""
+    now = time.localtime()
+    offset = now.tm_gmtoff // 60
+    sign = "+" if offset >= 0 else "-"
+    offset = abs(offset)
+    return (f"[{now.tm_mday:02d}/{_MONTHS[now.tm_mon - 1]}/{now.tm_year}:{now.tm_hour:02d}:{now.tm_min:02d}:"
+            f"{now.tm_sec:02d} {sign}{offset // 60:02d}{offset % 60:02d}]")
+
+
+def _escape(value: Any) -> str:
+    # Control characters and quotes must not forge log lines or fields.
+    text = str(value)
+    return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+
+
+class Logger(BaseComponent):
+    """Log every response to ``file`` (a path or a stream, default stdout) or ``logger``."""
+
+    channel = "web"
+    format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+    def __init__(self, file: str | IO[str] | None = None, logger: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(file, str):
+            self.file: IO[str] = open(os.path.abspath(os.path.expanduser(file)), "a")  # noqa: SIM115
+        elif file is not None and hasattr(file, "write"):
+            self.file = file
+        else:
+            self.file = sys.stdout
+        self.logger = logger
+
+    @handler("response_success")
+    def log_response(self, response_event: Any, value: Any) -> None:
+        self.log(response_event.args[0])
+
+    def log(self, response: Any) -> None:
+        request = response.request
+        remote = request.remote
+        inheaders = request.headers
+        length = response.headers.get("Content-Length") if response._headers is not None else None
+        if length is None:
+            length = response.sent or "-"
+        atoms = {
+            "h": inheaders.get("X-Forwarded-For", remote.name or remote.ip),
+            "l": "-",
+            "u": request.login or "-",
+            "t": formattime(),
+            "r": f"{request.method} {request.target} HTTP/{request.protocol[0]}.{request.protocol[1]}",
+            "s": int(response.status),
+            "b": length,
+            "f": inheaders.get("Referer", ""),
+            "a": inheaders.get("User-Agent", ""),
+        }
+        line = self.format % {k: _escape(v) for k, v in atoms.items()}
+        if self.logger is not None:
+            self.logger.info(line)
+        else:
+            self.file.write(line + "\n")
+            self.file.flush()
