@@ -9,6 +9,7 @@ threads posted. The dispatching of events is the Manager's job.
 from __future__ import annotations
 
 import heapq
+import traceback
 import selectors
 import socket
 from collections import deque
@@ -183,7 +184,10 @@ class Loop:
                 self._cancelled_timers -= 1
                 continue
             handle.cancelled = True  # fired: a later cancel() is a no-op
-            handle.callback()
+            try:
+                handle.callback()
+            except Exception as e:  # one broken callback must not end the loop
+                self.report(handle.callback, e)
             ran += 1
         # Many cancelled timers left in the heap: rebuild it so it stays small.
         if self._cancelled_timers > 256 and self._cancelled_timers > len(timers) // 2:
@@ -223,7 +227,11 @@ class Loop:
     def run_calls(self) -> None:
         calls = self._calls
         for _ in range(len(calls)):
-            calls.popleft()()
+            call = calls.popleft()
+            try:
+                call()
+            except Exception as e:
+                self.report(call, e)
 
     @property
     def has_calls(self) -> bool:
@@ -243,10 +251,13 @@ class Loop:
             if pair is None:
                 self._drain_wakeups()
                 continue
-            if mask & EVENT_READ and pair[0] is not None:
-                pair[0]()
-            if mask & EVENT_WRITE and pair[1] is not None:
-                pair[1]()
+            try:
+                if mask & EVENT_READ and pair[0] is not None:
+                    pair[0]()
+                if mask & EVENT_WRITE and pair[1] is not None:
+                    pair[1]()
+            except Exception as e:  # one broken descriptor must not end the loop
+                self.report(pair[0] or pair[1], e)
 
     def _drain_wakeups(self) -> None:
         assert self._wake_r is not None
@@ -255,6 +266,11 @@ class Loop:
                 pass
         except (BlockingIOError, InterruptedError):
             pass
+
+    def report(self, callback: Any, error: Exception) -> None:
+        """A callback raised. The owning Manager replaces this to fire an
+        ``exception`` event; a bare Loop prints it."""
+        traceback.print_exception(type(error), error, error.__traceback__)
 
     def merge_into(self, other: Loop) -> None:
         """Hand everything still on this loop to ``other``, then close.

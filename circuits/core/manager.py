@@ -88,6 +88,7 @@ class Manager:
         root = self.root
         if root._loop is None:
             root._loop = Loop()
+            root._loop.report = root._callback_failed  # type: ignore[method-assign]
         return root._loop
 
     # -- the tree (``register``/``unregister`` live on BaseComponent) ------
@@ -279,6 +280,12 @@ class Manager:
             print_exception(etype, evalue, err[2], handler=fn, fevent=event)
             return
         self.fire(exception(etype, evalue, err[2], handler=fn, fevent=event), "*")
+
+    def _callback_failed(self, callback: Any, error: Exception) -> None:
+        """An I/O, timer or thread callback raised: report it like a handler error."""
+        root = self.root
+        root.fire(exception(type(error), error, traceback.format_tb(error.__traceback__),
+                            handler=callback, fevent=None), "*")
 
     def _done(self, event: Event, failed: bool = False) -> None:
         value = event.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
@@ -16,13 +17,13 @@ def parse_bind(bind: Any, family: int = socket.AF_INET) -> Address:
     string is a path.
     """
     if family == socket.AF_UNIX:
-        if not isinstance(bind, str):
+        if not isinstance(bind, (str, os.PathLike)):
             raise ValueError(f"a UNIX socket needs a path, not {bind!r}")
-        return bind
+        return os.fspath(bind)
     any_host = "::" if family == socket.AF_INET6 else "0.0.0.0"
     if bind is None:
         return (any_host, 0)
-    if isinstance(bind, int):
+    if isinstance(bind, int) and not isinstance(bind, bool):
         return (any_host, bind)
     if isinstance(bind, (tuple, list)):
         host, port = bind[0], int(bind[1])

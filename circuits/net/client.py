@@ -12,7 +12,6 @@ import errno
 import ipaddress
 import os
 import socket
-import ssl
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -46,6 +45,13 @@ class Client(BaseComponent, TransportOwner):
         self._sock: socket.socket | None = None
         self._connecting: tuple[Any, Any, dict[str, Any]] | None = None
         self._timer: TimerHandle | None = None
+        #: The loop a connecting socket waits on (until it becomes a Transport).
+        self._connect_loop: Any = None
+        self._handshake_error: BaseException | None = None
+        self._adopted = False
+        #: Writes made while connecting (sent once connected).
+        self._early: list[bytes] = []
+        self._announced = False
         self.host: Any = None
         self.port: Any = None
         self.secure = False
@@ -55,27 +61,40 @@ class Client(BaseComponent, TransportOwner):
 
     @property
     def connected(self) -> bool:
-        return self._transport is not None and not self._transport.closing
+        transport = self._transport
+        return transport is not None and not transport.closing and self._connecting is None
+
+    @property
+    def _busy(self) -> bool:
+        """Connected or connecting: a new ``connect`` is ignored."""
+        return self._transport is not None or self._sock is not None or self._connecting is not None
 
     @handler("registered", "started", channel="*")
     def _on_registered_or_started(self, component: Any, manager: Any = None) -> None:
+        # Once: registering before start() gives both a registered and a started.
         if component is self or component is self.root:
+            self._attach_adopted()
+        if not self._announced and (component is self or component is self.root):
+            self._announced = True
             self.fire(ready(self))
 
     def _root_changed(self, old: Manager, new: Manager) -> None:
-        if self._transport is not None:
+        if self._adopted:
+            self._attach_adopted()
+        elif self._transport is not None:
             self._transport.move_to(new.loop)
-        elif self._sock is not None:
-            old.loop.discard(self._sock)
-            new.loop.add_writer(self._sock, self._on_connect_done)
+        elif self._sock is not None and self._connect_loop is not None:
+            self._connect_loop.discard(self._sock)
+            self._connect_loop = new.loop
+            self._connect_loop.add_writer(self._sock, self._on_connect_done)
 
     # -- connecting --------------------------------------------------------
     @handler("connect")
     def connect(self, host: Any, port: Any = None, secure: bool = False, **kwargs: Any) -> None:
-        if self.connected or self._sock is not None:
+        if self._busy:
             return
         self.host, self.port, self.secure = host, port, secure
-        self._connecting = (host, port, kwargs)
+        attempt = self._connecting = (host, port, kwargs)
         timeout = kwargs.get("timeout")
         if timeout:
             self._timer = self.loop.call_later(timeout, self._on_connect_timeout)
@@ -84,17 +103,17 @@ class Client(BaseComponent, TransportOwner):
             return
         loop = self.loop
         future = _resolver.submit(socket.getaddrinfo, host, port, self.socket_family, self.socket_type)
-        future.add_done_callback(lambda f: loop.call_soon_threadsafe(lambda: self._resolved(f)))
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(lambda: self._resolved(f, attempt)))
 
     def _target(self, host: Any, port: Any) -> Any:
         return host if self.socket_family == socket.AF_UNIX else (host, port)
 
-    def _resolved(self, future: Any) -> None:
-        if self._connecting is None:
-            return
+    def _resolved(self, future: Any, attempt: Any) -> None:
+        if self._connecting is not attempt:
+            return  # closed (or timed out) while resolving
         try:
             infos = future.result()
-        except OSError as e:
+        except Exception as e:  # gaierror, or whatever a replaced resolver raises
             self._unreachable(e)
             return
         self._start_connect(infos[0][4])
@@ -120,13 +139,14 @@ class Client(BaseComponent, TransportOwner):
             return
         self._sock = sock
         # Writable means the connect finished, one way or the other.
-        self.loop.add_writer(sock, self._on_connect_done)
+        self._connect_loop = self.loop
+        self._connect_loop.add_writer(sock, self._on_connect_done)
 
     def _on_connect_done(self) -> None:
         sock = self._sock
         if sock is None:
             return
-        self.loop.discard(sock)
+        self._forget_connecting_socket()
         code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code != 0:
             self._sock = None
@@ -135,12 +155,14 @@ class Client(BaseComponent, TransportOwner):
             return
         host, port, kwargs = self._connecting or (self.host, self.port, {})
         if self.secure:
-            ctx = client_context(**kwargs)
-            hostname = kwargs.get("server_hostname", host if not _is_literal(host) else None)
+            # An IP literal is a valid server_hostname: it is checked against
+            # the certificate's IP subjectAltNames.
+            hostname = kwargs.get("server_hostname", host)
             try:
+                ctx = client_context(**kwargs)
                 tls = ctx.wrap_socket(sock, do_handshake_on_connect=False,
                                       server_hostname=hostname if ctx.check_hostname else None)
-            except (OSError, ssl.SSLError) as e:
+            except (OSError, ValueError) as e:
                 self._sock = None
                 sock.close()
                 self._unreachable(e)
@@ -148,9 +170,17 @@ class Client(BaseComponent, TransportOwner):
             self._sock = tls
             self._transport = Transport(self.loop, tls, self, bufsize=self.bufsize,
                                         max_buffer=self.max_buffer, handshake=True)
+            self._write_early()  # queued by the transport until the handshake is done
         else:
             self._transport = Transport(self.loop, sock, self, bufsize=self.bufsize, max_buffer=self.max_buffer)
+            self._write_early()
             self._established()
+
+    def _write_early(self) -> None:
+        early, self._early = self._early, []
+        for data in early:
+            if self._transport is not None:
+                self._transport.write(data)
 
     def _established(self) -> None:
         self._cancel_timer()
@@ -161,19 +191,25 @@ class Client(BaseComponent, TransportOwner):
         self._cancel_timer()
         self._connecting = None
         self._sock = None
+        self._early.clear()
         self.fire(unreachable(self.host, self.port, reason))
 
     def _on_connect_timeout(self) -> None:
         self._timer = None
         if self._connecting is None:
             return
-        if self._transport is not None:
-            self._transport.abort("timeout")
-            self._transport = None
+        transport, self._transport = self._transport, None
+        if transport is not None:  # still in the TLS handshake
+            transport.abort("timeout")  # no transport_closed report: it is not ours any more
         elif self._sock is not None:
-            self.loop.discard(self._sock)
+            self._forget_connecting_socket()
             self._sock.close()
         self._unreachable(TimeoutError("connect timed out"))
+
+    def _forget_connecting_socket(self) -> None:
+        if self._connect_loop is not None and self._sock is not None:
+            self._connect_loop.discard(self._sock)
+        self._connect_loop = None
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -181,10 +217,19 @@ class Client(BaseComponent, TransportOwner):
             self._timer = None
 
     def adopt(self, sock: socket.socket) -> None:
-        """Use an already connected socket (e.g. one end of a Pipe())."""
+        """Use an already connected socket (e.g. one end of a Pipe()).
+
+        It is watched from when the client joins its tree (or starts).
+        """
         sock.setblocking(False)
         self._sock = sock
-        self._transport = Transport(self.loop, sock, self, bufsize=self.bufsize, max_buffer=self.max_buffer)
+        self._adopted = True
+
+    def _attach_adopted(self) -> None:
+        if self._adopted and self._sock is not None:
+            self._adopted = False
+            self._transport = Transport(self.loop, self._sock, self, bufsize=self.bufsize,
+                                        max_buffer=self.max_buffer)
 
     # -- transport callbacks --------------------------------------------
     def transport_ready(self, transport: Transport) -> None:
@@ -195,7 +240,8 @@ class Client(BaseComponent, TransportOwner):
 
     def transport_error(self, transport: Transport, err: BaseException) -> None:
         if self._connecting is not None:
-            return  # reported as unreachable
+            self._handshake_error = err  # reported as the reason of unreachable
+            return
         self.fire(error(err))
 
     def transport_closed(self, transport: Transport, reason: str | None) -> None:
@@ -204,27 +250,37 @@ class Client(BaseComponent, TransportOwner):
         self._transport = None
         self._sock = None
         if self._connecting is not None:
-            self._unreachable(OSError(reason or "closed during the TLS handshake"))
+            err, self._handshake_error = self._handshake_error, None
+            self._unreachable(err or OSError(reason or "closed during the TLS handshake"))
             return
         self.fire(disconnected())
 
     # -- requests ----------------------------------------------------------
     @handler("write")
     def write(self, data: bytes | str) -> None:
+        payload = data.encode("utf-8") if isinstance(data, str) else data
         if self._transport is not None:
-            self._transport.write(data.encode("utf-8") if isinstance(data, str) else data)
+            self._transport.write(payload)
+        elif self._connecting is not None:
+            self._early.append(payload)  # written once the connection is up
 
     @handler("close", "disconnect")
     def close(self) -> None:
         """Close after everything queued is written; ``disconnected`` follows."""
-        if self._transport is not None:
+        if self._transport is not None and self._connecting is None:
             self._transport.close()
+            return
+        # Still connecting (resolving, connecting or in the TLS handshake): give up quietly.
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.abort()
         elif self._sock is not None:
-            self.loop.discard(self._sock)
+            self._forget_connecting_socket()
             self._sock.close()
-            self._sock = None
-            self._connecting = None
-            self._cancel_timer()
+        self._sock = None
+        self._connecting = None
+        self._early.clear()
+        self._cancel_timer()
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
@@ -246,8 +302,11 @@ class TCPClient(Client):
             port = int(port_text)
         if isinstance(host, str) and host.startswith("[") and host.endswith("]"):
             host = host[1:-1]
-        if isinstance(host, str) and ":" in host:
-            self.socket_family = socket.AF_INET6
+        if self._busy:
+            return
+        # An IPv6 literal needs an IPv6 socket, whatever this client was made for.
+        family = type(self).socket_family
+        self.socket_family = socket.AF_INET6 if isinstance(host, str) and ":" in host else family
         super().connect(host, port, secure, **kwargs)
 
 

@@ -6,7 +6,7 @@ import ssl
 from typing import Any
 
 
-def server_context(certfile: str | None, keyfile: str | None = None, ca_certs: str | None = None,
+def server_context(certfile: str | None = None, keyfile: str | None = None, ca_certs: str | None = None,
                    cert_reqs: int = ssl.CERT_NONE, ciphers: str | None = None,
                    context: ssl.SSLContext | None = None, **_: Any) -> ssl.SSLContext:
     """A server-side context; ``context`` is used as is when given."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.components import BaseComponent
 from ..core.handlers import handler
+from ..core.loop import Loop
 from ..core.manager import Manager
 from .addresses import parse_bind, split_host_port
 from .events import closed, error, read, ready
@@ -21,7 +22,9 @@ class UDPServer(BaseComponent):
 
     Sends never block: a datagram the kernel cannot take now waits in a
     bounded queue (``max_queue`` datagrams; the oldest is dropped and
-    counted past it).
+    counted past it). ``broadcast(data, port)`` sends to
+    ``broadcast_address`` ("<broadcast>", i.e. 255.255.255.255, unless
+    given, e.g. "127.255.255.255" to stay on the loopback network).
     """
 
     channel: Any = "server"
@@ -33,6 +36,7 @@ class UDPServer(BaseComponent):
         self._bind = parse_bind(bind, self.socket_family)
         self.bufsize = max(bufsize, 65536)  # a datagram is read whole or truncated
         self.max_queue: int = kwargs.get("max_queue", 1024)
+        self.broadcast_address: str = kwargs.get("broadcast_address", "<broadcast>")
         self.dropped = 0
         self._queue: deque[tuple[Any, bytes]] = deque()
         self._sock: socket.socket | None = socket.socket(self.socket_family, socket.SOCK_DGRAM)
@@ -48,7 +52,8 @@ class UDPServer(BaseComponent):
             sock.close()
             raise
         self._announced = False
-        self.loop.add_reader(sock, self._on_readable)
+        #: The loop the socket is registered on (set when it joins a tree or starts).
+        self._watched_on: Loop | None = None
 
     @property
     def host(self) -> Any:
@@ -62,16 +67,26 @@ class UDPServer(BaseComponent):
     def connected(self) -> bool:
         return self._sock is not None
 
+    def _watch(self) -> None:
+        """Register the socket on the loop of the current tree."""
+        loop = self.loop
+        if self._sock is None or self._watched_on is loop:
+            return
+        if self._watched_on is not None:
+            self._watched_on.discard(self._sock)
+        self._watched_on = loop
+        loop.add_reader(self._sock, self._on_readable)
+        if self._queue:
+            loop.add_writer(self._sock, self._on_writable)
+
     def _root_changed(self, old: Manager, new: Manager) -> None:
-        if self._sock is not None:
-            writing = old.loop.is_writing(self._sock)
-            old.loop.discard(self._sock)
-            new.loop.add_reader(self._sock, self._on_readable)
-            if writing:
-                new.loop.add_writer(self._sock, self._on_writable)
+        if self._watched_on is not None:
+            self._watch()
 
     @handler("registered", "started", channel="*")
     def _on_registered_or_started(self, component: Any, manager: Any = None) -> None:
+        if component is self or component is self.root:
+            self._watch()
         if not self._announced and self._sock is not None and (component is self or component is self.root):
             self._announced = True
             self.fire(ready(self, (self.host, self.port)))
@@ -112,8 +127,8 @@ class UDPServer(BaseComponent):
             self._queue.popleft()
             self.dropped += 1
         self._queue.append((address, payload))
-        if self._sock is not None:
-            self.loop.add_writer(self._sock, self._on_writable)
+        if self._sock is not None and self._watched_on is not None:
+            self._watched_on.add_writer(self._sock, self._on_writable)
 
     def _on_writable(self) -> None:
         sock = self._sock
@@ -126,17 +141,19 @@ class UDPServer(BaseComponent):
             except OSError as e:
                 self.fire(error(address, e))
             self._queue.popleft()
-        if sock is not None:
-            self.loop.remove_writer(sock)
+        if sock is not None and self._watched_on is not None:
+            self._watched_on.remove_writer(sock)
 
     @handler("broadcast")
     def broadcast(self, data: bytes | str, port: int) -> None:
-        self.write(("<broadcast>", port), data)
+        self.write((self.broadcast_address, port), data)
 
     @handler("close")
     def close(self) -> None:
         if self._sock is not None:
-            self.loop.discard(self._sock)
+            if self._watched_on is not None:
+                self._watched_on.discard(self._sock)
+                self._watched_on = None
             self._sock.close()
             self._sock = None
             self._queue.clear()

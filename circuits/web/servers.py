@@ -35,9 +35,10 @@ class _DrainHook:
         self.has_drain_hook = True
 
     def transport_drained(self, transport: Any) -> None:
+        super().transport_drained(transport)  # type: ignore[misc]  # the server's own bookkeeping (starttls)
         hook = self._drain_hook
         if hook is not None:
-            hook(transport.fileobj)
+            hook(transport.tag.key)  # the `sock` the application knows this connection by
 
 
 class WebTCPServer(_DrainHook, TCPServer):
