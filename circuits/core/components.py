@@ -60,7 +60,7 @@ class BaseComponent(Manager):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
         self.channel = kwargs.get("channel", self.channel) or "*"
-        for attr, f in _class_handlers(type(self)):
+        for _attr, f in _class_handlers(type(self)):
             method = f.__get__(self, type(self))  # not getattr: an instance attribute may share the name
             names = f.names
             if not names and f.channel == "*":

@@ -9,9 +9,9 @@ threads posted. The dispatching of events is the Manager's job.
 from __future__ import annotations
 
 import heapq
-import traceback
 import selectors
 import socket
+import traceback
 from collections import deque
 from collections.abc import Callable
 from typing import Any

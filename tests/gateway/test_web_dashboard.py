@@ -1,0 +1,170 @@
+"""The dashboard in a real headless Chromium against a real gateway on a
+socat pair: a value written on the device side shows up live in the
+device's card, and a phone-size screenshot renders.
+
+Skipped where Chromium, chromedriver or selenium are missing (the
+bootstrap script installs them; see scripts/test.sh).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from circuits import BaseComponent, handler
+from gateway.app import Gateway
+from gateway.config import GatewayConfig, parse_config
+from gateway.demo import free_port
+from gateway.events import BUS
+from gateway.readings import check_profile
+from gateway.sdnotify import SystemdNotifier
+from gateway.socat import SocatPair
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+TIMEOUT = 20.0
+
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+                       reason="chromium and chromedriver are needed"),
+]
+
+
+class Ready(BaseComponent):
+    channel = BUS
+
+    def __init__(self) -> None:
+        super().__init__(channel=BUS)
+        self.event = threading.Event()
+
+    @handler("gateway_ready")
+    def _on_ready(self, summary: str) -> None:
+        self.event.set()
+
+
+def make_config(tmp_path: Path, pair: SocatPair) -> GatewayConfig:
+    text = f"""
+[gateway]
+name = "greenhouse"
+state_dir = {json.dumps(str(tmp_path / "state"))}
+
+[web]
+listen = "127.0.0.1:{free_port(0)}"
+
+[[device]]
+name = "thermo"
+port = {json.dumps(str(pair.dev))}
+profile = "keyvalue"
+"""
+    return parse_config(text, "<test>", check_profile=check_profile)
+
+
+@contextmanager
+def running(config: GatewayConfig) -> Iterator[Gateway]:
+    gateway = Gateway(config, notifier=SystemdNotifier({}))
+    ready = Ready().register(gateway)
+    gateway.start()
+    try:
+        assert ready.event.wait(TIMEOUT), "the gateway did not become ready"
+        yield gateway
+    finally:
+        gateway.stop()
+        gateway.join(TIMEOUT)
+        gateway.close()
+        gateway.loop.close()
+
+
+@contextmanager
+def chromium(width: int | None = None, height: int | None = None) -> Iterator[Any]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    if width is not None:
+        # A phone: its viewport, its pixel ratio and a touch user agent.
+        options.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0},
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Safari/537.36"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[SocatPair]:
+    socat = SocatPair(tmp_path, "thermo").start()
+    yield socat
+    socat.unplug()
+
+
+def field_text(driver: Any, device: str, field: str) -> str:
+    cells = driver.find_elements(By.CSS_SELECTOR, f'section[data-device="{device}"] dd[data-field="{field}"]')
+    return cells[0].text if cells else ""
+
+
+def test_a_value_written_to_the_serial_port_shows_up_live_in_the_browser(tmp_path: Path, pair: SocatPair) -> None:
+    with running(make_config(tmp_path, pair)) as gateway, chromium() as driver:
+        assert gateway.web is not None
+        driver.get(gateway.web.url)
+        wait = WebDriverWait(driver, TIMEOUT)
+        # Loaded from /api/devices, then live: the card is there and says online.
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'section[data-device="thermo"][data-online="1"]'))
+        wait.until(lambda d: d.find_element(By.ID, "link").text == "live")
+        assert driver.title == "greenhouse"
+        fd = pair.open_peer()
+        try:
+            os.write(fd, b"temp=42.5 hum=40\n")
+            wait.until(lambda d: field_text(d, "thermo", "temp") == "42.5")
+            assert field_text(driver, "thermo", "hum") == "40"
+            os.write(fd, b"temp=43.25 hum=41\n")  # a second value: a chart has two points
+            wait.until(lambda d: field_text(d, "thermo", "temp") == "43.25")
+        finally:
+            os.close(fd)
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] .readings').text == "2")
+        charts = driver.find_elements(By.CSS_SELECTOR, 'section[data-device="thermo"] .chart')
+        assert len(charts) == 2  # one per numeric field
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []  # nothing failed to load: no CDN, no missing asset
+
+
+def test_the_dashboard_renders_on_a_phone_sized_screen(tmp_path: Path, pair: SocatPair) -> None:
+    with running(make_config(tmp_path, pair)) as gateway, chromium(390, 844) as driver:
+        assert gateway.web is not None
+        fd = pair.open_peer()
+        try:
+            for i in range(30):  # some history, so the charts have a curve
+                os.write(fd, f"temp={20 + (i % 7) * 0.5} hum={40 + i % 5}\n".encode())
+            driver.get(gateway.web.url)
+            wait = WebDriverWait(driver, TIMEOUT)
+            wait.until(lambda d: field_text(d, "thermo", "temp") != "")
+        finally:
+            os.close(fd)
+        # Nothing wider than the screen: no sideways scrolling on a phone.
+        widths = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1]
+        shot = tmp_path / "phone.png"
+        assert driver.save_screenshot(str(shot))
+        data = shot.read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 10_000
