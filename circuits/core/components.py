@@ -61,15 +61,8 @@ class BaseComponent(Manager):
         super().__init__()
         self.channel = kwargs.get("channel", self.channel) or "*"
         for _attr, f in _class_handlers(type(self)):
-            method = f.__get__(self, type(self))  # not getattr: an instance attribute may share the name
-            names = f.names
-            if not names and f.channel == "*":
-                self._globals.append(method)
-            elif not names:
-                self._handlers.setdefault("*", []).append(method)
-            else:
-                for name in names:
-                    self._handlers.setdefault(name, []).append(method)
+            # f.__get__, not getattr: an instance attribute may share the name.
+            self._file_handler(f.__get__(self, type(self)), f.names)
         init = getattr(self, "init", None)
         if callable(init):
             init(*args, **kwargs)

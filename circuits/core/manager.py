@@ -110,7 +110,15 @@ class Manager:
     def addHandler(self, f: Any, event: str | None = None) -> Any:
         """Add a handler (a @handler-decorated function or method) to this node."""
         method = f if isinstance(f, MethodType) else MethodType(f, self)
-        names = (event,) if event is not None else method.names
+        self._file_handler(method, (event,) if event is not None else method.names)
+        if getattr(self, method.__name__, None) is None or not isinstance(f, MethodType):
+            setattr(self, method.__name__, method)
+        self.root._table.invalidate()
+        return method
+
+    def _file_handler(self, method: Any, names: tuple[str, ...]) -> None:
+        """Index a bound handler: by name, under "*" for every event on its
+        channel, or as a global (no names, channel "*": every event anywhere)."""
         if not names and method.channel == "*":
             self._globals.append(method)
         elif not names:
@@ -118,10 +126,6 @@ class Manager:
         else:
             for name in names:
                 self._handlers.setdefault(name, []).append(method)
-        if getattr(self, method.__name__, None) is None or not isinstance(f, MethodType):
-            setattr(self, method.__name__, method)
-        self.root._table.invalidate()
-        return method
 
     def removeHandler(self, method: Any, event: str | None = None) -> None:
         names = [event] if event is not None else list(self._handlers)

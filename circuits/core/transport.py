@@ -108,33 +108,29 @@ class Transport:
 
     # -- reading -------------------------------------------------------
     def _on_readable(self) -> None:
+        if not self._read_once():
+            return
+        # TLS may hold decrypted bytes the selector cannot see.
+        fileobj = self.fileobj
+        if isinstance(fileobj, ssl.SSLSocket):
+            while not self._closed and not self._paused and fileobj.pending() and self._read_once():
+                pass
+
+    def _read_once(self) -> bool:
+        """One read handed to the owner; False when there is nothing more now."""
         try:
             data = self._recv(self.bufsize)
         except _RETRY:
-            return
+            return False
         except OSError as e:
             self._fail(e)
-            return
+            return False
         if not data:
             self._eof()
-            return
+            return False
         self.bytes_in += len(data)
         self.owner.transport_data(self, data)
-        # TLS may hold decrypted bytes the selector cannot see.
-        fileobj = self.fileobj
-        while not self._closed and not self._paused and isinstance(fileobj, ssl.SSLSocket) and fileobj.pending():
-            try:
-                data = self._recv(self.bufsize)
-            except _RETRY:
-                return
-            except OSError as e:
-                self._fail(e)
-                return
-            if not data:
-                self._eof()
-                return
-            self.bytes_in += len(data)
-            self.owner.transport_data(self, data)
+        return True
 
     def pause_reading(self) -> None:
         """Backpressure: stop reading until resume_reading()."""

@@ -17,15 +17,11 @@ import json
 from collections.abc import Generator
 from typing import Any
 
-from ...core.components import BaseComponent
-from ...core.handlers import handler
-from .rpc import RPC, RPCError, call_method, rpc
+from .rpc import RPC, RPCDispatcher, RPCError, call_method, rpc
 
 __all__ = ["JSONRPC", "RPC", "rpc"]
 
 #: Above the default Dispatcher (0.1) and the WSGI Gateway (0.2), so that
-#: JSON-RPC coexists with them on a shared path prefix.
-PRIORITY = 0.5
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -40,23 +36,10 @@ def _error(code: int, message: str, id_: Any = None, data: Any = None) -> dict[s
     return {"jsonrpc": "2.0", "error": error, "id": id_}
 
 
-class JSONRPC(BaseComponent):
+class JSONRPC(RPCDispatcher):
     """JSON-RPC 2.0 dispatcher (see module doc)."""
 
-    channel: Any = "web"
-
-    def __init__(self, path: str | None = None, encoding: str = "utf-8", rpc_channel: Any = "*",
-                 channel: Any = channel, **kwargs: Any) -> None:
-        super().__init__(channel=channel)
-        self.path = path or "/"
-        self.encoding = encoding
-        self.rpc_channel = rpc_channel
-
-    @handler("request", priority=PRIORITY)
-    def _on_request(self, event: Any, request: Any, response: Any) -> Any:
-        if request.path != self.path or request.method != "POST":
-            return None
-        return self._serve(request, response)
+    default_path = "/"
 
     def _serve(self, request: Any, response: Any) -> Generator[Any, Any, Any]:
         response.headers["Content-Type"] = f"application/json; charset={self.encoding}"

@@ -14,12 +14,14 @@ import re
 from collections.abc import Generator
 from typing import Any
 
+from ...core.components import BaseComponent
 from ...core.events import Event
+from ...core.handlers import handler
 from ...core.manager import Manager
 from ...core.names import event_name
 from ...core.values import Value
 
-__all__ = ["RESERVED", "RPCError", "rpc", "RPC", "call_method", "has_handler"]
+__all__ = ["RESERVED", "RPCDispatcher", "RPCError", "rpc", "RPC", "call_method", "has_handler"]
 
 #: Events of circuits itself (core, net, web): never callable remotely.
 RESERVED = frozenset({
@@ -100,3 +102,30 @@ def call_method(manager: Manager, name: Any, params: Any, channel: Any) -> Gener
             raise RPCError(INVALID_PARAMS, str(evalue), getattr(etype, "__name__", None))
         raise RPCError(SERVER_ERROR, str(evalue), getattr(etype, "__name__", None))
     return value.getValue()
+
+
+class RPCDispatcher(BaseComponent):
+    """Answers POSTs to ``path`` with ``_serve(request, response)``.
+
+    Runs before the default Dispatcher (priority 0.5) so a controller
+    mounted on the same path cannot shadow the RPC endpoint.
+    """
+
+    channel: Any = "web"
+    default_path = "/"
+
+    def __init__(self, path: str | None = None, encoding: str = "utf-8", rpc_channel: Any = "*",
+                 channel: Any = channel, **kwargs: Any) -> None:
+        super().__init__(channel=channel)
+        self.path = path or self.default_path
+        self.encoding = encoding
+        self.rpc_channel = rpc_channel
+
+    @handler("request", priority=0.5)
+    def _on_request(self, event: Any, request: Any, response: Any) -> Any:
+        if request.path != self.path or request.method != "POST":
+            return None
+        return self._serve(request, response)
+
+    def _serve(self, request: Any, response: Any) -> Any:
+        raise NotImplementedError

@@ -18,9 +18,7 @@ import xmlrpc.client
 from collections.abc import Generator
 from typing import Any
 
-from ...core.components import BaseComponent
-from ...core.handlers import handler
-from .rpc import RPC, RPCError, call_method, rpc
+from .rpc import RPC, RPCDispatcher, RPCError, call_method, rpc
 
 try:  # optional hardening
     import defusedxml.ElementTree as _defused  # type: ignore[import-not-found]
@@ -29,8 +27,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 __all__ = ["XMLRPC", "RPC", "rpc"]
 
-#: Above the default Dispatcher (0.1) and the WSGI Gateway (0.2).
-PRIORITY = 0.5
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -52,23 +48,10 @@ def safe_loads(data: bytes) -> tuple[tuple[Any, ...], str | None]:
     return xmlrpc.client.loads(data, use_builtin_types=True)
 
 
-class XMLRPC(BaseComponent):
+class XMLRPC(RPCDispatcher):
     """XML-RPC dispatcher (see module doc)."""
 
-    channel: Any = "web"
-
-    def __init__(self, path: str | None = None, encoding: str = "utf-8", rpc_channel: Any = "*",
-                 channel: Any = channel, **kwargs: Any) -> None:
-        super().__init__(channel=channel)
-        self.path = path or "/RPC2"
-        self.encoding = encoding
-        self.rpc_channel = rpc_channel
-
-    @handler("request", priority=PRIORITY)
-    def _on_request(self, event: Any, request: Any, response: Any) -> Any:
-        if request.path != self.path or request.method != "POST":
-            return None
-        return self._serve(request, response)
+    default_path = "/RPC2"
 
     def _serve(self, request: Any, response: Any) -> Generator[Any, Any, bytes]:
         response.headers["Content-Type"] = f"text/xml; charset={self.encoding}"
