@@ -5,7 +5,7 @@
     gateway run -c FILE        run in the foreground, log to stderr
     gateway check FILE         validate a configuration (exit 0, or 78 with every problem)
     gateway ports [--json]     serial ports: vid:pid, serial number, by-id path
-    gateway demo               simulated devices on in-process ptys; nothing to set up
+    gateway demo               simulated devices on in-process ptys and the dashboard; nothing to set up
     gateway udev-rules -c FILE udev rules for the devices configured by match
     gateway hash-password      a pbkdf2 hash for a [web.users] entry
 
@@ -26,7 +26,7 @@ from dataclasses import asdict
 
 from .app import Gateway, StartError
 from .config import ConfigError, GatewayConfig, load_config
-from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, Demo
+from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
 from .logsetup import setup_logging
 from .passwords import hash_password
 from .ports import describe, list_ports, udev_running
@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--tcp-base", type=int, default=DEFAULT_TCP_BASE,
                       help="first TCP port (busy ones are replaced by free ones; 0: all free ones)")
     demo.add_argument("--udp-port", type=int, default=DEFAULT_UDP_PORT)
+    demo.add_argument("--web-port", type=int, default=DEFAULT_WEB_PORT,
+                      help="the dashboard's port (a busy one is replaced by a free one; 0: any free one)")
+    demo.add_argument("--web-host", default="127.0.0.1", help="the dashboard's address (0.0.0.0: every interface)")
+    demo.add_argument("--no-web", action="store_true", help="no dashboard")
+    demo.add_argument("--mqtt", metavar="HOST[:PORT]", help="also publish to this MQTT broker")
     demo.add_argument("--interval", type=float, help="seconds between simulated messages")
     demo.add_argument("--noise", type=float, default=0.0, help="chance of a garbage line per message")
     demo.add_argument("--print-config", action="store_true", help="print the demo's configuration and exit")
@@ -120,7 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
     try:
-        demo = Demo(tcp_base=args.tcp_base, udp_port=args.udp_port, interval=args.interval, noise=args.noise)
+        demo = Demo(tcp_base=args.tcp_base, udp_port=args.udp_port, interval=args.interval, noise=args.noise,
+                    web_port=None if args.no_web else args.web_port, web_host=args.web_host, mqtt=args.mqtt)
     except StartError as exc:
         log.error("cannot start the demo: %s", exc)
         return StartError.exit_code

@@ -2,9 +2,11 @@
 
 No configuration, no root, no hardware, no socat: four simulated devices
 (one per parsing profile) run in-process on ``os.openpty()`` pairs, and the
-real gateway -- device links, hot-plug, TCP bridges, UDP -- runs on the
-other ends, all on one loop.  The configuration it uses is ordinary TOML,
-validated like a user's (``gateway demo --print-config`` shows it).
+real gateway -- device links, hot-plug, TCP bridges, UDP, the web
+dashboard -- runs on the other ends, all on one loop.  The MQTT uplink runs
+only when a broker is named (``--mqtt HOST[:PORT]``).  The configuration it
+uses is ordinary TOML, validated like a user's (``gateway demo
+--print-config`` shows it).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .simdevice import SimulatedDevice
 
 DEFAULT_TCP_BASE = 7001
 DEFAULT_UDP_PORT = 7100
+DEFAULT_WEB_PORT = 8080
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,21 @@ def free_port(preferred: int, host: str = "127.0.0.1", kind: int = socket.SOCK_S
 
 
 def render_config(paths: Sequence[str], state_dir: str, tcp_ports: Sequence[int], udp_port: int,
-                  host: str = "127.0.0.1") -> str:
-    """The demo's configuration as TOML, one [[device]] per simulated device."""
+                  host: str = "127.0.0.1", *, web: str | None = None, mqtt: str | None = None) -> str:
+    """The demo's configuration as TOML, one [[device]] per simulated device.
+
+    ``web`` is the dashboard's "host:port" (None: no dashboard); ``mqtt``
+    a broker's "host[:port]" (None: no uplink).
+    """
     lines = ['[gateway]', 'name = "demo"', f"state_dir = {json.dumps(state_dir)}", ""]
+    if web is not None:
+        lines += ["[web]", f"listen = {json.dumps(web)}", ""]
+    if mqtt is not None:
+        broker, _, port = mqtt.rpartition(":") if mqtt.count(":") == 1 else (mqtt, "", "")
+        lines += ["[mqtt]", f"host = {json.dumps(broker)}"]
+        if port:
+            lines.append(f"port = {int(port)}")
+        lines += ['topic_prefix = "gateway/demo"', 'client_id = "gateway-demo"', ""]
     for demo, path, port in zip(DEVICES, paths, tcp_ports, strict=True):
         lines += [
             "[[device]]",
@@ -96,11 +111,18 @@ class DemoAnnouncer(BaseComponent):
     @handler("gateway_ready")
     def _on_ready(self, summary: str) -> None:
         print(f"gateway demo ready: {summary}", file=self.out)
+        if self.gateway.web is not None:
+            print(f"  {self.gateway.web.url}  the live dashboard (open it in a browser)", file=self.out)
         for name, bridge in self.gateway.bridges.items():
             host, port = bridge.address
             link = self.gateway.links[name]
             print(f"  tcp://{host}:{port}  {name} ({link.config.profile}) on {link.path}", file=self.out)
         print(f"  udp://{self.udp}  every reading as one JSON datagram", file=self.out)
+        if self.gateway.mqtt is not None:
+            mqtt = self.gateway.config.mqtt
+            assert mqtt is not None
+            print(f"  mqtt://{mqtt.host}:{mqtt.port}  readings on {mqtt.topic_prefix}/<device>/reading",
+                  file=self.out)
         print("try: nc 127.0.0.1 <port>  or  socat - tcp:127.0.0.1:<port>   (Ctrl-C stops the demo)",
               file=self.out)
         self.out.flush()
@@ -111,14 +133,17 @@ class Demo:
 
     def __init__(self, *, tcp_base: int = DEFAULT_TCP_BASE, udp_port: int = DEFAULT_UDP_PORT,
                  interval: float | None = None, noise: float = 0.0, out: TextIO = sys.stdout,
-                 hotplug: bool = True) -> None:
+                 hotplug: bool = True, web_port: int | None = DEFAULT_WEB_PORT, web_host: str = "127.0.0.1",
+                 mqtt: str | None = None) -> None:
         self.state_dir = tempfile.mkdtemp(prefix="gateway-demo-")
         self.sims = [SimulatedDevice(d.name, get_profile(d.profile), {"columns": d.columns} if d.columns else None,
                                      interval=interval, seed=i, noise=noise)
                      for i, d in enumerate(DEVICES)]
         ports = [free_port(tcp_base + i) if tcp_base else free_port(0) for i in range(len(DEVICES))]
         udp = free_port(udp_port, kind=socket.SOCK_DGRAM)
-        self.text = render_config([s.path for s in self.sims], self.state_dir, ports, udp)
+        # None: no dashboard; 0: any free port; else that one, or a free one if busy.
+        web = None if web_port is None else f"{web_host}:{free_port(web_port, web_host)}"
+        self.text = render_config([s.path for s in self.sims], self.state_dir, ports, udp, web=web, mqtt=mqtt)
         self.config: GatewayConfig = parse_config(self.text, "<demo>", check_profile=check_profile)
         try:
             self.gateway = Gateway(self.config, hotplug=hotplug)

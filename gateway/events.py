@@ -14,7 +14,13 @@ Everything a consumer may want is fired on the public :data:`BUS` channel:
 * ``gateway_ready(summary)`` once every part the gateway waits for is up
   (see :mod:`gateway.readiness`); systemd hears READY=1 then.
 
-A component that needs start-up time (the web server, later) calls
+* ``device_write(device, data)``: bytes for a device, fired by the MQTT
+  uplink for a payload published to ``{prefix}/{device}/write``; the
+  :class:`gateway.app.Gateway` writes them to that device's port (the
+  event class is :class:`gateway.mqtt.events.device_write`; handlers match
+  by name).
+
+A component that needs start-up time (the web server) calls
 ``Readiness.expect(name)`` while being wired and fires ``part_ready(name)``
 when it is up, so READY=1 waits for it too.
 """

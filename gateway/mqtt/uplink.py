@@ -102,8 +102,11 @@ class MqttUplink(BaseComponent):
         self._schedule_flush()
 
     @handler("device_status")
-    def _on_device_status(self, device: str, online: bool) -> None:
-        self._statuses[device] = bool(online)
+    def _on_device_status(self, device: str, status: str | bool, detail: str = "") -> None:
+        # The gateway's event is (device, "online"/"offline"/"starting", detail)
+        # (gateway.events); this package's own is (device, online: bool).
+        online = status == "online" if isinstance(status, str) else bool(status)
+        self._statuses[device] = online
         self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
 
     # -- client events -----------------------------------------------------

@@ -284,7 +284,6 @@ def test_healthz_is_answered_by_the_running_loop(tmp_path: Path, pair: SocatPair
         # Stopped loop, no answer: the probe's timeout is the signal.
         gateway.stop()
         gateway.join(TIMEOUT)
-        host, port = gateway.web.address  # type: ignore[union-attr]
         with pytest.raises(OSError):
             urllib.request.urlopen(base + "/healthz", timeout=1).read()
 
@@ -319,7 +318,6 @@ def test_basic_auth_guards_everything_but_healthz(tmp_path: Path, pair: SocatPai
 
 
 def test_the_websocket_needs_credentials_too(tmp_path: Path, pair: SocatPair, users_toml: str) -> None:
-    url = None
     with running(make_config(tmp_path, pair, web=users_toml)) as (gateway, bus, base):
         url = base.replace("http://", "ws://") + "/ws"
         with pytest.raises(websocket.WebSocketBadStatusException) as refused:

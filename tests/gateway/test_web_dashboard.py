@@ -25,6 +25,7 @@ from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
 from gateway.demo import free_port
 from gateway.events import BUS
+from gateway.passwords import hash_password
 from gateway.readings import check_profile
 from gateway.sdnotify import SystemdNotifier
 from gateway.socat import SocatPair
@@ -57,7 +58,7 @@ class Ready(BaseComponent):
         self.event.set()
 
 
-def make_config(tmp_path: Path, pair: SocatPair) -> GatewayConfig:
+def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
     text = f"""
 [gateway]
 name = "greenhouse"
@@ -65,6 +66,7 @@ state_dir = {json.dumps(str(tmp_path / "state"))}
 
 [web]
 listen = "127.0.0.1:{free_port(0)}"
+{web}
 
 [[device]]
 name = "thermo"
@@ -168,3 +170,23 @@ def test_the_dashboard_renders_on_a_phone_sized_screen(tmp_path: Path, pair: Soc
         assert driver.save_screenshot(str(shot))
         data = shot.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+def test_the_dashboard_works_behind_basic_auth(tmp_path: Path, pair: SocatPair) -> None:
+    users = f'[web.users]\nalice = "{hash_password("s3cret", iterations=1000)}"\n'
+    with running(make_config(tmp_path, pair, users)) as gateway, chromium() as driver:
+        assert gateway.web is not None and gateway.web.guard is not None
+        host, port = gateway.web.address
+        # Credentials in the address stand in for the browser's login prompt;
+        # the browser then sends them with every request, /ws included.
+        driver.get(f"http://alice:s3cret@{host}:{port}/")
+        wait = WebDriverWait(driver, TIMEOUT)
+        wait.until(lambda d: d.find_element(By.ID, "link").text == "live")
+        fd = pair.open_peer()
+        try:
+            os.write(fd, b"temp=42.5\n")
+            wait.until(lambda d: field_text(d, "thermo", "temp") == "42.5")
+        finally:
+            os.close(fd)
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+        assert gateway.web.guard.checks == 1  # one pbkdf2 check, then remembered

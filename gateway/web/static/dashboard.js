@@ -43,7 +43,7 @@ function showField(d, key, value) {
     dl.append(dt, dd);
     d.fields.set(key, dd);
   }
-  dd.textContent = typeof value === "number" ? String(Math.round(value * 1000) / 1000) : String(value);
+  dd.textContent = typeof value === "number" ? fmt(value) : (typeof value === "object" ? JSON.stringify(value) : String(value));
 }
 
 function chart(d, key) {
@@ -53,18 +53,28 @@ function chart(d, key) {
     box.className = "chart";
     const label = document.createElement("div");
     label.className = "label";
-    label.textContent = key;
+    const name = document.createElement("span");
+    name.textContent = key;
+    const range = document.createElement("span");
+    range.className = "range";
+    label.append(name, range);
     const canvas = document.createElement("canvas");
     box.append(label, canvas);
     $(d.card, ".charts").appendChild(box);
-    c = { canvas, dirty: true };
+    c = { canvas, range, dirty: true };
     d.charts.set(key, c);
   }
   return c;
 }
 
+function fmt(v) { return String(Math.round(v * 1000) / 1000); }
+function short(v) { return String(Number(v.toPrecision(4))); }   // chart ranges: 4 significant digits
+
 function addReading(r, live) {
   const d = card(r.device);
+  if (typeof r.ts === "number") {
+    $(d.card, ".seen").textContent = "last reading " + new Date(r.ts * 1000).toLocaleTimeString();
+  }
   for (const [key, value] of Object.entries(r.fields || {})) {
     showField(d, key, value);
     if (typeof value !== "number") continue;
@@ -80,6 +90,8 @@ function addReading(r, live) {
   }
 }
 
+let lineColour = "#58a6ff";
+
 function draw() {
   for (const d of devices.values()) {
     for (const [key, c] of d.charts) {
@@ -93,12 +105,16 @@ function draw() {
       g.clearRect(0, 0, w, h);
       if (series.length < 2) continue;
       let lo = Math.min(...series), hi = Math.max(...series);
+      c.range.textContent = lo === hi ? short(lo) : short(lo) + " … " + short(hi);
       if (hi === lo) { hi += 1; lo -= 1; }
-      g.strokeStyle = getComputedStyle(document.documentElement).getPropertyValue("--line") || "#58a6ff";
+      g.strokeStyle = lineColour;
       g.lineWidth = 2 * ratio;
+      g.lineJoin = "round";
       g.beginPath();
+      // The points span the whole width, newest on the right.
+      const step = w / (series.length - 1);
       series.forEach((v, i) => {
-        const x = (i / (HISTORY - 1)) * w, y = h - ((v - lo) / (hi - lo)) * (h - 4 * ratio) - 2 * ratio;
+        const x = i * step, y = h - ((v - lo) / (hi - lo)) * (h - 4 * ratio) - 2 * ratio;
         if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
       });
       g.stroke();
@@ -107,8 +123,12 @@ function draw() {
   requestAnimationFrame(draw);
 }
 
+// URLs relative to the page, built without any user:password@ part of the
+// page's address: fetch() refuses URLs carrying credentials.
+function here(path) { return location.origin + location.pathname.replace(/[^/]*$/, "") + path; }
+
 async function loadInitial() {
-  const res = await fetch("api/devices", { credentials: "same-origin" });
+  const res = await fetch(here("api/devices"), { credentials: "same-origin" });
   if (!res.ok) return;
   const body = await res.json();
   if (body.gateway) { document.getElementById("title").textContent = body.gateway; document.title = body.gateway; }
@@ -117,14 +137,15 @@ async function loadInitial() {
     $(d.card, ".port").textContent = dev.port || "";
     setOnline(dev.name, !!dev.online);
     setCounters(dev.name, dev.counters || {});
-    const hist = await fetch("api/readings?device=" + encodeURIComponent(dev.name) + "&limit=" + HISTORY);
+    const hist = await fetch(here("api/readings?device=" + encodeURIComponent(dev.name) + "&limit=" + HISTORY),
+                             { credentials: "same-origin" });
     if (hist.ok) for (const r of await hist.json()) addReading(r, false);
   }
 }
 
 function connect() {
   const link = document.getElementById("link");
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + location.pathname.replace(/[^/]*$/, "") + "ws";
+  const url = here("ws").replace(/^http/, "ws");   // http -> ws, https -> wss
   const ws = new WebSocket(url);
   ws.onopen = () => { link.textContent = "live"; link.className = "pill online"; };
   ws.onclose = () => {
@@ -140,5 +161,6 @@ function connect() {
   };
 }
 
+lineColour = getComputedStyle(document.documentElement).getPropertyValue("--line").trim() || lineColour;
 loadInitial().finally(connect);
 requestAnimationFrame(draw);

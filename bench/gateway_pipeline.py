@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""The whole gateway pipeline, end to end, as a user runs it.
+
+``gateway run -c FILE`` (a subprocess) with 4 socat serial devices, the
+dashboard, and an MQTT uplink to a mosquitto of its own; 10 WebSocket
+clients attached to /ws; a ``mosquitto_sub`` (another process) counting
+what reaches the broker.
+
+1. **Throughput**: N keyvalue lines written as fast as the ptys take them,
+   spread over the 4 devices: serial -> parse -> spool (SQLite, fsync per
+   pass: the shipped default) -> MQTT QoS 1 -> PUBACK, and every reading to
+   all 10 WebSocket clients. Time runs from the first byte written to the
+   moment the broker has delivered all N *and* every WebSocket client has
+   all N *and* /metrics shows an empty spool. Zero loss is checked: every
+   ``seq`` of every device at the subscriber and at each WebSocket client,
+   nothing dropped from the spool, no WebSocket client dropped.
+2. **Latency** at a steady ``--rate`` (500/s): each line carries
+   ``t=<CLOCK_MONOTONIC>`` when written; each WebSocket client notes
+   ``now - t`` on arrival (one clock: same host). p50/p99/max over all
+   clients.
+3. **RSS** of the gateway process (VmRSS and its peak, VmHWM) with the 4
+   devices after both phases.
+
+The WebSocket clients run on one thread with a selector and a minimal
+RFC 6455 frame reader (server frames are unmasked), so counting costs the
+bench little and the gateway's CPU is not shared with a heavy client.
+
+Usage: PY bench/gateway_pipeline.py [-n 40000] [--rate 500] [--seconds 10] [--clients 10]
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import select
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.socat import SocatPair  # noqa: E402
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
+STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
+DEVICES = 4
+PREFIX = "bench/gw"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_output(process: subprocess.Popen[bytes], pattern: bytes, timeout: float = 15.0) -> bytes:
+    """Read ``process``'s stderr until ``pattern`` (a regex) shows up; returns what was read."""
+    assert process.stderr is not None
+    fd = process.stderr.fileno()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, seen):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise RuntimeError(f"timed out waiting for {pattern!r}: {seen[-800:]!r}")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise RuntimeError(f"process exited: {seen[-800:]!r}")
+        seen += chunk
+    return seen
+
+
+def drain(process: subprocess.Popen[bytes]) -> None:
+    """Keep reading a process's stderr so it never blocks on a full pipe."""
+    def run() -> None:
+        assert process.stderr is not None
+        try:
+            while process.stderr.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+    threading.Thread(target=run, daemon=True).start()
+
+
+# -- WebSocket clients -------------------------------------------------------
+
+
+class WsClients:
+    """N WebSocket connections read on one thread; counts readings per client."""
+
+    def __init__(self, host: str, port: int, n: int) -> None:
+        self.socks = [self._connect(host, port) for _ in range(n)]
+        self.buffers = [bytearray() for _ in self.socks]
+        self.readings = [0] * n
+        self.seqs: list[dict[str, set[int]]] = [{} for _ in self.socks]
+        self.closed = [False] * n
+        self.latencies: list[float] = []
+        self.measure_latency = False
+        self.keep_seqs = True
+        self._stop = False
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _connect(host: str, port: int) -> socket.socket:
+        sock = socket.create_connection((host, port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(1)
+            if not chunk:
+                raise RuntimeError("WebSocket handshake failed")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise RuntimeError(f"WebSocket handshake refused: {head!r}")
+        sock.setblocking(False)
+        return sock
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        for i, sock in enumerate(self.socks):
+            selector.register(sock, selectors.EVENT_READ, i)
+        while not self._stop:
+            for key, _ in selector.select(0.1):
+                i = key.data
+                try:
+                    data = key.fileobj.recv(1 << 20)  # type: ignore[union-attr]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    self.closed[i] = True
+                    selector.unregister(key.fileobj)
+                    continue
+                self._frames(i, data)
+
+    def _frames(self, i: int, data: bytes) -> None:
+        buf = self.buffers[i]
+        buf += data
+        pos = 0
+        end = len(buf)
+        now = time.monotonic()
+        while end - pos >= 2:
+            b1 = buf[pos + 1]
+            length = b1 & 0x7F
+            head = 2
+            if length == 126:
+                if end - pos < 4:
+                    break
+                length = struct.unpack_from("!H", buf, pos + 2)[0]
+                head = 4
+            elif length == 127:
+                if end - pos < 10:
+                    break
+                length = struct.unpack_from("!Q", buf, pos + 2)[0]
+                head = 10
+            if end - pos < head + length:
+                break
+            payload = bytes(buf[pos + head:pos + head + length])
+            pos += head + length
+            if buf[pos - head - length] & 0x0F != 1 or not payload.startswith(b'{"type":"reading"'):
+                continue  # status, counters, pings
+            self.readings[i] += 1
+            if self.keep_seqs or self.measure_latency:
+                message = json.loads(payload)
+                if self.keep_seqs:
+                    self.seqs[i].setdefault(message["device"], set()).add(message["seq"])
+                if self.measure_latency:
+                    self.latencies.append(now - message["fields"]["t"])
+        del buf[:pos]
+
+    def close(self) -> None:
+        self._stop = True
+        self.thread.join(5)
+        for sock in self.socks:
+            sock.close()
+
+
+# -- the parts -----------------------------------------------------------------
+
+
+def start_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    (work / "mosquitto.conf").write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
+        "log_type information\nmax_queued_messages 0\nmax_inflight_messages 0\n")
+    broker = subprocess.Popen([MOSQUITTO, "-c", str(work / "mosquitto.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_output(broker, b"running")
+    drain(broker)
+    return broker, port
+
+
+def start_subscriber(work: Path, port: int, count: int, name: str) -> tuple[subprocess.Popen[bytes], Path]:
+    received = work / f"{name}.jsonl"
+    with received.open("wb") as out:
+        sub = subprocess.Popen([STDBUF, "-oL", MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-d",
+                                "-t", f"{PREFIX}/+/reading", "-C", str(count)],
+                               stdout=out, stderr=subprocess.DEVNULL)
+    # -d logs the protocol exchange among the messages: SUBACK there means subscribed.
+    deadline = time.monotonic() + 10
+    while b"SUBACK" not in received.read_bytes():
+        if time.monotonic() > deadline:
+            raise RuntimeError("mosquitto_sub did not subscribe")
+        select.select([], [], [], 0.01)
+    return sub, received
+
+
+def write_config(work: Path, pairs: list[SocatPair], broker: int, web: int) -> Path:
+    lines = ["[gateway]", 'name = "bench"', f"state_dir = {json.dumps(str(work / 'state'))}", 'log_level = "warning"',
+             "", "[web]", f'listen = "127.0.0.1:{web}"', "",
+             "[mqtt]", 'host = "127.0.0.1"', f"port = {broker}", f'topic_prefix = "{PREFIX}"',
+             'client_id = "bench-gateway"', "reconnect_min = 0.1", "reconnect_max = 1.0", ""]
+    for i, pair in enumerate(pairs):
+        lines += ["[[device]]", f'name = "dev{i}"', f"port = {json.dumps(str(pair.dev))}", 'profile = "keyvalue"',
+                  "baudrate = 4000000", ""]
+    path = work / "gateway.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def metrics(web: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    result = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            result[line.split(":")[0]] = int(line.split()[1])
+    return result
+
+
+class Writers:
+    """The device side of each pair: raw, non-blocking descriptors."""
+
+    def __init__(self, pairs: list[SocatPair]) -> None:
+        self.fds = [pair.open_peer() for pair in pairs]
+
+    def write(self, index: int, data: bytes) -> None:
+        fd = self.fds[index]
+        view = memoryview(data)
+        while view:
+            if not select.select([], [fd], [], 30)[1]:
+                raise RuntimeError("a device side would not take data for 30 s")
+            view = view[os.write(fd, view[:65536]):]
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+
+
+# -- phases ----------------------------------------------------------------------
+
+
+def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker: int, web: int) -> dict[str, Any]:
+    sub, received = start_subscriber(work, broker, n, "throughput")
+    per_device = n // DEVICES
+    chunk = 500  # lines per write, round robin over the devices
+    t0 = time.monotonic()
+    for start in range(0, per_device, chunk):
+        for d in range(DEVICES):
+            writers.write(d, b"".join(b"temp=%d.5 hum=%d seq=%d\n" % (40 + i % 9, i % 100, i)
+                                      for i in range(start, min(start + chunk, per_device))))
+    t_written = time.monotonic()
+    total = per_device * DEVICES
+    sub.wait(120)
+    t_broker = time.monotonic()
+    deadline = time.monotonic() + 60
+    while min(clients.readings) < total and not any(clients.closed):
+        if time.monotonic() > deadline:
+            break
+        select.select([], [], [], 0.001)
+    t_ws = time.monotonic()
+    while True:
+        values = metrics(web)
+        if values["gateway_spool_depth"] == 0 or time.monotonic() > deadline:
+            break
+    t_end = time.monotonic()
+    seqs = [json.loads(line) for line in received.read_bytes().splitlines() if line.startswith(b"{")]
+    got: dict[str, set[int]] = {}
+    for reading in seqs:
+        got.setdefault(reading["device"], set()).add(reading["seq"])
+    # seq numbers continue across runs (state_dir): each device's must be contiguous.
+    missing_mqtt = sum((max(s) - min(s) + 1) - len(s) for s in got.values()) + (total - sum(map(len, got.values())))
+    missing_ws = [total - sum(map(len, c.values())) for c in clients.seqs]
+    elapsed = t_end - t0
+    return {
+        "readings": total, "seconds": round(elapsed, 3), "readings_per_s": round(total / elapsed),
+        "write_s": round(t_written - t0, 3), "broker_done_s": round(t_broker - t0, 3),
+        "websockets_done_s": round(t_ws - t0, 3),
+        "mqtt_missing": missing_mqtt, "mqtt_duplicates": len(seqs) - sum(map(len, got.values())),
+        "ws_missing_per_client": missing_ws, "ws_clients_dropped": sum(clients.closed),
+        "spool_dropped": values["gateway_spool_dropped_total"],
+        "gateway_readings_total": sum(v for k, v in values.items() if k.startswith("gateway_readings_total")),
+    }
+
+
+def latency(rate: float, seconds: float, writers: Writers, clients: WsClients) -> dict[str, Any]:
+    clients.keep_seqs = False
+    clients.latencies.clear()
+    clients.measure_latency = True
+    before = list(clients.readings)
+    count = int(rate * seconds)
+    interval = 1.0 / rate
+    start = time.monotonic()
+    for i in range(count):
+        due = start + i * interval
+        now = time.monotonic()
+        if due > now:
+            time.sleep(due - now)  # pacing the generator, not waiting for a result
+        writers.write(i % DEVICES, b"temp=21.5 t=%.6f\n" % time.monotonic())
+    deadline = time.monotonic() + 10
+    while min(c - b for c, b in zip(clients.readings, before, strict=True)) < count:
+        if time.monotonic() > deadline:
+            break
+        select.select([], [], [], 0.001)
+    clients.measure_latency = False
+    values = sorted(clients.latencies)
+
+    def pct(p: float) -> float:
+        return round(values[min(len(values) - 1, int(p * len(values)))] * 1e6) if values else -1
+
+    return {"rate_per_s": rate, "readings": count, "samples": len(values),
+            "p50_us": pct(0.50), "p99_us": pct(0.99), "max_us": round(values[-1] * 1e6) if values else -1}
+
+
+def main() -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=40000, help="readings in the throughput phase")
+    parser.add_argument("--rate", type=float, default=500.0, help="readings/s in the latency phase")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency phase")
+    parser.add_argument("--clients", type=int, default=10, help="WebSocket clients")
+    parser.add_argument("--profile", metavar="FILE", help="run the gateway under cProfile, stats to FILE")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="gateway-pipeline-"))
+    pairs = [SocatPair(work, f"dev{i}").start() for i in range(DEVICES)]
+    broker, broker_port = start_broker(work)
+    web = free_port()
+    config = write_config(work, pairs, broker_port, web)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("NOTIFY_SOCKET", None)
+    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    gateway = subprocess.Popen([sys.executable, *profile, "-m", "gateway", "run", "-c", str(config),
+                                "--log-level", "info"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    writers = clients = None
+    try:
+        wait_for_output(gateway, rb"ready: 4/4 devices online")
+        drain(gateway)
+        clients = WsClients("127.0.0.1", web, args.clients)
+        writers = Writers(pairs)
+        result: dict[str, Any] = {"benchmark": "gateway_pipeline", "devices": DEVICES,
+                                  "websocket_clients": args.clients, "spool_synchronous": "FULL"}
+        result["throughput"] = throughput(args.n, writers, clients, work, broker_port, web)
+        result["latency_serial_to_websocket"] = latency(args.rate, args.seconds, writers, clients)
+        result["rss_kib"] = rss_kib(gateway.pid)
+        print(json.dumps(result))
+        t = result["throughput"]
+        if t["mqtt_missing"] or any(t["ws_missing_per_client"]) or t["ws_clients_dropped"] or t["spool_dropped"]:
+            raise SystemExit("LOSS: see mqtt_missing / ws_missing_per_client / ws_clients_dropped / spool_dropped")
+        return result
+    finally:
+        if clients is not None:
+            clients.close()
+        if writers is not None:
+            writers.close()
+        if gateway.poll() is None:
+            gateway.send_signal(signal.SIGTERM)
+            gateway.wait(15)
+        if broker.poll() is None:
+            broker.terminate()
+            broker.wait(10)
+        for pair in pairs:
+            pair.unplug()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

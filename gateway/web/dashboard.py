@@ -1,0 +1,104 @@
+"""WebDashboard: the gateway's web server, wired from ``[web]``.
+
+::
+
+    WebDashboard (channel "gateway")
+    +- Server                       circuits.web on [web] listen    ("web")
+    |  +- Health                    /healthz, before authentication
+    |  +- BasicAuthGuard            only with [web.users]
+    |  +- WebSocketsDispatcher      /ws                             (events on "dashboard.ws")
+    |  +- Static                    /static/*
+    |  +- Index, Api, Metrics       /, /api/*, /metrics
+    +- LiveFeed                     readings/statuses -> history and /ws
+
+Binding happens while the gateway is built, so a port in use fails
+start-up (exit 69) instead of a service that says "started" but cannot be
+reached; the gateway expects ``"web"`` and this component fires
+``part_ready("web")`` once the listener accepts, so READY=1 waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from circuits import BaseComponent, handler
+from circuits.web import Server, Static
+from circuits.web.websockets.dispatcher import WebSocketsDispatcher
+
+from ..config import Address, WebConfig
+from ..events import BUS, part_ready
+from ..history import DEFAULT_NAME as HISTORY_FILE
+from ..history import History
+from .api import Api
+from .auth import BasicAuthGuard
+from .feed import WS_CHANNEL, LiveFeed
+from .metrics import Metrics
+from .pages import STATIC_DIR, Health, Index
+from .snapshot import GatewayParts
+
+__all__ = ["DEFAULT_SEND_BUFFER", "PART", "WebDashboard"]
+
+log = logging.getLogger(__name__)
+
+#: The name READY=1 waits for.
+PART = "web"
+#: Bytes a WebSocket client may have unsent before it is dropped as too slow:
+#: a few seconds of every reading of a busy gateway.
+DEFAULT_SEND_BUFFER = 1 << 20
+WEB_CHANNEL = "web"
+
+
+class WebDashboard(BaseComponent):
+    """The dashboard, its API, /metrics and /healthz (see module doc)."""
+
+    channel = BUS
+
+    def __init__(self, config: WebConfig, parts: GatewayParts, gateway_name: str, state_dir: Path, *,
+                 max_send_buffer: int = DEFAULT_SEND_BUFFER, counters_interval: float = 1.0) -> None:
+        super().__init__(channel=BUS)
+        self.config = config
+        self.history = History(Path(state_dir) / HISTORY_FILE, config.history)
+        try:
+            self.server = Server(tuple(config.listen), channel=WEB_CHANNEL, display_banner=False).register(self)
+        except BaseException:
+            self.history.close()
+            raise
+        Health(channel=WEB_CHANNEL).register(self.server)
+        self.guard = None
+        if config.users:
+            self.guard = BasicAuthGuard(config.users, f"gateway {gateway_name}",
+                                        channel=WEB_CHANNEL).register(self.server)
+        self.ws = WebSocketsDispatcher("/ws", wschannel=WS_CHANNEL, channel=WEB_CHANNEL,
+                                       max_send_buffer=max_send_buffer).register(self.server)
+        Static(path="/static", docroot=str(STATIC_DIR), channel=WEB_CHANNEL).register(self.server)
+        Index().register(self.server)
+        Api(parts, gateway_name, self.history).register(self.server)
+        Metrics(parts, self.ws).register(self.server)
+        self.feed = LiveFeed(parts, self.ws, self.history, counters_interval=counters_interval).register(self)
+
+    @property
+    def address(self) -> Address:
+        return Address(str(self.server.host or ""), int(self.server.port or 0))
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        shown = "127.0.0.1" if host in ("", "0.0.0.0") else ("::1" if host == "::" else host)
+        return f"http://{Address(shown, port)}/"
+
+    @handler("ready", channel=WEB_CHANNEL)
+    def _on_ready(self, server: Any, bind: Any = None) -> None:
+        if server is self.server.server:
+            log.info("dashboard on %s%s", self.url, " (basic auth)" if self.guard is not None else "")
+            self.fire(part_ready(PART), BUS)
+
+    def close(self) -> None:
+        """Write the buffered history and close it (idempotent)."""
+        self.history.close()
+
+    def statistics(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"url": self.url, "websocket": self.ws.statistics(), "feed": self.feed.statistics(),
+                "history": self.history.statistics(),
+                "auth": self.guard.statistics() if self.guard is not None else None}

@@ -1,0 +1,175 @@
+"""The live side of the dashboard: readings, statuses and counters to /ws.
+
+Each reading is serialised to JSON once: that text goes into the history
+(for ``/api/readings``) and, prefixed with ``"type":"reading"``, to every
+WebSocket client through one ``broadcast`` (the frame is built once for
+all of them). A client that cannot keep up is dropped by the dispatcher
+(``max_send_buffer``); the others, and the devices, never wait for it.
+
+Messages (JSON text frames):
+
+* ``{"type": "reading", "device", "seq", "ts", "fields"}`` per reading;
+* ``{"type": "status", "device", "online", "detail"}`` when a device comes or goes;
+* ``{"type": "counters", "device", "counters": {readings, parse_errors,
+  tcp_clients}}`` when they changed, at most once per ``counters_interval``
+  (and at once when a TCP client comes or goes).
+
+A new client gets the status and counters of every device first, so a page
+never shows a stale state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from circuits import BaseComponent, handler
+from circuits.core.loop import TimerHandle
+from circuits.net.events import write
+
+from ..events import BUS
+from ..history import History
+from .snapshot import Counters, GatewayParts, counters_of
+
+__all__ = ["WS_CHANNEL", "LiveFeed", "reading_json"]
+
+log = logging.getLogger(__name__)
+
+#: The channel the WebSocket dispatcher fires connect/disconnect on (and takes write on).
+WS_CHANNEL = "dashboard.ws"
+#: Seconds between two history transactions.
+HISTORY_COMMIT = 0.25
+#: Seconds between two counters messages for a device (when they changed).
+COUNTERS_INTERVAL = 1.0
+
+
+def reading_json(reading: Mapping[str, Any]) -> str:
+    """A reading as compact JSON (bytes fields as text, sets and tuples as lists)."""
+    return json.dumps(reading, separators=(",", ":"), default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def as_message(kind: str, body: str) -> str:
+    """``body`` (a JSON object's text) with ``"type": kind`` put first."""
+    inner = body[1:-1]
+    return f'{{"type":"{kind}"{"," if inner else ""}{inner}}}'
+
+
+class LiveFeed(BaseComponent):
+    """Feeds the history and the WebSocket clients (see module doc)."""
+
+    channel = BUS
+
+    def __init__(self, parts: GatewayParts, ws: Any, history: History | None, *,
+                 counters_interval: float = COUNTERS_INTERVAL) -> None:
+        super().__init__(channel=BUS)
+        self.parts = parts
+        self.ws = ws
+        self.history = history
+        self.counters_interval = counters_interval
+        self.clients = 0
+        self._sent: dict[str, Counters] = {}
+        self._commit_handle: TimerHandle | None = None
+        self._tick_handle: TimerHandle | None = None
+        self.readings = 0
+        self.unserialisable = 0
+
+    # -- gateway events ----------------------------------------------------
+    @handler("reading")
+    def _on_reading(self, reading: Mapping[str, Any]) -> None:
+        try:
+            body = reading_json(reading)
+            device = str(reading["device"])
+        except (KeyError, TypeError, ValueError) as exc:
+            self.unserialisable += 1
+            log.warning("dashboard: reading not serialisable (%s): %r", exc, reading)
+            return
+        self.readings += 1
+        if self.history is not None:
+            self.history.append(device, body)
+            if self._commit_handle is None:
+                # One transaction per HISTORY_COMMIT seconds, however many
+                # readings came: the history is a convenience, not worth a
+                # WAL write per loop pass at thousands of readings/s (and a
+                # query commits what is pending first, so none is missing).
+                self._commit_handle = self.loop.call_later(HISTORY_COMMIT, self._commit)
+        if self.clients:
+            self.ws.broadcast(as_message("reading", body))
+
+    @handler("device_status")
+    def _on_device_status(self, device: str, status: str, detail: str = "") -> None:
+        if self.clients:
+            self.ws.broadcast(self._status_message(device, status == "online", detail))
+
+    @handler("client_connected", "client_disconnected")
+    def _on_tcp_client(self, device: str, *args: Any) -> None:
+        if self.clients and device in self.parts.links:
+            self._send_counters(device, force=True)
+
+    # -- WebSocket clients -------------------------------------------------
+    @handler("connect", channel=WS_CHANNEL)
+    def _on_ws_connect(self, sock: Any, *address: Any) -> None:
+        self.clients += 1
+        for name, link in self.parts.links.items():
+            self.fire(write(sock, self._status_message(name, link.online, getattr(link, "detail", ""))),
+                      WS_CHANNEL)
+            self.fire(write(sock, self._counters_message(name, counters_of(self.parts, name))), WS_CHANNEL)
+        if self._tick_handle is None:
+            self._tick_handle = self.loop.call_later(self.counters_interval, self._tick)
+
+    @handler("disconnect", channel=WS_CHANNEL)
+    def _on_ws_disconnect(self, sock: Any) -> None:
+        self.clients = max(0, self.clients - 1)
+
+    # -- counters ----------------------------------------------------------
+    def _tick(self) -> None:
+        self._tick_handle = None
+        if not self.clients:
+            return  # re-armed by the next connect
+        for name in self.parts.links:
+            self._send_counters(name)
+        self._tick_handle = self.loop.call_later(self.counters_interval, self._tick)
+
+    def _send_counters(self, name: str, force: bool = False) -> None:
+        counters = counters_of(self.parts, name)
+        if not force and self._sent.get(name) == counters:
+            return
+        self._sent[name] = counters
+        self.ws.broadcast(self._counters_message(name, counters))
+
+    @staticmethod
+    def _counters_message(name: str, counters: Counters) -> str:
+        return json.dumps({"type": "counters", "device": name, "counters": counters.as_dict()})
+
+    @staticmethod
+    def _status_message(name: str, online: bool, detail: str) -> str:
+        return json.dumps({"type": "status", "device": name, "online": online, "detail": detail})
+
+    # -- history -----------------------------------------------------------
+    def _commit(self) -> None:
+        self._commit_handle = None
+        if self.history is not None:
+            self.history.commit()
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        if component is not self.root:
+            return
+        for handle in (self._commit_handle, self._tick_handle):
+            if handle is not None:
+                handle.cancel()
+        self._commit_handle = self._tick_handle = None
+        if self.history is not None:
+            self.history.commit()
+
+    def statistics(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"clients": self.clients, "readings": self.readings, "unserialisable": self.unserialisable}

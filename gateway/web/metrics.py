@@ -1,0 +1,88 @@
+"""``/metrics``: the gateway's figures in the Prometheus text format (0.0.4).
+
+Format rules (https://prometheus.io/docs/instrumenting/exposition_formats/):
+one ``# HELP`` and one ``# TYPE`` line per metric family, before its
+samples; label values escape backslash, double quote and line feed;
+counters end in ``_total``; the body ends with a line feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from circuits.web.controllers import BaseController, expose
+
+from .snapshot import DeviceSnapshot, GatewayParts, device_snapshots, uplink_state
+
+__all__ = ["CONTENT_TYPE", "Metrics", "render_metrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+Sample = tuple[dict[str, str], float | int]
+
+
+def escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> list[str]:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    for labels, value in samples:
+        label_text = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels.items())
+        lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
+    return lines
+
+
+def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any]) -> str:
+    """The whole exposition for one scrape."""
+
+    def per_device(getter: Any) -> list[Sample]:
+        return [({"device": d.name}, getter(d)) for d in devices]
+
+    lines: list[str] = []
+    lines += _family("gateway_readings_total", "counter", "Readings parsed since the gateway started.",
+                     per_device(lambda d: d.counters.readings))
+    lines += _family("gateway_parse_errors_total", "counter",
+                     "Messages that could not be parsed or were dropped by the framer (too long, malformed).",
+                     per_device(lambda d: d.counters.parse_errors))
+    lines += _family("gateway_device_online", "gauge", "1 while the device's port is open.",
+                     per_device(lambda d: int(d.online)))
+    lines += _family("gateway_tcp_clients", "gauge", "TCP clients connected to the device's port.",
+                     per_device(lambda d: d.counters.tcp_clients))
+    lines += _family("gateway_tcp_clients_dropped_total", "counter",
+                     "TCP clients dropped because they read too slowly.",
+                     per_device(lambda d: d.tcp_dropped_slow))
+    lines += _family("gateway_mqtt_configured", "gauge", "1 if an MQTT uplink is configured.",
+                     [({}, int(uplink["configured"]))])
+    lines += _family("gateway_mqtt_connected", "gauge", "1 while connected to the MQTT broker.",
+                     [({}, int(uplink["connected"]))])
+    lines += _family("gateway_spool_depth", "gauge", "Readings spooled and not yet acknowledged by the broker.",
+                     [({}, uplink["spool_depth"])])
+    lines += _family("gateway_spool_dropped_total", "counter",
+                     "Readings deleted from the full spool before the broker took them.",
+                     [({}, uplink["dropped"])])
+    lines += _family("gateway_websocket_clients", "gauge", "Dashboard WebSocket connections.",
+                     [({}, web["clients"])])
+    lines += _family("gateway_websocket_clients_dropped_total", "counter",
+                     "WebSocket clients dropped because they read too slowly.", [({}, web["dropped_slow"])])
+    return "\n".join(lines) + "\n"
+
+
+class Metrics(BaseController):
+    """``GET /metrics`` (behind the same authentication as the rest, when configured)."""
+
+    channel = "/metrics"
+
+    def __init__(self, parts: GatewayParts, ws: Any) -> None:
+        super().__init__()
+        self.parts = parts
+        self.ws = ws
+
+    @expose("index")
+    def index(self) -> str:
+        ws = self.ws.statistics()
+        self.response.headers["Content-Type"] = CONTENT_TYPE
+        self.response.headers["Cache-Control"] = "no-store"
+        return render_metrics(device_snapshots(self.parts), uplink_state(self.parts),
+                              {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]})
