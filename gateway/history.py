@@ -28,6 +28,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from .sqlitedb import open_database
+
 __all__ = ["DEFAULT_NAME", "History"]
 
 log = logging.getLogger(__name__)
@@ -81,11 +83,9 @@ class History:
 
     @staticmethod
     def _connect(target: str) -> sqlite3.Connection:
-        db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(_SCHEMA)
-        return db
+        # NORMAL: the history is a convenience for the dashboard; the spool,
+        # not this file, is what must survive a power cut.
+        return open_database(target, synchronous="NORMAL", schema_version=1, schema=(_SCHEMA,))
 
     # -- writing -----------------------------------------------------------
     def append(self, device: str, body: str) -> None:

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from .sqlitedb import move_aside, open_database
+
 __all__ = ["SeqStore"]
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class SeqStore:
             # must not be moved aside.  Let the caller see the real error.
             raise
         except sqlite3.DatabaseError as exc:
-            aside = self._move_aside()
+            aside = move_aside(self.path)
             # The old numbers are unreadable, so the new counters start from
             # the clock (microseconds since 1970): far above anything a
             # device could have reached, so numbers still never repeat as
@@ -86,48 +88,14 @@ class SeqStore:
             return self._connect(floor=floor)
 
     def _connect(self, floor: int) -> sqlite3.Connection:
-        # isolation_level=None: transactions are explicit, so nothing is
-        # committed behind our back and nothing is left open.
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                             check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
-            check = db.execute("PRAGMA quick_check").fetchone()
-            if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"quick_check: {check[0] if check else 'no result'}")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(f"unknown schema version {version}")
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("CREATE TABLE IF NOT EXISTS seq"
-                       " (device TEXT PRIMARY KEY, ceiling INTEGER NOT NULL) WITHOUT ROWID")
-            db.execute("CREATE TABLE IF NOT EXISTS meta"
-                       " (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
-            if floor:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('floor', ?)", (floor,))
-            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _move_aside(self) -> Path:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        os.replace(self.path, aside)
-        # The WAL and shared-memory files belong to the old database; left in
-        # place, SQLite would try to apply them to the new one.
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                os.replace(side, aside.with_name(aside.name + suffix))
-        return aside
+        schema = [
+            "CREATE TABLE IF NOT EXISTS seq (device TEXT PRIMARY KEY, ceiling INTEGER NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        ]
+        if floor:
+            schema.append(f"INSERT OR REPLACE INTO meta VALUES ('floor', {int(floor)})")
+        return open_database(self.path, synchronous=SYNCHRONOUS, schema_version=_SCHEMA_VERSION,
+                             schema=schema, timeout=self.timeout)
 
     # -- numbers ---------------------------------------------------------
 

@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from .sqlitedb import move_aside, open_database
+
 __all__ = ["DEFAULT_NAME", "ROW_OVERHEAD", "Spool", "SpoolRow"]
 
 log = logging.getLogger(__name__)
@@ -116,30 +118,15 @@ class Spool:
         return self._connect(":memory:")
 
     def _connect(self, name: str) -> sqlite3.Connection:
-        # isolation_level=None: transactions are explicit (BEGIN/COMMIT), so
-        # nothing is committed behind our back and nothing is left open.
-        db = sqlite3.connect(name, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+        db = open_database(name, synchronous=self.synchronous, schema_version=_SCHEMA_VERSION, schema=(
+            "CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY,"
+            " topic TEXT NOT NULL, payload BLOB NOT NULL, qos INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        ), timeout=self.busy_timeout, require_wal=True)
         try:
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if name != ":memory:" and str(mode).lower() != "wal":
-                raise sqlite3.DatabaseError(f"cannot use WAL (journal_mode is {mode})")
-            db.execute(f"PRAGMA synchronous = {self.synchronous}")
             # After a checkpoint the WAL is truncated to this size, so a burst
             # does not leave a large file behind.
             db.execute("PRAGMA journal_size_limit = 4194304")
-            check = db.execute("PRAGMA quick_check").fetchone()
-            if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"quick_check: {check[0] if check else 'no result'}")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(f"unknown schema version {version}")
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY,"
-                       " topic TEXT NOT NULL, payload BLOB NOT NULL, qos INTEGER NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS meta"
-                       " (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
-            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-            db.execute("COMMIT")
             rows, size, top = db.execute(
                 "SELECT count(*), coalesce(sum(length(topic) + length(payload)), 0),"
                 " coalesce(max(id), 0) FROM spool").fetchone()
@@ -155,20 +142,7 @@ class Spool:
         return db
 
     def _move_aside(self) -> Path:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        if self.path.exists():
-            os.replace(self.path, aside)
-        # The WAL and shared-memory files belong to the old database; left in
-        # place, SQLite would try to apply them to the new one.
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                os.replace(side, aside.with_name(aside.name + suffix))
+        aside = move_aside(self.path)
         self.moved_aside.append(aside)
         return aside
 

@@ -46,6 +46,26 @@ class TransportOwner:
         """A TLS handshake finished (plain transports never call this)."""
 
 
+class TransportHolder:
+    """For a component that owns (at most) one transport at a time."""
+
+    _transport: Transport | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes waiting to be written."""
+        return self._transport.buffered if self._transport is not None else 0
+
+    @property
+    def dropped(self) -> int:
+        """Bytes dropped because the write queue was full (devices only)."""
+        return self._transport.dropped if self._transport is not None else 0
+
+    def _root_changed(self, old: Any, new: Any) -> None:
+        if self._transport is not None:
+            self._transport.move_to(new.loop)
+
+
 class BufferOverflow(Exception):
     """The peer did not read fast enough: the write queue passed its limit."""
 

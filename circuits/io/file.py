@@ -45,7 +45,7 @@ from ..core.components import BaseComponent
 from ..core.handlers import handler
 from ..core.loop import TimerHandle
 from ..core.manager import Manager
-from ..core.transport import Transport, TransportOwner
+from ..core.transport import Transport, TransportHolder, TransportOwner
 from .events import closed, eof, error, opened, read
 from .events import open as open_event
 
@@ -83,7 +83,7 @@ def parse_mode(mode: str) -> FileMode:
     return FileMode(flags, readable, writable, kind == "a", "b" in mode)
 
 
-class File(BaseComponent, TransportOwner):
+class File(TransportHolder, BaseComponent, TransportOwner):
     """A file (or FIFO, or character device) component (see module doc).
 
     ``filename`` may also be a file descriptor or an object with
@@ -132,18 +132,8 @@ class File(BaseComponent, TransportOwner):
             return self.filename
         return getattr(self.filename, "name", None) or f"<fd {_fileno(self.filename)}>"
 
-    @property
-    def buffered(self) -> int:
-        """Bytes waiting to be written (FIFOs and devices only)."""
-        return self._transport.buffered if self._transport is not None else 0
-
-    @property
-    def dropped(self) -> int:
-        return self._transport.dropped if self._transport is not None else 0
-
     def _root_changed(self, old: Manager, new: Manager) -> None:
-        if self._transport is not None:
-            self._transport.move_to(new.loop)
+        super()._root_changed(old, new)
         if self._reader is not None:
             self._reader.cancel()
             self._reader = new.loop.call_later(0, self._read_chunk)

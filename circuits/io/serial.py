@@ -19,8 +19,7 @@ import serial as pyserial
 
 from ..core.components import BaseComponent
 from ..core.handlers import handler
-from ..core.manager import Manager
-from ..core.transport import Transport, TransportOwner
+from ..core.transport import Transport, TransportHolder, TransportOwner
 from .events import closed, error, opened, read, ready
 from .events import open as open_event
 
@@ -28,7 +27,7 @@ from .events import open as open_event
 SERIAL_SETTINGS = ("bytesize", "parity", "stopbits", "rtscts", "xonxoff", "dsrdtr", "exclusive")
 
 
-class Serial(BaseComponent, TransportOwner):
+class Serial(TransportHolder, BaseComponent, TransportOwner):
     """A serial port component (see module doc)."""
 
     channel: Any = "serial"
@@ -51,19 +50,6 @@ class Serial(BaseComponent, TransportOwner):
     @property
     def connected(self) -> bool:
         return self._transport is not None and not self._transport.closed
-
-    @property
-    def buffered(self) -> int:
-        return self._transport.buffered if self._transport is not None else 0
-
-    @property
-    def dropped(self) -> int:
-        """Bytes dropped because the write queue was full."""
-        return self._transport.dropped if self._transport is not None else 0
-
-    def _root_changed(self, old: Manager, new: Manager) -> None:
-        if self._transport is not None:
-            self._transport.move_to(new.loop)
 
     @handler("open")
     def open(self, port: str | None = None, baudrate: int | None = None, bufsize: int | None = None) -> None:
