@@ -8,7 +8,7 @@ under ``--backlog`` so the spool stays realistic). Time runs from the first
 reading to the last PUBACK. Afterwards every ``seq`` 1..N must have reached
 the subscriber, or the run fails. Prints one JSON line.
 
-Usage: PY bench/mqtt_pipeline.py [-n 50000] [--qos 1] [--window 100] [--synchronous NORMAL]
+Usage: PY bench/mqtt_pipeline.py [-n 50000] [--qos 1] [--window 100] [--synchronous FULL]
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def main() -> dict[str, Any]:
     parser.add_argument("--qos", type=int, default=1)
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--backlog", type=int, default=5000)
-    parser.add_argument("--synchronous", default="NORMAL", choices=["OFF", "NORMAL", "FULL"])
+    parser.add_argument("--synchronous", default="FULL", choices=["OFF", "NORMAL", "FULL"])
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
