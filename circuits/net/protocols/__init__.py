@@ -1,0 +1,1 @@
+"""2.x module paths: ``circuits.net.protocols.{http,irc,line}`` (see circuits.protocols)."""
