@@ -19,7 +19,6 @@ Every wait has a deadline and waits for a message, an event or an answer.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import re
@@ -34,9 +33,9 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import websocket
 
@@ -49,21 +48,6 @@ from gateway.readings import check_profile
 from gateway.sdnotify import SystemdNotifier
 from gateway.socat import SocatPair
 
-
-def _load_fixtures() -> ModuleType:
-    # --import-mode=importlib: test modules cannot import each other, so the
-    # shared MQTT helpers are loaded by path (once per session).
-    module = sys.modules.get("mqtt_fixtures")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("mqtt_fixtures", Path(__file__).with_name("mqtt_fixtures.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mqtt_fixtures"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-fx = _load_fixtures()
 TIMEOUT = 15.0
 PREFIX = "e2e/gw"
 ROOT = Path(__file__).resolve().parents[2]

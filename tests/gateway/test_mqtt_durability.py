@@ -7,30 +7,13 @@ PUBACK was lost), so order is checked on first arrivals.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 
-
-def _load_fixtures() -> ModuleType:
-    # --import-mode=importlib: test modules cannot import each other, so the
-    # shared helpers are loaded by path (once per session).
-    module = sys.modules.get("mqtt_fixtures")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("mqtt_fixtures", Path(__file__).with_name("mqtt_fixtures.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mqtt_fixtures"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-fx = _load_fixtures()
 PREFIX = "test/gw"
 READINGS = f"{PREFIX}/dev/reading"
 

@@ -1,0 +1,19 @@
+"""Makes tests/gateway/mqtt_fixtures.py importable as ``mqtt_fixtures``.
+
+pytest runs with --import-mode=importlib, so test modules cannot import
+each other; this conftest is imported before the tests of this folder and
+loads the shared helpers once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+if "mqtt_fixtures" not in sys.modules:
+    _spec = importlib.util.spec_from_file_location("mqtt_fixtures", Path(__file__).with_name("mqtt_fixtures.py"))
+    assert _spec is not None and _spec.loader is not None
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules["mqtt_fixtures"] = _module
+    _spec.loader.exec_module(_module)
