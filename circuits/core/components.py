@@ -170,6 +170,10 @@ def _move_work(component: Manager, root: Manager) -> None:
 
 # Names of the framework's own methods: never implicit handlers.
 _RESERVED = frozenset(dir(BaseComponent)) | {"init"}
+# Manager methods the loop and the tree call: a Component method of the same
+# name (that does not call the original) would silently break the application.
+_LOOP_METHODS = frozenset({"run", "tick", "flush", "fire", "fireEvent", "stop", "register",
+                           "unregister", "addHandler", "removeHandler"})
 
 
 class Component(BaseComponent):
@@ -181,6 +185,11 @@ class Component(BaseComponent):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         for attr, value in list(vars(cls).items()):
+            if attr in _LOOP_METHODS and inspect.isfunction(value) and "super" not in value.__code__.co_names:
+                raise TypeError(
+                    f"{cls.__name__}.{attr} replaces Manager.{attr}, which circuits itself calls; "
+                    f"give the method another name and mark it @handler({attr!r}) to handle "
+                    f"{attr!r} events (or call super().{attr}(...) from it)")
             if attr.startswith("_") or attr in _RESERVED or not inspect.isfunction(value):
                 continue
             if hasattr(value, "handler"):

@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
-from .loop import Loop
+from .loop import Loop, TimerHandle
 
 #: Errors that mean "try again later" on a non-blocking descriptor.
 _RETRY = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
@@ -75,11 +75,12 @@ class Transport:
 
     __slots__ = ("loop", "fileobj", "fd", "owner", "bufsize", "max_buffer", "tag", "drop_on_overflow", "dropped",
                  "_recv", "_send", "_out", "_closing", "_closed", "_paused", "_handshaking",
-                 "_is_socket", "bytes_in", "bytes_out")
+                 "_is_socket", "bytes_in", "bytes_out", "close_timeout", "handshake_timeout", "_deadline")
 
     def __init__(self, loop: Loop, fileobj: Any, owner: TransportOwner, *, bufsize: int = 65536,
                  max_buffer: int = 4 << 20, handshake: bool = False, tag: Any = None,
-                 drop_on_overflow: bool = False) -> None:
+                 drop_on_overflow: bool = False, close_timeout: float | None = 30.0,
+                 handshake_timeout: float | None = 30.0) -> None:
         self.loop = loop
         self.fileobj = fileobj
         self.fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
@@ -105,7 +106,13 @@ class Transport:
         self._handshaking = handshake
         self.bytes_in = 0
         self.bytes_out = 0
+        #: A peer that never reads must not hold a closing descriptor forever,
+        #: nor one that never finishes its TLS handshake (seconds; None: wait).
+        self.close_timeout = close_timeout
+        self.handshake_timeout = handshake_timeout
+        self._deadline: TimerHandle | None = None
         if handshake:
+            self._arm(handshake_timeout, "handshake timeout")
             # Start on the next pass, not here: a handshake that fails at once
             # must reach an owner that already holds this transport.
             loop.add_writer(self.fd, self._on_writable)
@@ -248,6 +255,7 @@ class Transport:
             self._fail(e)
             return
         self._handshaking = False
+        self._disarm()
         self.loop.remove_writer(self.fd)
         if not self._paused:
             self.loop.add_reader(self.fd, self._on_readable)
@@ -264,6 +272,7 @@ class Transport:
         self._recv = sock.recv
         self._send = sock.send
         self._handshaking = True
+        self._arm(self.handshake_timeout, "handshake timeout")
         self._do_handshake()
 
     # -- closing -------------------------------------------------------
@@ -274,6 +283,18 @@ class Transport:
         self._closing = True
         if not self._out or self._handshaking:
             self._finish(None)
+        else:
+            self._arm(self.close_timeout, "close timeout")
+
+    def _arm(self, seconds: float | None, reason: str) -> None:
+        self._disarm()
+        if seconds is not None:
+            self._deadline = self.loop.call_later(seconds, lambda: self.abort(reason))
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
 
     def abort(self, reason: str | None = None) -> None:
         """Close now, dropping anything still queued."""
@@ -291,6 +312,7 @@ class Transport:
         if self._closed:
             return
         self._closed = True
+        self._disarm()
         self.loop.discard(self.fd)
         self._out.clear()
         try:
@@ -304,6 +326,7 @@ class Transport:
 
     def detach(self) -> None:
         """Stop watching the descriptor without closing it."""
+        self._disarm()
         self.loop.discard(self.fd)
         self._closed = True
 

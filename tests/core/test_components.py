@@ -389,3 +389,18 @@ def test_registering_twice_with_the_same_parent_is_a_no_op() -> None:
     root.flush()
     assert root.components == [rec, child]
     assert rec.count("registered") == 2  # the recorder's and the child's, once each
+
+
+def test_a_component_method_that_would_replace_the_loop_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(TypeError, match=r"App\.tick replaces Manager\.tick"):
+        class App(Component):  # noqa: F841 - defining it is the test
+            def tick(self) -> None:
+                pass
+
+    class Fine(Component):  # overriding and calling the original stays allowed
+        def stop(self, code=None):  # noqa: ANN001, ANN201
+            return super().stop(code)
+
+    Fine()
