@@ -38,8 +38,11 @@ class Bridge(BaseComponent):
     channel = "bridge"
     ignore = LOCAL_EVENTS
 
-    def __init__(self, sock: socket.socket, channel: Any = channel) -> None:
+    def __init__(self, sock: socket.socket, channel: Any = channel, stop_on_close: bool = False) -> None:
         super().__init__(channel=channel)
+        #: Stop this side's application when the other side goes away (a
+        #: forked child must not outlive the parent it serves).
+        self.stop_on_close = stop_on_close
         self._sock = sock
         self._sock.setblocking(False)
         self._inbuf = bytearray()
@@ -148,6 +151,8 @@ class Bridge(BaseComponent):
             pending, self._pending = self._pending, {}
             for reply in pending.values():
                 reply.resume((ConnectionError("the bridge closed before the other side answered"), True))
+            if self.stop_on_close:
+                self.stop()
 
 
 class _Reply(Suspension):
@@ -174,7 +179,7 @@ def link_process(manager: Manager, link: Manager, context: Any) -> Any:
 
     def child() -> None:
         here.close()
-        Bridge(there).register(manager)
+        Bridge(there, stop_on_close=True).register(manager)
         manager._run_quietly()
 
     process = context.Process(target=child, name=manager.name, daemon=True)

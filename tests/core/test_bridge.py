@@ -32,7 +32,7 @@ class go(Event):
 
 
 def stop_child(child: Manager) -> None:
-    """The child process runs until killed (nothing in the API stops it from here)."""
+    """Stop the child now (it would also stop by itself once the parent's link closes)."""
     process = child._process
     assert process is not None
     process.terminate()
@@ -171,3 +171,23 @@ def test_start_in_a_process_without_a_link(tmp_path: Any) -> None:
     assert process is not None and not process.is_alive()
     assert process.exitcode == 0
     assert int(marker.read_text()) == process.pid != os.getpid()
+
+
+def test_the_child_stops_when_the_parent_side_of_the_link_goes_away() -> None:
+    parent = Parent()
+    child = Child()
+    child.start(process=True, link=parent)
+    process = child._process
+    assert process is not None
+    try:
+        with running(parent):
+            pass  # the parent runs, then stops: its Bridge is left behind
+        bridge = next(c for c in parent.components if isinstance(c, Bridge))
+        bridge._close()  # the parent's end of the pipe closes (as when the parent exits)
+        process.join(SLOW)
+        assert not process.is_alive(), "the child outlived its parent's link"
+        assert process.exitcode == 0
+    finally:
+        if process.is_alive():
+            process.terminate()
+            process.join(TIMEOUT)
