@@ -53,7 +53,8 @@ def _parse_params(text: str) -> dict[str, str]:
     return params
 
 
-def _check_basic(request: Any, credentials: str, users: Any, encrypt: Callable[[str], str] | None) -> bool:
+def _check_basic(request: Any, credentials: str, users: Any, encrypt: Callable[[str], str] | None,
+                 verify: Callable[[str, str], bool] | None = None) -> bool:
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -64,10 +65,14 @@ def _check_basic(request: Any, credentials: str, users: Any, encrypt: Callable[[
     expected = _users(users).get(username)
     if expected is None:
         return False
-    given = (encrypt or _md5_hex)(password)
-    # Constant-time comparison: no timing oracle on the password hash.
-    if not hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8")):
-        return False
+    if verify is not None:  # salted schemes (pbkdf2, scrypt...) check, they cannot re-encrypt
+        if not verify(password, str(expected)):
+            return False
+    else:
+        given = (encrypt or _md5_hex)(password)
+        # Constant-time comparison: no timing oracle on the password hash.
+        if not hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8")):
+            return False
     request.login = username
     return True
 
@@ -113,19 +118,21 @@ def _check_digest(request: Any, params_text: str, realm: str, users: Any) -> boo
 
 
 def check_auth(request: Any, response: Any, realm: str, users: Any,
-               encrypt: Callable[[str], str] | None = None) -> bool:
+               encrypt: Callable[[str], str] | None = None,
+               verify: Callable[[str, str], bool] | None = None) -> bool:
     """True if the request carries valid Basic or Digest credentials for ``users``.
 
     For Basic, ``users`` maps names to ``encrypt(password)`` (MD5 hex digest
-    by default); for Digest, to plain passwords. ``users`` may be a callable
-    returning that dict.
+    by default), or to any stored hash that ``verify(password, stored)``
+    accepts (for salted hashes); for Digest, to plain passwords. ``users``
+    may be a callable returning that dict.
     """
     header = request.headers.get("Authorization")
     if not header:
         return False
     scheme, rest = _parse_authorization(header)
     if scheme == "basic":
-        return _check_basic(request, rest, users, encrypt)
+        return _check_basic(request, rest, users, encrypt, verify)
     if scheme == "digest":
         return _check_digest(request, rest, realm, users)
     return False
@@ -136,9 +143,10 @@ def _quoted(value: str) -> str:
 
 
 def basic_auth(request: Any, response: Any, realm: str, users: Any,
-               encrypt: Callable[[str], str] | None = None) -> Any:
+               encrypt: Callable[[str], str] | None = None,
+               verify: Callable[[str, str], bool] | None = None) -> Any:
     """None if Basic credentials are valid, else a 401 ``unauthorized`` event with a challenge."""
-    if check_auth(request, response, realm, users, encrypt):
+    if check_auth(request, response, realm, users, encrypt, verify):
         return None
     response.headers["WWW-Authenticate"] = f'Basic realm="{_quoted(realm)}", charset="UTF-8"'
     return unauthorized(request, response)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import gzip as gzip_module
+import hashlib
 import io
+import os
 import re
 import time
 import urllib.request
@@ -197,3 +199,25 @@ def test_logger_writes_combined_log_format(server, log):
     pattern = (r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
                r'"GET /basic\?x=1 HTTP/1\.1" 401 \d+ "http://r/" "evil\\"agent"$')
     assert re.match(pattern, line), line
+
+
+class _Req:
+    """Just what check_auth reads from a request."""
+
+    def __init__(self, authorization: str) -> None:
+        self.headers = {"Authorization": authorization}
+        self.login = None
+
+
+@pytest.mark.parametrize(("password", "ok"), [("s3cret", True), ("wrong", False)])
+def test_check_auth_verifies_salted_hashes(password: str, ok: bool) -> None:
+    salt = os.urandom(8)
+    stored = salt.hex() + "$" + hashlib.pbkdf2_hmac("sha256", b"s3cret", salt, 1000).hex()
+
+    def verify(given: str, stored: str) -> bool:
+        salt_hex, digest = stored.split("$")
+        return hashlib.pbkdf2_hmac("sha256", given.encode(), bytes.fromhex(salt_hex), 1000).hex() == digest
+
+    request = _Req(basic("alice", password)["Authorization"])
+    assert check_auth(request, None, "Test", {"alice": stored}, verify=verify) is ok
+    assert request.login == ("alice" if ok else None)
