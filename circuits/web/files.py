@@ -12,7 +12,7 @@ import mimetypes
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -41,16 +41,22 @@ def _disposition(disposition: str, name: str) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+def _read_range(f: IO[bytes], start: int, stop: int) -> Generator[bytes, None, bool]:
+    """Bytes start..stop of ``f`` in chunks; returns False if the file was shorter."""
+    f.seek(start)
+    left = stop - start
+    while left > 0:
+        data = f.read(min(_CHUNK, left))
+        if not data:
+            return False
+        left -= len(data)
+        yield data
+    return True
+
+
 def _range_reader(f: IO[bytes], start: int, stop: int) -> Iterator[bytes]:
     try:
-        f.seek(start)
-        left = stop - start
-        while left > 0:
-            data = f.read(min(_CHUNK, left))
-            if not data:
-                return
-            left -= len(data)
-            yield data
+        yield from _read_range(f, start, stop)
     finally:
         f.close()
 
@@ -70,14 +76,8 @@ def _multipart_ranges(f: IO[bytes], ranges: list[tuple[int, int]], size: int, ct
         try:
             for i, (head, (a, b)) in enumerate(zip(heads, ranges, strict=True)):
                 yield (b"\r\n" if i else b"") + head
-                f.seek(a)
-                left = b - a
-                while left > 0:
-                    data = f.read(min(_CHUNK, left))
-                    if not data:
-                        return
-                    left -= len(data)
-                    yield data
+                if not (yield from _read_range(f, a, b)):
+                    return  # the file shrank: stop rather than send a wrong body
             yield tail
         finally:
             f.close()
