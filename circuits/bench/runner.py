@@ -65,24 +65,39 @@ class _Limits:
         self.seconds = seconds
 
 
-class Speed(BaseComponent):
+class _Bench(BaseComponent):
+    """What both modes share: the limits, the clock, the count."""
+
     channel = "bench"
 
-    def __init__(self, limits: _Limits, concurrency: int = 1) -> None:
+    def __init__(self, limits: _Limits) -> None:
         super().__init__(channel=self.channel)
         self.limits = limits
-        self.concurrency = max(1, concurrency)
         self.count = 0
         self.started_at = 0.0
         self.deadline = float("inf")
         self.elapsed = 0.0
         self.done = False
 
-    @handler("started", channel="*")
-    def _on_started(self, manager: Any) -> None:
+    def _start(self) -> None:
         self.started_at = time.perf_counter()
         if self.limits.seconds is not None:
             self.deadline = self.started_at + self.limits.seconds
+
+    def finish(self, now: float | None = None) -> None:
+        self.done = True
+        self.elapsed = (time.perf_counter() if now is None else now) - self.started_at
+        self.stop()
+
+
+class Speed(_Bench):
+    def __init__(self, limits: _Limits, concurrency: int = 1) -> None:
+        super().__init__(limits)
+        self.concurrency = max(1, concurrency)
+
+    @handler("started", channel="*")
+    def _on_started(self, manager: Any) -> None:
+        self._start()
         for _ in range(self.concurrency):
             self.fire(hello())
 
@@ -99,32 +114,17 @@ class Speed(BaseComponent):
             return
         self.fire(hello())
 
-    def finish(self) -> None:
-        self.done = True
-        self.elapsed = time.perf_counter() - self.started_at
-        self.stop()
 
-
-class Latency(BaseComponent):
-    channel = "bench"
-
+class Latency(_Bench):
     def __init__(self, limits: _Limits) -> None:
-        super().__init__(channel=self.channel)
-        self.limits = limits
-        self.count = 0
+        super().__init__(limits)
         self.total = 0.0
         self.min = float("inf")
         self.max = 0.0
-        self.started_at = 0.0
-        self.deadline = float("inf")
-        self.elapsed = 0.0
-        self.done = False
 
     @handler("started", channel="*")
     def _on_started(self, manager: Any) -> None:
-        self.started_at = time.perf_counter()
-        if self.limits.seconds is not None:
-            self.deadline = self.started_at + self.limits.seconds
+        self._start()
         self.fire(ping(time.perf_counter()))
 
     @handler("ping")
@@ -137,9 +137,7 @@ class Latency(BaseComponent):
         self.max = max(self.max, delay)
         limit = self.limits.events
         if (limit is not None and self.count >= limit) or now >= self.deadline:
-            self.done = True
-            self.elapsed = now - self.started_at
-            self.stop()
+            self.finish(now)
             return
         self.fire(ping(time.perf_counter()))
 
