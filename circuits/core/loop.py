@@ -56,6 +56,8 @@ class Loop:
         self._timer_seq = 0
         self._cancelled_timers = 0
         self._calls: deque[Callback] = deque()
+        #: Write flushes deferred to the end of the pass (see Transport.write).
+        self._flushes: deque[Callback] = deque()
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         #: True while the owning thread may be blocked in select().
@@ -237,6 +239,27 @@ class Loop:
     def has_calls(self) -> bool:
         return bool(self._calls)
 
+    # -- writes coalesced per pass -------------------------------------------
+    def defer_flush(self, callback: Callback) -> None:
+        """Run ``callback`` once the events of this pass are dispatched.
+
+        Transports queue their writes during a pass and send them here, so
+        several writes to one descriptor in a pass cost one system call.
+        """
+        self._flushes.append(callback)
+        if self.sleeping:  # written from another thread: the loop must look
+            self.wake()
+
+    def flush_writes(self) -> None:
+        """Run the flushes queued so far (those they queue run next pass)."""
+        flushes = self._flushes
+        for _ in range(len(flushes)):
+            flush = flushes.popleft()
+            try:
+                flush()
+            except Exception as e:
+                self.report(flush, e)
+
     # -- one wait ----------------------------------------------------------
     def poll(self, timeout: float | None) -> None:
         """Wait up to ``timeout`` (None: forever) and run ready I/O callbacks."""
@@ -294,6 +317,8 @@ class Loop:
         self._timers.clear()
         other._calls.extend(self._calls)
         self._calls.clear()
+        other._flushes.extend(self._flushes)
+        self._flushes.clear()
         self.close()
 
     def close(self) -> None:

@@ -410,7 +410,9 @@ class Manager:
         queue = root._queue
         if loop._calls:
             loop.run_calls()
-        if queue or root._ready:
+        if loop._flushes:  # the writes of the last pass, before any wait
+            loop.flush_writes()
+        if queue or root._ready or loop._flushes:
             wait: float | None = 0
         else:
             deadline = loop.next_deadline()
@@ -464,13 +466,18 @@ class Manager:
         root = self.root
         queue = root._queue
         dispatch = root._dispatch
-        while queue or root._ready:
-            ready = root._ready
-            for _ in range(len(ready)):
-                task, send, exc = ready.popleft()
-                root._step(task, send, exc)
-            for _ in range(len(queue)):
-                dispatch(queue.popleft())
+        while True:
+            while queue or root._ready:
+                ready = root._ready
+                for _ in range(len(ready)):
+                    task, send, exc = ready.popleft()
+                    root._step(task, send, exc)
+                for _ in range(len(queue)):
+                    dispatch(queue.popleft())
+            loop = root._loop
+            if loop is None or not loop._flushes:
+                break
+            loop.flush_writes()  # may fire events (a peer gone): go round again
 
     flushEvents = flush
 
@@ -494,7 +501,7 @@ class Manager:
             self.fire(started(self))
             queue, ready, dispatch = self._queue, self._ready, self._dispatch
             while self._running:
-                if queue and not (ready or loop._handlers or loop._timers or loop._calls):
+                if queue and not (ready or loop._handlers or loop._timers or loop._calls or loop._flushes):
                     # Nothing to poll, no timer, no task: a pass is just a dispatch.
                     for _ in range(len(queue)):
                         dispatch(queue.popleft())
@@ -502,7 +509,7 @@ class Manager:
                 else:
                     self.tick()
             for _ in range(FADE_OUT_PASSES):
-                if not (self._queue or self._ready or loop._calls):
+                if not (self._queue or self._ready or loop._calls or loop._flushes):
                     break
                 self.tick(0)
         finally:

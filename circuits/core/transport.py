@@ -1,11 +1,12 @@
 """One buffered, non-blocking transport for every file descriptor.
 
 Sockets, TLS sockets, serial ports, pipes and ptys all go through
-:class:`Transport`: it reads when the loop says the descriptor is readable,
-keeps a bounded write queue (written as soon as possible, the rest when the
-descriptor is writable), closes after the queue drains, stops reading while
-the owner asks for backpressure, and reports exactly one ``closed`` with the
-reason. The owner (a component) receives plain callbacks; it turns them
+:class:`Transport`: it reads when the loop says the descriptor is readable
+(a streaming tty several times per poll), keeps a bounded write queue
+(sent once the events of the pass are dispatched, so a pass's writes cost
+one system call; the rest when the descriptor is writable), closes after
+the queue drains, stops reading while the owner asks for backpressure, and
+reports exactly one ``closed`` with the reason. The owner (a component) receives plain callbacks; it turns them
 into events.
 """
 
@@ -19,6 +20,11 @@ from typing import Any
 
 from .loop import Loop, TimerHandle
 
+#: Queued bytes past which a write is sent at once instead of at the end of
+#: the pass: coalescing is for many small writes, not for holding big ones.
+COALESCE_LIMIT = 65536
+#: A read this big (or a full buffer) suggests more is waiting (read_burst).
+BURST_FLOOR = 2048
 #: Errors that mean "try again later" on a non-blocking descriptor.
 _RETRY = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 #: errno values that mean the peer or the device went away.
@@ -75,12 +81,13 @@ class Transport:
 
     __slots__ = ("loop", "fileobj", "fd", "owner", "bufsize", "max_buffer", "tag", "drop_on_overflow", "dropped",
                  "_recv", "_send", "_out", "_closing", "_closed", "_paused", "_handshaking",
-                 "_is_socket", "bytes_in", "bytes_out", "close_timeout", "handshake_timeout", "_deadline")
+                 "_is_socket", "bytes_in", "bytes_out", "close_timeout", "handshake_timeout", "_deadline",
+                 "read_burst", "_flush_pending", "_writing")
 
     def __init__(self, loop: Loop, fileobj: Any, owner: TransportOwner, *, bufsize: int = 65536,
                  max_buffer: int = 4 << 20, handshake: bool = False, tag: Any = None,
                  drop_on_overflow: bool = False, close_timeout: float | None = 30.0,
-                 handshake_timeout: float | None = 30.0) -> None:
+                 handshake_timeout: float | None = 30.0, read_burst: int = 1) -> None:
         self.loop = loop
         self.fileobj = fileobj
         self.fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
@@ -91,6 +98,9 @@ class Transport:
         #: On overflow drop what does not fit (devices) instead of closing (peers).
         self.drop_on_overflow = drop_on_overflow
         self.dropped = 0
+        #: Reads per readiness while they come back big: a stream (a busy
+        #: tty) is read without a poll between its chunks.
+        self.read_burst = read_burst
         self._is_socket = hasattr(fileobj, "recv")
         if self._is_socket:
             self._recv: Callable[[int], bytes] = fileobj.recv
@@ -103,6 +113,8 @@ class Transport:
         self._closing = False
         self._closed = False
         self._paused = False
+        self._flush_pending = False  # a flush is queued on the loop
+        self._writing = False  # waiting for the descriptor to become writable
         self._handshaking = handshake
         self.bytes_in = 0
         self.bytes_out = 0
@@ -135,29 +147,54 @@ class Transport:
 
     # -- reading -------------------------------------------------------
     def _on_readable(self) -> None:
-        if not self._read_once():
+        n = self._read_once(True)
+        if not n:
+            return
+        if self.read_burst > 1:
+            self._read_burst(n)
             return
         # TLS may hold decrypted bytes the selector cannot see.
         fileobj = self.fileobj
         if isinstance(fileobj, ssl.SSLSocket):
-            while not self._closed and not self._paused and fileobj.pending() and self._read_once():
+            while not self._closed and not self._paused and fileobj.pending() and self._read_once(True):
                 pass
 
-    def _read_once(self) -> bool:
-        """One read handed to the owner; False when there is nothing more now."""
+    def _read_burst(self, n: int) -> None:
+        """Read on while reads come back big: the descriptor is streaming.
+
+        A tty hands out at most 4 KiB a read whatever the buffer size, so
+        "big" is BURST_FLOOR bytes (or a full buffer, if smaller). An empty
+        read here is not taken for EOF: a tty with VMIN=0 (how pyserial sets
+        it) returns nothing both when it has nothing yet and when it was hung
+        up. The next poll tells the two apart.
+        """
+        floor = min(self.bufsize, BURST_FLOOR)
+        for _ in range(self.read_burst - 1):
+            if n < floor or self._closed or self._paused:
+                return
+            n = self._read_once(False)
+
+    def _read_once(self, ready: bool) -> int:
+        """One read handed to the owner; the bytes read, 0 when nothing came.
+
+        ``ready``: the poller said the descriptor is readable, so an empty
+        read is the end of the stream.
+        """
         try:
             data = self._recv(self.bufsize)
         except _RETRY:
-            return False
+            return 0
         except OSError as e:
             self._fail(e)
-            return False
+            return 0
         if not data:
-            self._eof()
-            return False
-        self.bytes_in += len(data)
+            if ready:
+                self._eof()
+            return 0
+        n = len(data)
+        self.bytes_in += n
         self.owner.transport_data(self, data)
-        return True
+        return n
 
     def pause_reading(self) -> None:
         """Backpressure: stop reading until resume_reading()."""
@@ -180,49 +217,64 @@ class Transport:
 
     # -- writing -------------------------------------------------------
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Queue ``data``; what the descriptor accepts now is written now."""
+        """Queue ``data``; it is sent when the events of this pass are done.
+
+        All the writes of one pass to this descriptor go out in one system
+        call (a burst of serial reads becomes one TCP send; a broadcast one
+        send per client). Past COALESCE_LIMIT queued bytes it is sent now.
+        """
         if self._closing or self._closed or not data:
             return
         out = self._out
-        if not out and not self._handshaking:
-            try:
-                sent = self._send(data)
-            except _RETRY:
-                sent = 0
-            except OSError as e:
-                self._fail(e)
-                return
-            self.bytes_out += sent
-            if sent == len(data):
-                return
-            out += memoryview(data)[sent:]
-            self.loop.add_writer(self.fd, self._on_writable)
-        else:
-            out += data
+        out += data
+        if self._writing or self._handshaking:
+            pass  # the writable callback (or the handshake's end) sends it
+        elif len(out) >= COALESCE_LIMIT:
+            self.flush()
+        elif not self._flush_pending:
+            self._flush_pending = True
+            self.loop.defer_flush(self.flush)
         if len(out) > self.max_buffer:
             self._overflow()
+
+    def flush(self) -> None:
+        """Send what is queued now, as far as the descriptor takes it."""
+        self._flush_pending = False
+        if self._closed or self._writing or self._handshaking or not self._out:
+            return
+        self._send_queued()
+        if self._out and not self._closed:
+            self._writing = True
+            self.loop.add_writer(self.fd, self._on_writable)
 
     def _on_writable(self) -> None:
         if self._handshaking:
             self._do_handshake()
             return
-        out = self._out
-        if out:
-            try:
-                sent = self._send(out)
-            except _RETRY:
-                return
-            except OSError as e:
-                self._fail(e)
-                return
-            self.bytes_out += sent
-            del out[:sent]
-        if not out:
+        if self._out:
+            self._send_queued()
+        if not self._out and not self._closed:
+            self._writing = False
             self.loop.remove_writer(self.fd)
-            if self._closing:
-                self._finish(None)
-            else:
-                self.owner.transport_drained(self)
+
+    def _send_queued(self) -> None:
+        """One send of the queue; once it is empty, close or say drained."""
+        out = self._out
+        try:
+            sent = self._send(out)
+        except _RETRY:
+            return
+        except OSError as e:
+            self._fail(e)
+            return
+        self.bytes_out += sent
+        del out[:sent]
+        if out:
+            return
+        if self._closing:
+            self._finish(None)
+        else:
+            self.owner.transport_drained(self)
 
     def _overflow(self) -> None:
         out = self._out
@@ -257,15 +309,22 @@ class Transport:
         self._handshaking = False
         self._disarm()
         self.loop.remove_writer(self.fd)
+        self._writing = False
         if not self._paused:
             self.loop.add_reader(self.fd, self._on_readable)
         self.owner.transport_ready(self)
         if self._out:
-            self.loop.add_writer(self.fd, self._on_writable)
+            self.flush()
 
     def start_tls(self, context: ssl.SSLContext, server_side: bool, server_hostname: str | None = None) -> None:
-        """Upgrade a plain socket to TLS in place (handshake driven by the loop)."""
+        """Upgrade a plain socket to TLS in place (handshake driven by the loop).
+
+        Plain bytes still queued are sent first, as far as the socket takes
+        them (callers that must not lose any wait for ``transport_drained``).
+        """
+        self.flush()
         self.loop.discard(self.fd)
+        self._writing = False
         sock = context.wrap_socket(self.fileobj, server_side=server_side,
                                    do_handshake_on_connect=False, server_hostname=server_hostname)
         self.fileobj = sock
@@ -281,6 +340,8 @@ class Transport:
         if self._closing or self._closed:
             return
         self._closing = True
+        if self._out and not self._handshaking:
+            self.flush()
         if not self._out or self._handshaking:
             self._finish(None)
         else:
@@ -325,7 +386,9 @@ class Transport:
         self.owner.transport_closed(self, reason)
 
     def detach(self) -> None:
-        """Stop watching the descriptor without closing it."""
+        """Stop watching the descriptor without closing it (after sending what
+        is queued, as far as it goes now)."""
+        self.flush()
         self._disarm()
         self.loop.discard(self.fd)
         self._closed = True
@@ -342,6 +405,8 @@ class Transport:
         writer = old._handlers.get(self.fd, [None, None])[1]
         old.discard(self.fd)
         self.loop = loop
+        if self._flush_pending:  # the old loop may not pass again
+            loop.defer_flush(self.flush)
         if reading and reader is not None:
             loop.add_reader(self.fd, reader)
         if writing and writer is not None:

@@ -25,6 +25,9 @@ from .events import open as open_event
 
 #: pyserial keyword arguments a Serial component passes through.
 SERIAL_SETTINGS = ("bytesize", "parity", "stopbits", "rtscts", "xonxoff", "dsrdtr", "exclusive")
+#: Reads per wake-up while the port streams: a tty hands out at most 4 KiB
+#: a read, so a busy port is drained with up to 16 of them between polls.
+READ_BURST = 16
 
 
 class Serial(TransportHolder, BaseComponent, TransportOwner):
@@ -69,7 +72,7 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         # The transport reads and writes the descriptor directly (pyserial's
         # own read/write would block or poll); closing it closes `ser`.
         self._transport = Transport(self.loop, ser, self, bufsize=self.bufsize, max_buffer=self.max_buffer,
-                                    drop_on_overflow=True)
+                                    drop_on_overflow=True, read_burst=READ_BURST)
         self.fire(opened(self.port, self.baudrate))
         self.fire(ready(self))
 
@@ -106,5 +109,9 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
-        if component is self.root and self._transport is not None:
-            self._transport.abort("stopped")
+        transport = self._transport
+        if component is self.root and transport is not None:
+            # The last pass's writes go out as far as the port takes them
+            # now; the loop is done, so nothing waits for the rest.
+            transport.flush()
+            transport.abort("stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from circuits import Manager, Timer
+from circuits import Manager, Timer, handler
 from circuits.core.events import Event
 from circuits.core.transport import BufferOverflow
 from circuits.io import Serial
@@ -230,3 +231,27 @@ def test_opening_a_missing_port_is_an_error(app: Manager, recorder: Recorder, tm
     run_until(app, lambda: recorder.count("error", "serial"))
     assert recorder.count("opened") == 0 and not serial.connected
     assert recorder.count("exception") == 0
+
+
+def test_a_write_in_the_pass_that_stops_the_application_reaches_the_device(
+        app: Manager, recorder: Recorder, socat: Socat) -> None:
+    # Writes are sent at the end of a pass; `stopped` in that same pass must
+    # not drop them when it closes the port.
+    serial = open_serial(app, recorder, socat.a)
+    peer = open_peer(socat.b)
+    try:
+        @handler("beat")
+        def last_words(component: Any) -> None:
+            serial.fire(write(b"bye\n"))
+            app.stop()
+
+        app.addHandler(last_words)
+        app.fire(beat())
+        app.run()
+        assert not serial.connected
+        got = b""
+        while len(got) < 4 and select.select([peer], [], [], TIMEOUT)[0]:
+            got += os.read(peer, 64)
+        assert got == b"bye\n"
+    finally:
+        os.close(peer)

@@ -1,0 +1,213 @@
+"""Writes are coalesced per loop pass; a streaming tty is read in bursts.
+
+A SOCK_SEQPACKET socket pair keeps the boundary of every send, so the
+peer sees exactly how many system calls the transport made. The ttys are
+real pseudo-terminals set up the way pyserial sets a port (raw, VMIN=0).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import termios
+import threading
+import time
+import tty
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from circuits import BaseComponent, Event, Manager, handler
+from circuits.core.transport import COALESCE_LIMIT, Transport, TransportOwner
+
+WAIT = 5.0
+
+
+class Owner(TransportOwner):
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.closed: list[str | None] = []
+        self.drained = 0
+
+    def transport_data(self, transport: Transport, data: bytes) -> None:
+        self.chunks.append(data)
+
+    def transport_closed(self, transport: Transport, reason: str | None) -> None:
+        self.closed.append(reason)
+
+    def transport_drained(self, transport: Transport) -> None:
+        self.drained += 1
+
+
+@pytest.fixture
+def app() -> Iterator[Manager]:
+    app = Manager()
+    yield app
+    app.loop.close()
+
+
+@pytest.fixture
+def packets() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ours.setblocking(False)
+    peer.settimeout(WAIT)
+    yield ours, peer
+    ours.close()
+    peer.close()
+
+
+def _nothing_to_read(sock: socket.socket) -> bool:
+    return not select.select([sock], [], [], 0)[0]
+
+
+def _settle(app: Manager, test: Callable[[], bool]) -> None:
+    for _ in range(50):
+        if test():
+            return
+        app.tick(0)
+    raise AssertionError("condition never became true")
+
+
+def test_the_writes_of_one_pass_leave_in_one_send(app: Manager, packets: tuple[socket.socket, socket.socket]) -> None:
+    ours, peer = packets
+    owner = Owner()
+    transport = Transport(app.loop, ours, owner)
+    for part in (b"one ", b"two ", b"three"):
+        transport.write(part)
+    assert _nothing_to_read(peer)  # queued until the pass is over
+    assert transport.buffered == len(b"one two three")
+    app.tick(0)
+    assert peer.recv(65536) == b"one two three"  # one record: one send
+    assert _nothing_to_read(peer)
+    assert transport.buffered == 0 and owner.drained == 1
+    assert transport.bytes_out == len(b"one two three")
+
+
+def test_writes_fired_as_events_in_one_pass_leave_in_one_send(app: Manager,
+                                                              packets: tuple[socket.socket, socket.socket]) -> None:
+    ours, peer = packets
+    transport = Transport(app.loop, ours, Owner())
+    class ping(Event):
+        pass
+
+    class Writer(BaseComponent):
+        @handler("ping")
+        def _ping(self, n: int) -> None:
+            transport.write(b"%d," % n)
+
+    Writer().register(app)
+    app.flush()
+    for n in range(5):
+        app.fire(ping(n))
+    app.tick(0)  # dispatches the five events, queueing five writes
+    app.tick(0)  # the next pass starts by flushing them
+    assert peer.recv(65536) == b"0,1,2,3,4,"
+    assert _nothing_to_read(peer)
+
+
+def test_a_write_past_the_coalescing_limit_goes_out_at_once(app: Manager,
+                                                            packets: tuple[socket.socket, socket.socket]) -> None:
+    ours, peer = packets
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * COALESCE_LIMIT)
+    transport = Transport(app.loop, ours, Owner())
+    transport.write(b"a" * 100)
+    transport.write(b"b" * COALESCE_LIMIT)
+    data = peer.recv(4 * COALESCE_LIMIT)  # no pass ran: the big write sent the queue itself
+    assert data == b"a" * 100 + b"b" * COALESCE_LIMIT
+    assert transport.buffered == 0
+
+
+def test_close_sends_what_is_queued_then_closes(app: Manager, packets: tuple[socket.socket, socket.socket]) -> None:
+    ours, peer = packets
+    owner = Owner()
+    transport = Transport(app.loop, ours, owner)
+    transport.write(b"last words")
+    transport.close()
+    assert peer.recv(65536) == b"last words"
+    assert transport.closed and owner.closed == [None]
+    app.tick(0)  # the flush still queued on the loop finds nothing to do
+    assert owner.closed == [None] and owner.drained == 0
+
+
+def test_an_abort_drops_what_is_queued(app: Manager, packets: tuple[socket.socket, socket.socket]) -> None:
+    ours, peer = packets
+    owner = Owner()
+    transport = Transport(app.loop, ours, owner)
+    transport.write(b"never sent")
+    transport.abort("gone")
+    app.tick(0)
+    assert owner.closed == ["gone"]
+    assert peer.recv(65536) == b""  # the peer sees the close and nothing else
+
+
+def test_a_write_from_another_thread_wakes_a_sleeping_loop(packets: tuple[socket.socket, socket.socket]) -> None:
+    ours, peer = packets
+    app = Manager()
+    transport = Transport(app.loop, ours, Owner())
+    app.start()
+    try:
+        deadline = time.monotonic() + WAIT
+        while not app.loop.sleeping:  # nothing to do, no timer: it will sleep until woken
+            assert time.monotonic() < deadline, "the loop never went to sleep"
+            threading.Event().wait(0.001)
+        transport.write(b"wake up")
+        assert peer.recv(65536) == b"wake up"
+    finally:
+        app.stop()
+        app.join(WAIT)
+
+
+# -- reading a tty in bursts ----------------------------------------------------
+@pytest.fixture
+def pty_pair() -> Iterator[tuple[int, int]]:
+    """(device end, far end): the device end is set up as pyserial sets a port."""
+    far, device = os.openpty()
+    tty.setraw(device)
+    attrs = termios.tcgetattr(device)
+    attrs[6][termios.VMIN] = 0  # pyserial: reads never wait, so "nothing yet" reads b""
+    attrs[6][termios.VTIME] = 0
+    termios.tcsetattr(device, termios.TCSANOW, attrs)
+    os.set_blocking(device, False)
+    yield device, far
+    for fd in (device, far):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _readable(fd: int) -> None:
+    assert select.select([fd], [], [], WAIT)[0], "no data reached the device end"
+
+
+@pytest.mark.parametrize("bufsize", [4096, 65536])  # bigger than a tty ever hands out
+def test_a_streaming_tty_is_read_in_one_burst_per_poll(app: Manager, pty_pair: tuple[int, int],
+                                                       bufsize: int) -> None:
+    device, far = pty_pair
+    owner = Owner()
+    transport = Transport(app.loop, device, owner, bufsize=bufsize, read_burst=16)
+    sent = os.urandom(8190)  # two full tty reads: the burst ends on an empty read
+    assert os.write(far, sent) == len(sent)
+    _readable(device)
+    app.tick(0)  # one poll
+    assert b"".join(owner.chunks) == sent
+    assert len(owner.chunks) >= 2  # a tty hands out at most 4 KiB a read
+    assert not transport.closed and owner.closed == []  # the empty read was not taken for EOF
+    more = os.urandom(100)
+    os.write(far, more)
+    _settle(app, lambda: b"".join(owner.chunks) == sent + more)
+    os.close(far)  # hang up
+    _settle(app, lambda: transport.closed)
+    assert owner.closed == ["eof"]
+
+
+def test_without_a_burst_a_tty_is_read_once_per_poll(app: Manager, pty_pair: tuple[int, int]) -> None:
+    device, far = pty_pair
+    owner = Owner()
+    Transport(app.loop, device, owner, bufsize=4096)
+    os.write(far, b"x" * 8190)
+    _readable(device)
+    app.tick(0)
+    assert len(owner.chunks) == 1
+    _settle(app, lambda: sum(map(len, owner.chunks)) == 8190)
