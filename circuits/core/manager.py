@@ -55,6 +55,9 @@ class Manager:
         self._table = HandlerTable(self)
         self._loop: Loop | None = None
         self._current: Event | None = None
+        #: The thread that dispatches (set each pass): only its fires can be
+        #: effects of the event being handled.
+        self._dispatcher: int | None = None
         self._running = False
         self._exitcode: Any = None
         self._raise_exit = False
@@ -166,7 +169,8 @@ class Manager:
             event._effects = 1
         else:
             current = root._current
-            if current is not None and current._cause is not None:
+            if (current is not None and current._cause is not None
+                    and root._dispatcher == threading.get_ident()):
                 event._cause = cause = current._cause
                 cause._effects += 1
             elif event._cause is not None:  # a re-fired event (e.g. a Timer's)
@@ -408,6 +412,7 @@ class Manager:
         root = self.root
         loop = root._loop or root.loop
         queue = root._queue
+        root._dispatcher = threading.get_ident()
         if loop._calls:
             loop.run_calls()
         if loop._flushes:  # the writes of the last pass, before any wait
@@ -466,6 +471,7 @@ class Manager:
         root = self.root
         queue = root._queue
         dispatch = root._dispatch
+        root._dispatcher = threading.get_ident()
         while True:
             while queue or root._ready:
                 ready = root._ready
@@ -493,6 +499,7 @@ class Manager:
         if root is not self:
             return root.run(socket)
         self._running = True
+        self._dispatcher = threading.get_ident()
         self._exitcode = None
         self._raise_exit = False
         loop = self.loop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -516,6 +517,44 @@ def test_complete_waits_for_generator_handlers_of_follow_up_events() -> None:
     app.fire(job())
     app.flush()
     assert order == ["slow started", "slow finished", "complete"]  # exactly once
+
+
+def test_an_event_fired_from_another_thread_is_not_an_effect_of_the_event_being_handled() -> None:
+    # While `job` is handled, a thread fires `chore`, whose handler waits for
+    # an event that comes only after job's `complete`. Counted as an effect of
+    # `job`, it would hold `complete` back for ever.
+    order: list[str] = []
+
+    class job(Event):
+        complete = True
+
+    class chore(Event):
+        pass
+
+    class later(Event):
+        pass
+
+    class App(Component):
+        def job(self) -> None:
+            thread = threading.Thread(target=self.fire, args=(chore(),))
+            thread.start()
+            thread.join()  # the foreign fire happens while this handler runs
+
+        def chore(self) -> Any:
+            order.append("chore started")
+            yield self.wait("later")
+            order.append("chore finished")
+
+        def job_complete(self, evt: Event, value: Any) -> None:
+            order.append("complete")
+            self.fire(later())
+
+    app = App()
+    app.fire(job())
+    app.flush()
+    for _ in range(10):
+        app.tick(0)
+    assert order == ["chore started", "complete", "chore finished"]
 
 
 def test_complete_channels() -> None:
