@@ -35,7 +35,6 @@ import argparse
 import base64
 import json
 import os
-import re
 import select
 import selectors
 import shutil
@@ -54,6 +53,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchutil import wait_for_output  # noqa: E402
+
+from gateway.demo import free_port as _free_port  # noqa: E402
 from gateway.socat import SocatPair  # noqa: E402
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -61,29 +63,6 @@ MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
 STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
 DEVICES = 4
 PREFIX = "bench/gw"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_output(process: subprocess.Popen[bytes], pattern: bytes, timeout: float = 15.0) -> bytes:
-    """Read ``process``'s stderr until ``pattern`` (a regex) shows up; returns what was read."""
-    assert process.stderr is not None
-    fd = process.stderr.fileno()
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while not re.search(pattern, seen):
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise RuntimeError(f"timed out waiting for {pattern!r}: {seen[-800:]!r}")
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            raise RuntimeError(f"process exited: {seen[-800:]!r}")
-        seen += chunk
-    return seen
 
 
 def drain(process: subprocess.Popen[bytes]) -> None:
@@ -200,7 +179,7 @@ class WsClients:
 
 
 def start_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
+    port = _free_port(0)
     (work / "mosquitto.conf").write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
         "log_type information\nmax_queued_messages 0\nmax_inflight_messages 0\n")
@@ -360,7 +339,7 @@ def main() -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="gateway-pipeline-"))
     pairs = [SocatPair(work, f"dev{i}").start() for i in range(DEVICES)]
     broker, broker_port = start_broker(work)
-    web = free_port()
+    web = _free_port(0)
     config = write_config(work, pairs, broker_port, web)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("NOTIFY_SOCKET", None)

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,8 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchutil import wait_for_output  # noqa: E402
+
 from circuits.core import Component, Event, handler  # noqa: E402
 from gateway.config import MqttConfig  # noqa: E402
+from gateway.demo import free_port as _free_port  # noqa: E402
 from gateway.mqtt import MqttUplink, reading  # noqa: E402
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -77,27 +78,6 @@ class Producer(Component):
             self.root.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_output(process: subprocess.Popen[bytes], text: bytes, timeout: float = 10.0) -> None:
-    assert process.stderr is not None
-    fd = process.stderr.fileno()
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while text not in seen:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise RuntimeError(f"timed out waiting for {text!r}: {seen[-500:]!r}")
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            raise RuntimeError(f"process exited: {seen[-500:]!r}")
-        seen += chunk
-
-
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=50000)
@@ -108,7 +88,7 @@ def main() -> dict[str, Any]:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
-    port = free_port()
+    port = _free_port(0)
     (work / "mosquitto.conf").write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
         "log_type information\nmax_queued_messages 0\nmax_inflight_messages 0\n")
