@@ -51,9 +51,17 @@ DEVICES: tuple[DemoDevice, ...] = (
 )
 
 
+#: Ports free_port() handed out: several are picked before any is bound, and
+#: the kernel may offer a port again once its probe socket is closed.
+_handed_out: set[tuple[int, int]] = set()
+
+
 def free_port(preferred: int, host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
-    """``preferred`` if it can be bound now, else a free port the kernel picks."""
-    for port in (preferred, 0):
+    """``preferred`` if it can be bound now, else a free port the kernel picks
+    (never one this process was given before)."""
+    candidates = [preferred] if preferred else []
+    candidates += [0] * 16
+    for port in candidates:
         with socket.socket(socket.AF_INET, kind) as probe:
             if kind == socket.SOCK_STREAM:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,7 +71,11 @@ def free_port(preferred: int, host: str = "127.0.0.1", kind: int = socket.SOCK_S
                 if exc.errno != errno.EADDRINUSE:
                     raise
                 continue
-            return int(probe.getsockname()[1])
+            found = int(probe.getsockname()[1])
+            if port == 0 and (kind, found) in _handed_out:
+                continue
+            _handed_out.add((kind, found))
+            return found
     raise OSError(errno.EADDRINUSE, "no free port")
 
 

@@ -8,8 +8,7 @@ is back.  Three things trigger an attempt, cheapest signal first:
 1. ``ports_changed`` from :mod:`gateway.hotplug` (udev or inotify) for the
    directory the port lives in -- usually within milliseconds of a replug;
 2. a retry timer with exponential backoff (:class:`Backoff`), the last
-   resort when no event comes (a permission fixed by hand, a network
-   port behind a pyserial URL);
+   resort when no event comes (a permission fixed by hand);
 3. the start of the application.
 
 The port itself is a :class:`circuits.io.serial.Serial` on this device's

@@ -175,8 +175,6 @@ def resolve(device: DeviceConfig, ports: Iterable[PortInfo] | None = None) -> st
     :func:`list_ports` and is only consulted for match tables.
     """
     if device.port is not None:
-        if "://" in device.port:  # a pyserial URL (rfc2217://, socket://): always "there"
-            return device.port
         if not is_glob(device.port):
             return device.port if os.path.exists(device.port) else None
         found = sorted(glob.glob(device.port))

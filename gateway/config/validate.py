@@ -220,8 +220,13 @@ def _device(t: Table) -> DeviceConfig:
         t.error("match", "give either port or match, not both")
     elif not t.has("port") and not t.has("match"):
         t.error("port", "one of port or match is required")
-    if port is not None and not port.startswith("/") and "://" not in port:
-        t.error("port", f"must be an absolute path, a glob or a pyserial URL, got {show(port)}")
+    if port is not None and "://" in port:
+        # pyserial's network ports (rfc2217://, socket://) connect and talk
+        # with blocking calls, which would stall every other device.
+        t.error("port", f"network ports ({show(port)}) are not supported: bridge one to a local pty with "
+                "socat (docs/gateway.md) and give the pty's path")
+    elif port is not None and not port.startswith("/"):
+        t.error("port", f"must be an absolute path or a glob, got {show(port)}")
     kw["match"] = _match(match_table) if match_table is not None else None
     kw["baudrate"] = t.integer("baudrate", 115200, minimum=1)
     kw["bytesize"] = t.choice("bytesize", (5, 6, 7, 8), 8)

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import select
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from circuits.core import BaseComponent, Component, Event, Timer, handler
 from gateway.config import MqttConfig
+from gateway.demo import free_port as _free_port
 from gateway.mqtt import MqttUplink, reading
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -43,9 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return _free_port(0)  # never the same port twice in one test run
 
 
 class Broker:

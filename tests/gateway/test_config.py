@@ -115,7 +115,7 @@ options = { encoding = "ascii" }
 
 [[device]]
 name = "table"
-port = "loop://"
+port = "/dev/ttyS9"
 profile = "csv"
 columns = ["t", "h"]
 delimiter = ";"
@@ -219,7 +219,10 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("name missing", HEAD + '[[device]]\nport = "/dev/ttyUSB0"\nprofile = "raw"\n',
      ["4: [device #1] name: required key is missing"]),
     ("relative port", dev().replace("/dev/ttyUSB0", "ttyUSB0"),
-     [f'6: {D} port: must be an absolute path, a glob or a pyserial URL, got "ttyUSB0"']),
+     [f'6: {D} port: must be an absolute path or a glob, got "ttyUSB0"']),
+    ("url port", dev().replace("/dev/ttyUSB0", "rfc2217://host:2217"),
+     [f'6: {D} port: network ports ("rfc2217://host:2217") are not supported: bridge one to a local pty '
+      "with socat (docs/gateway.md) and give the pty's path"]),
     ("port and match", dev('match = { vid = "0403", pid = "6001" }\n'),
      [f"8: {D} match: give either port or match, not both"]),
     ("neither", MATCH_DEV, [f"4: {D} port: one of port or match is required"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from devices import make_reading
 from gateway import ports
 from gateway.backoff import Backoff
 from gateway.config import DeviceConfig, MatchConfig
+from gateway.demo import free_port
 from gateway.device import DeviceLink
 from gateway.events import HOTPLUG
 from gateway.hotplug import Hotplug, _nearest_existing
@@ -92,6 +94,20 @@ def test_a_match_table_resolves_to_the_port_with_that_identity(fake_system: tupl
     assert ports.resolve(DeviceConfig(name="t", match=MatchConfig("0403", "6001")), listed) == str(dev / "ttyUSB0")
 
 
+def test_free_port_never_hands_out_a_port_twice() -> None:
+    # Callers pick several ports before binding any: a repeat would make two
+    # listeners collide (it happened: a dashboard and a device got one port).
+    tcp = [free_port(0) for _ in range(200)]
+    assert len(set(tcp)) == len(tcp)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        busy = held.getsockname()[1]
+        assert free_port(busy) != busy  # the preferred port is taken: another one
+    udp = free_port(0, kind=socket.SOCK_DGRAM)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", udp))  # it is really free
+
+
 def test_paths_and_globs_resolve_to_what_exists(tmp_path: Path) -> None:
     (tmp_path / "usb-b").touch()
     (tmp_path / "usb-a").touch()
@@ -99,7 +115,6 @@ def test_paths_and_globs_resolve_to_what_exists(tmp_path: Path) -> None:
     assert ports.resolve(DeviceConfig(name="x", port=str(tmp_path / "usb-b"))) == str(tmp_path / "usb-b")
     assert ports.resolve(DeviceConfig(name="x", port=str(tmp_path / "gone"))) is None
     assert ports.resolve(DeviceConfig(name="x", port=str(tmp_path / "none-*"))) is None
-    assert ports.resolve(DeviceConfig(name="x", port="rfc2217://host:2217")) == "rfc2217://host:2217"
 
 
 @pytest.mark.parametrize(("port", "directory"), [
