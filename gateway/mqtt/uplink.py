@@ -67,6 +67,9 @@ class MqttUplink(BaseComponent):
         self._inflight: dict[int, int] = {}  # mid -> spool row id, on connection _generation
         self._cursor = 0  # highest row id published on that connection
         self._generation = 0
+        #: The connection our state (statuses, discovery) was published on by
+        #: _on_connected; until then state messages wait for it.
+        self._announced = 0
         self._statuses: dict[str, bool] = {}
         self._flush_handle: TimerHandle | None = None
         self._closed = False
@@ -112,6 +115,7 @@ class MqttUplink(BaseComponent):
     # -- client events -----------------------------------------------------
     @handler("mqtt_connected")
     def _on_connected(self) -> None:
+        self._announced = self.client.connection
         self._publish_state(self.topics.status, ONLINE)
         for device, online in self._statuses.items():
             self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
@@ -199,8 +203,11 @@ class MqttUplink(BaseComponent):
             self.published += 1
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
-        # Not connected: nothing is lost, _on_connected publishes current state.
-        self.client.publish(topic, payload, STATE_QOS, retain=True)
+        # Not connected, or connected but mqtt_connected not handled yet:
+        # nothing is lost, _on_connected publishes the whole current state.
+        # (Publishing in between too would send it twice.)
+        if self._announced == self.client.connection:
+            self.client.publish(topic, payload, STATE_QOS, retain=True)
 
     # -- introspection -----------------------------------------------------
     def statistics(self) -> dict[str, Any]:  # type: ignore[override]
