@@ -227,13 +227,16 @@ class Loop:
                 pass  # the buffer is full: a wake-up is pending anyway
 
     def run_calls(self) -> None:
-        calls = self._calls
-        for _ in range(len(calls)):
-            call = calls.popleft()
+        self._run_queued(self._calls)
+
+    def _run_queued(self, callbacks: deque[Callback]) -> None:
+        """Run the callbacks queued so far (those they queue wait a pass)."""
+        for _ in range(len(callbacks)):
+            callback = callbacks.popleft()
             try:
-                call()
-            except Exception as e:
-                self.report(call, e)
+                callback()
+            except Exception as e:  # one broken callback must not end the loop
+                self.report(callback, e)
 
     @property
     def has_calls(self) -> bool:
@@ -251,14 +254,7 @@ class Loop:
             self.wake()
 
     def flush_writes(self) -> None:
-        """Run the flushes queued so far (those they queue run next pass)."""
-        flushes = self._flushes
-        for _ in range(len(flushes)):
-            flush = flushes.popleft()
-            try:
-                flush()
-            except Exception as e:
-                self.report(flush, e)
+        self._run_queued(self._flushes)
 
     # -- one wait ----------------------------------------------------------
     def poll(self, timeout: float | None) -> None:

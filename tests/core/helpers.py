@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,3 +81,12 @@ def wait_until_blocked(app: Manager, timeout: float = TIMEOUT) -> None:
             return
         pause.wait(0.005)
     raise AssertionError("the loop never blocked")
+
+
+def settle(app: Manager, test: Callable[[], bool], passes: int = 50) -> None:
+    """Run non-blocking loop passes until ``test()`` holds (at most ``passes``)."""
+    for _ in range(passes):
+        if test():
+            return
+        app.tick(0)
+    raise AssertionError("condition never became true")

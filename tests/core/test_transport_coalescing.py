@@ -11,15 +11,15 @@ import os
 import select
 import socket
 import termios
-import threading
-import time
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from circuits import BaseComponent, Event, Manager, handler
 from circuits.core.transport import COALESCE_LIMIT, Transport, TransportOwner
+
+from .helpers import settle, wait_until_blocked
 
 WAIT = 5.0
 
@@ -59,14 +59,6 @@ def packets() -> Iterator[tuple[socket.socket, socket.socket]]:
 
 def _nothing_to_read(sock: socket.socket) -> bool:
     return not select.select([sock], [], [], 0)[0]
-
-
-def _settle(app: Manager, test: Callable[[], bool]) -> None:
-    for _ in range(50):
-        if test():
-            return
-        app.tick(0)
-    raise AssertionError("condition never became true")
 
 
 def test_the_writes_of_one_pass_leave_in_one_send(app: Manager, packets: tuple[socket.socket, socket.socket]) -> None:
@@ -147,10 +139,7 @@ def test_a_write_from_another_thread_wakes_a_sleeping_loop(packets: tuple[socket
     transport = Transport(app.loop, ours, Owner())
     app.start()
     try:
-        deadline = time.monotonic() + WAIT
-        while not app.loop.sleeping:  # nothing to do, no timer: it will sleep until woken
-            assert time.monotonic() < deadline, "the loop never went to sleep"
-            threading.Event().wait(0.001)
+        wait_until_blocked(app)  # nothing to do, no timer: it sleeps until woken
         transport.write(b"wake up")
         assert peer.recv(65536) == b"wake up"
     finally:
@@ -196,9 +185,9 @@ def test_a_streaming_tty_is_read_in_one_burst_per_poll(app: Manager, pty_pair: t
     assert not transport.closed and owner.closed == []  # the empty read was not taken for EOF
     more = os.urandom(100)
     os.write(far, more)
-    _settle(app, lambda: b"".join(owner.chunks) == sent + more)
+    settle(app, lambda: b"".join(owner.chunks) == sent + more)
     os.close(far)  # hang up
-    _settle(app, lambda: transport.closed)
+    settle(app, lambda: transport.closed)
     assert owner.closed == ["eof"]
 
 
@@ -210,4 +199,4 @@ def test_without_a_burst_a_tty_is_read_once_per_poll(app: Manager, pty_pair: tup
     _readable(device)
     app.tick(0)
     assert len(owner.chunks) == 1
-    _settle(app, lambda: sum(map(len, owner.chunks)) == 8190)
+    settle(app, lambda: sum(map(len, owner.chunks)) == 8190)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Callable
 
 from circuits import Manager
 from circuits.core.clock import FakeClock
 from circuits.core.transport import Transport, TransportOwner
+
+from .helpers import settle
 
 
 class Owner(TransportOwner):
@@ -21,14 +22,6 @@ class Owner(TransportOwner):
 
     def transport_error(self, transport: Transport, error: BaseException) -> None:
         self.errors.append(error)
-
-
-def _settle(app: Manager, test: Callable[[], bool]) -> None:
-    for _ in range(50):
-        if test():
-            return
-        app.tick(0)
-    raise AssertionError("condition never became true")
 
 
 def test_close_with_a_peer_that_never_reads_gives_up_after_the_timeout() -> None:
@@ -48,7 +41,7 @@ def test_close_with_a_peer_that_never_reads_gives_up_after_the_timeout() -> None
         app.tick(0)
         assert owner.closed == []
         clock.advance(0.2)
-        _settle(app, lambda: transport.closed)
+        settle(app, lambda: transport.closed)
         assert owner.closed == ["close timeout"]
     finally:
         peer.close()
@@ -72,7 +65,7 @@ def test_a_peer_that_never_does_its_tls_handshake_is_dropped() -> None:
         app.tick(0)
         assert not transport.closed
         clock.advance(1.5)
-        _settle(app, lambda: transport.closed)
+        settle(app, lambda: transport.closed)
         assert owner.closed == ["handshake timeout"]
     finally:
         peer.close()
