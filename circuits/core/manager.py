@@ -467,7 +467,8 @@ class Manager:
         return None if left < 0 else left
 
     def flush(self) -> None:
-        """Dispatch queued events (and what they fire) until none are left."""
+        """Dispatch queued events (and what they fire) until none are left,
+        sending the writes they queued."""
         root = self.root
         queue = root._queue
         dispatch = root._dispatch

@@ -6,8 +6,8 @@ Sockets, TLS sockets, serial ports, pipes and ptys all go through
 (sent once the events of the pass are dispatched, so a pass's writes cost
 one system call; the rest when the descriptor is writable), closes after
 the queue drains, stops reading while the owner asks for backpressure, and
-reports exactly one ``closed`` with the reason. The owner (a component) receives plain callbacks; it turns them
-into events.
+reports exactly one ``closed`` with the reason. The owner (a component)
+receives plain callbacks; it turns them into events.
 """
 
 from __future__ import annotations
