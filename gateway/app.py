@@ -128,8 +128,8 @@ class Gateway(BaseComponent):
                 self.web = WebDashboard(self.config.web, self, self.config.name, self.config.state_dir,
                                         max_send_buffer=self.ws_send_buffer).register(self)
             except OSError as exc:
-                raise StartError(f"cannot serve the dashboard on http://{self.config.web.listen}: "
-                                 f"{exc.strerror or exc}") from exc
+                raise StartError(f"cannot serve the dashboard on {self.config.web.scheme}://"
+                                 f"{self.config.web.listen}: {exc.strerror or exc}") from exc
             self.readiness.expect(WEB_PART)
         self.notifier = notifier if notifier is not None else SystemdNotifier(unset_environment=True)
         self.service = SystemdService(self.notifier, self.readiness).register(self)

@@ -95,6 +95,13 @@ class WebConfig:
     # the generated __hash__ (it still takes part in ==).
     users: dict[str, str] = field(default_factory=dict, hash=False)
     history: int = 1000
+    #: A certificate (PEM; the key in it or in ``keyfile``): serve HTTPS/WSS.
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.certfile is not None else "http"
 
     @property
     def host(self) -> str:

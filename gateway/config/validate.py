@@ -9,6 +9,7 @@ object never escapes.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def build(data: dict[str, Any], ctx: Context, base_dir: Path,
         ctx.report((), None, "gateway", "required table [gateway] is missing")
 
     web_table = top.table("web", section="web")
-    web = _web(web_table) if web_table is not None else None
+    web = _web(web_table, base_dir) if web_table is not None else None
     mqtt_table = top.table("mqtt", section="mqtt")
     mqtt = _mqtt(mqtt_table, name or "gateway", base_dir) if mqtt_table is not None else None
     devices = _devices(top, ctx, web, check_profile)
@@ -87,7 +88,7 @@ def _resolve(base_dir: Path, value: str) -> Path:
 # -- [web] -------------------------------------------------------------------
 
 
-def _web(t: Table) -> WebConfig:
+def _web(t: Table, base_dir: Path) -> WebConfig:
     listen = t.address("listen") or WebConfig.listen
     users: dict[str, str] = {}
     users_table = t.table("users")
@@ -103,8 +104,35 @@ def _web(t: Table) -> WebConfig:
             else:
                 users[user] = value
     history = t.integer("history", 1000, minimum=1)
+    certfile, keyfile = (t.string(key) for key in ("certfile", "keyfile"))
+    cert = None if certfile is None else _resolve(base_dir, certfile)
+    key = None if keyfile is None else _resolve(base_dir, keyfile)
+    if key is not None and cert is None:
+        t.error("keyfile", "requires certfile")
+    elif cert is not None:
+        _check_certificate(t, cert, key)
     t.finish()
-    return WebConfig(listen=listen, users=users, history=history or 1000)
+    return WebConfig(listen=listen, users=users, history=history or 1000, certfile=cert, keyfile=key)
+
+
+def _check_certificate(t: Table, cert: Path, key: Path | None) -> None:
+    """Load the pair now: a wrong path or a key that does not match the
+    certificate is a configuration error, not a dashboard that fails later."""
+    for name, path in (("certfile", cert), ("keyfile", key)):
+        if path is None:
+            continue
+        try:
+            path.open("rb").close()  # ssl's own errors do not say which file
+        except OSError as exc:
+            t.error(name, f"cannot read {path}: {exc.strerror or exc}")
+            return
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        pair = f"{cert} with {key}" if key is not None else f"{cert} (no keyfile: the key must be in it)"
+        why = ("the key does not match the certificate" if exc.reason == "KEY_VALUES_MISMATCH"
+               else "not a PEM certificate and its private key")
+        t.error("certfile", f"cannot use {pair}: {why}")
 
 
 # -- [mqtt] ------------------------------------------------------------------

@@ -61,7 +61,12 @@ class WebDashboard(BaseComponent):
         self.config = config
         self.history = History(Path(state_dir) / HISTORY_FILE, config.history)
         try:
-            self.server = Server(tuple(config.listen), channel=WEB_CHANNEL, display_banner=False).register(self)
+            tls: dict[str, Any] = {}
+            if config.certfile is not None:  # checked when the configuration was read
+                tls = {"secure": True, "certfile": str(config.certfile),
+                       "keyfile": None if config.keyfile is None else str(config.keyfile)}
+            self.server = Server(tuple(config.listen), channel=WEB_CHANNEL, display_banner=False,
+                                 **tls).register(self)
         except BaseException:
             self.history.close()
             raise
@@ -86,7 +91,7 @@ class WebDashboard(BaseComponent):
     def url(self) -> str:
         host, port = self.address
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else ("::1" if host == "::" else host)
-        return f"http://{Address(shown, port)}/"
+        return f"{self.config.scheme}://{Address(shown, port)}/"
 
     @handler("ready", channel=WEB_CHANNEL)
     def _on_ready(self, server: Any, bind: Any = None) -> None:

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import threading
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from circuits.core import BaseComponent, Component, Event, Timer, handler
@@ -317,3 +319,16 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def certificate(directory: Path, name: str, host: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``host`` (and 127.0.0.1) and its key, made with openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is needed to generate test certificates")
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", f"/CN={host}",
+                    "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
+    return cert, key

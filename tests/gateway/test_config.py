@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -329,6 +330,40 @@ def test_all_problems_reported_at_once_in_line_order() -> None:
         "t.toml:12: [mqtt] qos: must be one of 0, 1, 2; got 5",
     ]
     assert [p.line for p in info.value.issues] == [7, 8, 9, 11, 12]
+
+
+def _web_tls(directory: Path, lines: str) -> list[str]:
+    """The problems of a [web] table with ``lines`` in a config file in ``directory``."""
+    text = dev(f'\n[web]\nlisten = "127.0.0.1:8443"\n{lines}')
+    try:
+        parse_config(text, str(directory / "gw.toml"))
+    except ConfigError as exc:
+        return [p.split(": ", 1)[1] for p in exc.problems]
+    return []
+
+
+def test_web_tls_certificate_is_loaded_when_the_configuration_is_read(tmp_path: Path) -> None:
+    cert, key = fx.certificate(tmp_path, "web", "localhost")
+    _, other_key = fx.certificate(tmp_path, "other", "localhost")
+    # Relative paths are relative to the configuration file.
+    config = parse_config(dev('\n[web]\ncertfile = "web.pem"\nkeyfile = "web.key"\n'), str(tmp_path / "gw.toml"))
+    assert config.web is not None and config.web.scheme == "https"
+    assert (config.web.certfile, config.web.keyfile) == (cert, key)
+    combined = tmp_path / "both.pem"  # the key in the certificate file: no keyfile needed
+    combined.write_bytes(cert.read_bytes() + key.read_bytes())
+    assert _web_tls(tmp_path, 'certfile = "both.pem"\n') == []
+    assert parse_config(dev(), "t.toml").web is None
+    missing = tmp_path / "nope.pem"
+    assert _web_tls(tmp_path, 'certfile = "nope.pem"\n') == [
+        f"[web] certfile: cannot read {missing}: No such file or directory"]
+    assert _web_tls(tmp_path, 'certfile = "web.pem"\nkeyfile = "nope.key"\n') == [
+        f"[web] keyfile: cannot read {tmp_path / 'nope.key'}: No such file or directory"]
+    assert _web_tls(tmp_path, 'keyfile = "web.key"\n') == ["[web] keyfile: requires certfile"]
+    assert _web_tls(tmp_path, 'certfile = "web.pem"\n') == [
+        f"[web] certfile: cannot use {cert} (no keyfile: the key must be in it): "
+        "not a PEM certificate and its private key"]
+    assert _web_tls(tmp_path, 'certfile = "web.pem"\nkeyfile = "other.key"\n') == [
+        f"[web] certfile: cannot use {cert} with {other_key}: the key does not match the certificate"]
 
 
 def test_same_tcp_port_on_different_hosts_is_fine() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -166,23 +165,11 @@ def test_a_corrupt_spool_is_moved_aside_and_the_uplink_keeps_working(
     assert "moved it to" in caplog.text
 
 
-def _certificate(directory: Path, name: str, host: str) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is needed to generate test certificates")
-    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "1", "-subj", f"/CN={host}",
-                    "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
-    return cert, key
-
-
 def test_tls_with_a_client_certificate_and_a_password(subscribers: Any, tmp_path: Path) -> None:
     certs = tmp_path / "certs"
     certs.mkdir()
-    server_cert, server_key = _certificate(certs, "server", "localhost")
-    client_cert, client_key = _certificate(certs, "client", "gateway")
+    server_cert, server_key = fx.certificate(certs, "server", "localhost")
+    client_cert, client_key = fx.certificate(certs, "client", "gateway")
     bundle = certs / "trusted.pem"  # the broker trusts the (self-signed) client certificate
     bundle.write_bytes(server_cert.read_bytes() + client_cert.read_bytes())
     passwords = tmp_path / "passwd"

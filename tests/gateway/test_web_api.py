@@ -16,6 +16,7 @@ import os
 import re
 import select
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import websocket
 
@@ -96,7 +98,7 @@ def running(config: GatewayConfig) -> Iterator[tuple[Gateway, BusLog, str]]:
         bus.wait("gateway_ready")
         assert gateway.web is not None
         host, port = gateway.web.address
-        yield gateway, bus, f"http://{host}:{port}"
+        yield gateway, bus, f"{config.web.scheme}://{host}:{port}"
     finally:
         gateway.stop()
         gateway.join(TIMEOUT)
@@ -111,12 +113,13 @@ def pair(tmp_path: Path) -> Iterator[SocatPair]:
     socat.unplug()
 
 
-def get(url: str, auth: tuple[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def get(url: str, auth: tuple[str, str] | None = None,
+        context: ssl.SSLContext | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url)
     if auth is not None:
         request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=TIMEOUT, context=context) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -351,3 +354,50 @@ def test_a_web_port_in_use_fails_start_up(tmp_path: Path, pair: SocatPair) -> No
         config = make_config(tmp_path, pair, listen=taken.getsockname()[1])
         with pytest.raises(StartError, match="cannot serve the dashboard"):
             Gateway(config, notifier=SystemdNotifier({}))
+
+
+# -- TLS -------------------------------------------------------------------------
+
+
+def test_the_dashboard_serves_https_and_wss_with_the_configured_certificate(tmp_path: Path,
+                                                                            pair: SocatPair) -> None:
+    cert, key = fx.certificate(tmp_path, "web", "localhost")
+    token = base64.b64encode(b"admin:s3cret").decode()
+    users = f'[web.users]\nadmin = "{hash_password("s3cret", iterations=1000)}"\n'
+    config = make_config(tmp_path, pair, web=f"certfile = {json.dumps(str(cert))}\n"
+                                            f"keyfile = {json.dumps(str(key))}\n{users}")
+    trusted = ssl.create_default_context(cafile=str(cert))
+    with running(config) as (gateway, bus, base):
+        assert base.startswith("https://") and gateway.web is not None and gateway.web.url.startswith("https://")
+        status, _, body = get(base + "/healthz", context=trusted)
+        assert status == 200
+        # A client that does not trust this certificate refuses the connection:
+        # the server really presents it.
+        with pytest.raises(urllib.error.URLError) as untrusted:
+            get(base + "/healthz", context=ssl.create_default_context())
+        assert isinstance(untrusted.value.reason, ssl.SSLCertVerificationError)
+        # Plain HTTP to the TLS port gets no HTTP answer, and the server goes on.
+        with socket.create_connection(gateway.web.address, timeout=TIMEOUT) as plain:
+            plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = plain.recv(4096)
+            except ConnectionResetError:
+                answer = b""
+            assert not answer.startswith(b"HTTP/")
+        assert get(base + "/api/devices", context=trusted)[0] == 401  # basic auth over TLS
+        ws = websocket.create_connection(base.replace("https://", "wss://") + "/ws", timeout=TIMEOUT,
+                                         header=[f"Authorization: Basic {token}"],
+                                         sslopt={"ca_certs": str(cert)})
+        try:
+            feed(pair, bus, [b"temp=20.5\n"], 1)
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                message = json.loads(ws.recv())
+                if message["type"] == "reading" or time.monotonic() > deadline:
+                    break
+        finally:
+            ws.close()
+        assert message["type"] == "reading" and message["fields"] == {"temp": 20.5}
+        status, _, body = get(base + "/api/devices", ("admin", "s3cret"), context=trusted)
+        assert status == 200 and json.loads(body)["devices"][0]["counters"]["readings"] == 1
+
