@@ -16,7 +16,6 @@ the latest value matters.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from circuits.core import BaseComponent, Event, handler
 from circuits.core.loop import TimerHandle
 from gateway.config import MqttConfig
+from gateway.readings import reading_json
 from gateway.spool import DEFAULT_NAME, Spool, Synchronous
 
 from .client import MqttClient, Will
@@ -91,8 +91,8 @@ class MqttUplink(BaseComponent):
         try:
             device = str(reading["device"])
             fields = reading.get("fields") or {}
-            payload = json.dumps({"device": device, "seq": reading.get("seq"), "ts": reading.get("ts"),
-                                  "fields": fields}, separators=(",", ":"), default=_jsonable).encode()
+            payload = reading_json({"device": device, "seq": reading.get("seq"), "ts": reading.get("ts"),
+                                    "fields": fields}).encode()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.rejected += 1
             log.warning("MQTT uplink: reading not publishable (%s): %r", exc, reading)
@@ -216,12 +216,3 @@ class MqttUplink(BaseComponent):
                 "accepted": spool["committed"], "readings": self.readings, "published": self.published,
                 "acked": self.acked, "inflight": len(self._inflight), "writes": self.writes,
                 "rejected": self.rejected, "spool": spool, "client": self.client.statistics()}
-
-
-def _jsonable(value: Any) -> Any:
-    """JSON for what json.dumps cannot encode by itself (raw bytes, sets, ...)."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", "backslashreplace")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)

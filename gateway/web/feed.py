@@ -31,6 +31,7 @@ from circuits.net.events import write
 
 from ..events import BUS
 from ..history import History
+from ..readings import reading_json
 from .snapshot import Counters, GatewayParts, counters_of
 
 __all__ = ["WS_CHANNEL", "LiveFeed", "reading_json"]
@@ -43,19 +44,6 @@ WS_CHANNEL = "dashboard.ws"
 HISTORY_COMMIT = 0.25
 #: Seconds between two counters messages for a device (when they changed).
 COUNTERS_INTERVAL = 1.0
-
-
-def reading_json(reading: Mapping[str, Any]) -> str:
-    """A reading as compact JSON (bytes fields as text, sets and tuples as lists)."""
-    return json.dumps(reading, separators=(",", ":"), default=_jsonable)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", "backslashreplace")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
 
 
 def as_message(kind: str, body: str) -> str:
