@@ -1,12 +1,18 @@
-"""What the gateway benchmarks share: waiting for a child process to say it is up."""
+"""What the gateway benchmarks share: waiting for a child process to say it is up,
+and a mosquitto_sub that records what a topic receives."""
 
 from __future__ import annotations
 
 import os
 import re
 import select
+import shutil
 import subprocess
 import time
+from pathlib import Path
+
+MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
+STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
 
 
 def wait_for_output(process: subprocess.Popen[bytes], pattern: bytes, timeout: float = 15.0) -> bytes:
@@ -24,3 +30,20 @@ def wait_for_output(process: subprocess.Popen[bytes], pattern: bytes, timeout: f
             raise RuntimeError(f"process exited: {seen[-800:]!r}")
         seen += chunk
     return seen
+
+
+def start_subscriber(port: int, topic: str, count: int, received: Path) -> subprocess.Popen[bytes]:
+    """mosquitto_sub on 127.0.0.1:``port`` writing ``count`` QoS 1 messages of
+    ``topic`` to ``received``; returns once it is subscribed."""
+    with received.open("wb") as out:
+        # Line-buffered, so the SUBACK note reaches the file at once.
+        sub = subprocess.Popen([STDBUF, "-oL", MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-d",
+                                "-t", topic, "-C", str(count)],
+                               stdout=out, stderr=subprocess.DEVNULL)
+    # -d logs the protocol exchange among the messages: SUBACK there means subscribed.
+    deadline = time.monotonic() + 10
+    while b"SUBACK" not in received.read_bytes():
+        if time.monotonic() > deadline:
+            raise RuntimeError("mosquitto_sub did not subscribe")
+        select.select([], [], [], 0.01)
+    return sub

@@ -53,14 +53,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchutil import wait_for_output  # noqa: E402
+from benchutil import start_subscriber, wait_for_output  # noqa: E402
 
 from gateway.demo import free_port as _free_port  # noqa: E402
 from gateway.socat import SocatPair  # noqa: E402
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
-STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
 DEVICES = 4
 PREFIX = "bench/gw"
 
@@ -190,21 +188,6 @@ def start_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
     return broker, port
 
 
-def start_subscriber(work: Path, port: int, count: int, name: str) -> tuple[subprocess.Popen[bytes], Path]:
-    received = work / f"{name}.jsonl"
-    with received.open("wb") as out:
-        sub = subprocess.Popen([STDBUF, "-oL", MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-d",
-                                "-t", f"{PREFIX}/+/reading", "-C", str(count)],
-                               stdout=out, stderr=subprocess.DEVNULL)
-    # -d logs the protocol exchange among the messages: SUBACK there means subscribed.
-    deadline = time.monotonic() + 10
-    while b"SUBACK" not in received.read_bytes():
-        if time.monotonic() > deadline:
-            raise RuntimeError("mosquitto_sub did not subscribe")
-        select.select([], [], [], 0.01)
-    return sub, received
-
-
 def write_config(work: Path, pairs: list[SocatPair], broker: int, web: int) -> Path:
     lines = ["[gateway]", 'name = "bench"', f"state_dir = {json.dumps(str(work / 'state'))}", 'log_level = "warning"',
              "", "[web]", f'listen = "127.0.0.1:{web}"', "",
@@ -256,7 +239,8 @@ class Writers:
 
 
 def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker: int, web: int) -> dict[str, Any]:
-    sub, received = start_subscriber(work, broker, n, "throughput")
+    received = work / "throughput.jsonl"
+    sub = start_subscriber(broker, f"{PREFIX}/+/reading", n, received)
     per_device = n // DEVICES
     chunk = 500  # lines per write, round robin over the devices
     t0 = time.monotonic()

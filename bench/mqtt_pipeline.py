@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import select
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchutil import wait_for_output  # noqa: E402
+from benchutil import start_subscriber, wait_for_output  # noqa: E402
 
 from circuits.core import Component, Event, handler  # noqa: E402
 from gateway.config import MqttConfig  # noqa: E402
@@ -34,8 +33,6 @@ from gateway.demo import free_port as _free_port  # noqa: E402
 from gateway.mqtt import MqttUplink, reading  # noqa: E402
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
-STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
 BATCH = 200  # readings fired per loop pass (a busy gateway's serial ports in one pass)
 
 
@@ -98,18 +95,7 @@ def main() -> dict[str, Any]:
     sub = None
     try:
         wait_for_output(broker, b"running")
-        with received.open("wb") as out:
-            # Line-buffered, so the SUBACK note reaches the file at once.
-            sub = subprocess.Popen([STDBUF, "-oL", MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-d",
-                                    "-t", "bench/gw/+/reading", "-C", str(args.n)],
-                                   stdout=out, stderr=subprocess.DEVNULL)
-        # -d logs the protocol exchange among the messages: SUBACK there means subscribed.
-        deadline = time.monotonic() + 10
-        while b"SUBACK" not in received.read_bytes():
-            if time.monotonic() > deadline:
-                raise RuntimeError("mosquitto_sub did not subscribe")
-            select.select([], [], [], 0.01)
-
+        sub = start_subscriber(port, "bench/gw/+/reading", args.n, received)
         config = MqttConfig(host="127.0.0.1", port=port, topic_prefix="bench/gw", qos=args.qos,
                             client_id="bench-gw", reconnect_min=0.1, reconnect_max=1.0)
         app = Component(channel="gateway")
