@@ -1,4 +1,5 @@
-"""Makes tests/gateway/mqtt_fixtures.py importable as ``mqtt_fixtures``.
+"""Makes tests/gateway/mqtt_fixtures.py importable as ``mqtt_fixtures``, and
+gives the tests a socat pair for a device named "thermo" (``pair``).
 
 pytest runs with --import-mode=importlib, so test modules cannot import
 each other; this conftest is imported before the tests of this folder and
@@ -9,7 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from gateway.socat import SocatPair
 
 if "mqtt_fixtures" not in sys.modules:
     _spec = importlib.util.spec_from_file_location("mqtt_fixtures", Path(__file__).with_name("mqtt_fixtures.py"))
@@ -17,3 +23,11 @@ if "mqtt_fixtures" not in sys.modules:
     _module = importlib.util.module_from_spec(_spec)
     sys.modules["mqtt_fixtures"] = _module
     _spec.loader.exec_module(_module)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[SocatPair]:
+    """A virtual serial pair; the gateway opens ``pair.dev``, the test the other end."""
+    socat = SocatPair(tmp_path, "thermo").start()
+    yield socat
+    socat.unplug()

@@ -34,9 +34,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from circuits.core import BaseComponent, Component, Event, Timer, handler
-from gateway.config import MqttConfig
+from gateway.app import Gateway
+from gateway.config import GatewayConfig, MqttConfig
 from gateway.demo import free_port as _free_port
+from gateway.events import BUS
 from gateway.mqtt import MqttUplink, reading
+from gateway.sdnotify import SystemdNotifier
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 #: Bound for anything a test waits on; a healthy run takes far less.
@@ -332,3 +335,74 @@ def certificate(directory: Path, name: str, host: str) -> tuple[Path, Path]:
                     "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
     return cert, key
+
+
+class BusLog(BaseComponent):
+    """Records the gateway's public events on its bus; the test thread waits on them."""
+
+    channel = BUS
+
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        super().__init__(channel=BUS)
+        self.timeout = timeout  # the default deadline of wait() and wait_until()
+        self.events: list[tuple[str, tuple[Any, ...]]] = []
+        self._cond = threading.Condition()
+
+    @handler("device_status", "reading", "listening", "part_ready", "gateway_ready", "client_connected",
+             "client_disconnected", priority=-100)
+    def _record(self, event: Any, *args: Any) -> None:
+        with self._cond:
+            self.events.append((event.name, args))
+            self._cond.notify_all()
+
+    def wait(self, name: str, where: Callable[..., bool] = lambda *a: True, *, count: int = 1,
+             timeout: float | None = None) -> list[tuple[Any, ...]]:
+        """The first ``count`` events named ``name`` whose args satisfy ``where``."""
+        timeout = self.timeout if timeout is None else timeout
+
+        def found() -> list[tuple[Any, ...]]:
+            return [args for n, args in self.events if n == name and where(*args)]
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(found()) >= count, timeout):
+                raise AssertionError(f"no {count}x {name} within {timeout}s; saw {self.names()}")
+            return found()[:count]
+
+    def wait_until(self, predicate: Callable[[], bool], what: str, timeout: float | None = None) -> None:
+        timeout = self.timeout if timeout is None else timeout
+        with self._cond:
+            assert self._cond.wait_for(predicate, timeout), f"timed out waiting for {what}"
+
+    def names(self) -> list[str]:
+        return [n for n, _ in self.events]
+
+    def named(self, name: str) -> list[tuple[Any, ...]]:
+        return [a for n, a in self.events if n == name]
+
+    def readings(self, device: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [a[0] for n, a in self.events if n == "reading" and a[0]["device"] == device]
+
+
+@contextmanager
+def running_gateway(config: GatewayConfig, timeout: float = TIMEOUT,
+                    **kwargs: Any) -> Iterator[tuple[Gateway, BusLog]]:
+    """A Gateway on its own thread, once it said READY; stopped (and checked) afterwards."""
+    gateway = Gateway(config, notifier=SystemdNotifier({}), **kwargs)
+    bus = BusLog(timeout).register(gateway)
+    gateway.start()
+    try:
+        bus.wait("gateway_ready")
+        yield gateway, bus
+    finally:
+        gateway.stop()
+        gateway.join(timeout)
+        assert gateway._thread is not None and not gateway._thread.is_alive(), "the gateway did not stop"
+        gateway.close()
+        gateway.loop.close()
+
+
+def web_base(gateway: Gateway) -> str:
+    """The dashboard's base URL ("http://host:port" or "https://...")."""
+    assert gateway.web is not None
+    host, port = gateway.web.address
+    return f"{gateway.web.config.scheme}://{host}:{port}"

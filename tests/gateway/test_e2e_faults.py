@@ -39,13 +39,10 @@ import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import websocket
 
-from circuits import BaseComponent, handler
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
 from gateway.demo import free_port
-from gateway.events import BUS
 from gateway.readings import check_profile
-from gateway.sdnotify import SystemdNotifier
 from gateway.socat import SocatPair
 
 TIMEOUT = 15.0
@@ -57,38 +54,6 @@ pytestmark = [pytest.mark.timeout(90),
 
 
 # -- harness ---------------------------------------------------------------------
-
-
-class BusLog(BaseComponent):
-    channel = BUS
-
-    def __init__(self) -> None:
-        super().__init__(channel=BUS)
-        self.counts: dict[str, int] = {}
-        self.events: list[tuple[str, tuple[Any, ...]]] = []
-        self.cond = threading.Condition()
-
-    @handler("reading", priority=-100)
-    def _on_reading(self, reading: dict[str, Any]) -> None:
-        with self.cond:
-            self.counts["reading"] = self.counts.get("reading", 0) + 1
-            self.cond.notify_all()
-
-    @handler("device_status", "gateway_ready", "client_connected", "client_disconnected", priority=-100)
-    def _record(self, event: Any, *args: Any) -> None:
-        with self.cond:
-            self.events.append((event.name, args))
-            self.cond.notify_all()
-
-    def wait_until(self, predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-        with self.cond:
-            assert self.cond.wait_for(predicate, timeout), f"timed out waiting for {what}"
-
-    def readings(self) -> int:
-        return self.counts.get("reading", 0)
-
-    def named(self, name: str) -> list[tuple[Any, ...]]:
-        return [a for n, a in self.events if n == name]
 
 
 def config_text(tmp_path: Path, pair: SocatPair, *, broker: int | None = None, web: int | None = None,
@@ -128,27 +93,9 @@ def make_config(*args: Any, **kwargs: Any) -> GatewayConfig:
 
 
 @contextmanager
-def running(config: GatewayConfig, **kwargs: Any) -> Iterator[tuple[Gateway, BusLog, str]]:
-    gateway = Gateway(config, notifier=SystemdNotifier({}), **kwargs)
-    bus = BusLog().register(gateway)
-    gateway.start()
-    try:
-        bus.wait_until(lambda: bool(bus.named("gateway_ready")), "gateway_ready")
-        assert gateway.web is not None
-        host, port = gateway.web.address
-        yield gateway, bus, f"http://{host}:{port}"
-    finally:
-        gateway.stop()
-        gateway.join(TIMEOUT)
-        gateway.close()
-        gateway.loop.close()
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "thermo").start()
-    yield socat
-    socat.unplug()
+def running(config: GatewayConfig, **kwargs: Any) -> Iterator[tuple[Gateway, fx.BusLog, str]]:
+    with fx.running_gateway(config, TIMEOUT, **kwargs) as (gateway, bus):
+        yield gateway, bus, fx.web_base(gateway)
 
 
 @pytest.fixture
@@ -271,7 +218,7 @@ def test_a_broker_restart_mid_stream_loses_nothing_and_keeps_the_order(
             broker.stop()
             # "A while": the stream goes on with the broker away.
             write_all(fd, lines(501, 1501))
-            bus.wait_until(lambda: bus.readings() == 1500, "1500 readings")
+            bus.wait_until(lambda: len(bus.named("reading")) == 1500, "1500 readings")
             down = wait_metrics(base, lambda m: m["gateway_mqtt_connected"] == 0, "mqtt disconnected")
             assert down["gateway_spool_depth"] > 0
             broker.start()

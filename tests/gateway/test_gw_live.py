@@ -18,21 +18,19 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 
-from circuits import BaseComponent, handler
 from gateway.app import Gateway
 from gateway.backoff import Backoff
 from gateway.config import GatewayConfig, parse_config
 from gateway.demo import free_port
-from gateway.events import BUS
 from gateway.readings import check_profile
-from gateway.sdnotify import SystemdNotifier
 from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
@@ -41,41 +39,6 @@ pytestmark = pytest.mark.timeout(60)
 
 
 # -- harness -------------------------------------------------------------------
-
-
-class BusLog(BaseComponent):
-    """Records the gateway's public events; the test thread waits on them."""
-
-    channel = BUS
-
-    def __init__(self) -> None:
-        super().__init__(channel=BUS)
-        self.events: list[tuple[str, tuple[Any, ...]]] = []
-        self._cond = threading.Condition()
-
-    @handler("device_status", "reading", "listening", "gateway_ready", "client_connected",
-             "client_disconnected", priority=-100)
-    def _record(self, event: Any, *args: Any) -> None:
-        with self._cond:
-            self.events.append((event.name, args))
-            self._cond.notify_all()
-
-    def wait(self, name: str, where: Callable[..., bool] = lambda *a: True, *, count: int = 1,
-             timeout: float = TIMEOUT) -> list[tuple[Any, ...]]:
-        """The first ``count`` events named ``name`` whose args satisfy ``where``."""
-        def found() -> list[tuple[Any, ...]]:
-            return [args for n, args in self.events if n == name and where(*args)]
-        with self._cond:
-            if not self._cond.wait_for(lambda: len(found()) >= count, timeout):
-                raise AssertionError(f"no {count}x {name} within {timeout}s; saw {self.names()}")
-            return found()[:count]
-
-    def names(self) -> list[str]:
-        return [n for n, _ in self.events]
-
-    def readings(self, device: str) -> list[dict[str, Any]]:
-        with self._cond:
-            return [a[0] for n, a in self.events if n == "reading" and a[0]["device"] == device]
 
 
 def config_for(state_dir: Path, *devices: dict[str, Any]) -> GatewayConfig:
@@ -87,23 +50,11 @@ def config_for(state_dir: Path, *devices: dict[str, Any]) -> GatewayConfig:
     return parse_config("\n".join(lines), "<test>", check_profile=check_profile)
 
 
-@contextmanager
-def running(config: GatewayConfig, **kwargs: Any) -> Iterator[tuple[Gateway, BusLog]]:
-    gateway = Gateway(config, notifier=SystemdNotifier({}), **kwargs)
-    bus = BusLog().register(gateway)
-    gateway.start()
-    try:
-        bus.wait("gateway_ready")
-        yield gateway, bus
-    finally:
-        gateway.stop()
-        gateway.join(TIMEOUT)
-        assert gateway._thread is not None and not gateway._thread.is_alive(), "the gateway did not stop"
-        gateway.close()
-        gateway.loop.close()
+def running(config: GatewayConfig, **kwargs: Any) -> AbstractContextManager[tuple[Gateway, fx.BusLog]]:
+    return fx.running_gateway(config, TIMEOUT, **kwargs)
 
 
-def connect(port: int, bus: BusLog, count: int, **options: int) -> socket.socket:
+def connect(port: int, bus: fx.BusLog, count: int, **options: int) -> socket.socket:
     """A client the gateway has registered (its ``client_connected`` came)."""
     sock = socket.socket()
     for level_name, value in options.items():

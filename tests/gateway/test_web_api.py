@@ -17,11 +17,10 @@ import re
 import select
 import socket
 import ssl
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,9 @@ import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import websocket
 
-from circuits import BaseComponent, handler
 from gateway.app import Gateway, StartError
 from gateway.config import GatewayConfig, parse_config
 from gateway.demo import free_port
-from gateway.events import BUS
 from gateway.history import History
 from gateway.passwords import hash_password
 from gateway.readings import check_profile
@@ -43,29 +40,6 @@ from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
 pytestmark = pytest.mark.timeout(60)
-
-
-class BusLog(BaseComponent):
-    """Records the gateway's public events for the test thread to wait on."""
-
-    channel = BUS
-
-    def __init__(self) -> None:
-        super().__init__(channel=BUS)
-        self.events: list[tuple[str, tuple[Any, ...]]] = []
-        self.cond = threading.Condition()
-
-    @handler("device_status", "reading", "listening", "part_ready", "gateway_ready", priority=-100)
-    def _record(self, event: Any, *args: Any) -> None:
-        with self.cond:
-            self.events.append((event.name, args))
-            self.cond.notify_all()
-
-    def wait(self, name: str, where: Callable[..., bool] = lambda *a: True, count: int = 1) -> None:
-        with self.cond:
-            ok = self.cond.wait_for(
-                lambda: sum(1 for n, a in self.events if n == name and where(*a)) >= count, TIMEOUT)
-        assert ok, f"no {count}x {name} in {TIMEOUT}s; saw {[n for n, _ in self.events]}"
 
 
 def make_config(tmp_path: Path, pair: SocatPair, *, web: str = "", history: int = 1000,
@@ -90,27 +64,9 @@ tcp = "127.0.0.1:{free_port(0)}"
 
 
 @contextmanager
-def running(config: GatewayConfig) -> Iterator[tuple[Gateway, BusLog, str]]:
-    gateway = Gateway(config, notifier=SystemdNotifier({}))
-    bus = BusLog().register(gateway)
-    gateway.start()
-    try:
-        bus.wait("gateway_ready")
-        assert gateway.web is not None
-        host, port = gateway.web.address
-        yield gateway, bus, f"{config.web.scheme}://{host}:{port}"
-    finally:
-        gateway.stop()
-        gateway.join(TIMEOUT)
-        gateway.close()
-        gateway.loop.close()
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "thermo").start()
-    yield socat
-    socat.unplug()
+def running(config: GatewayConfig, **kwargs: Any) -> Iterator[tuple[Gateway, fx.BusLog, str]]:
+    with fx.running_gateway(config, TIMEOUT, **kwargs) as (gateway, bus):
+        yield gateway, bus, fx.web_base(gateway)
 
 
 def get(url: str, auth: tuple[str, str] | None = None,
@@ -125,7 +81,7 @@ def get(url: str, auth: tuple[str, str] | None = None,
         return exc.code, dict(exc.headers), exc.read()
 
 
-def feed(pair: SocatPair, bus: BusLog, lines: list[bytes], readings: int) -> None:
+def feed(pair: SocatPair, bus: fx.BusLog, lines: list[bytes], readings: int) -> None:
     """Write ``lines`` on the device side; wait until ``readings`` readings in all were made."""
     fd = pair.open_peer()
     try:

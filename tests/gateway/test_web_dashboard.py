@@ -12,22 +12,19 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 
-from circuits import BaseComponent, handler
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
 from gateway.demo import free_port
-from gateway.events import BUS
 from gateway.passwords import hash_password
 from gateway.readings import check_profile
-from gateway.sdnotify import SystemdNotifier
 from gateway.socat import SocatPair
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -44,18 +41,6 @@ pytestmark = [
     pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
                        reason="chromium and chromedriver are needed"),
 ]
-
-
-class Ready(BaseComponent):
-    channel = BUS
-
-    def __init__(self) -> None:
-        super().__init__(channel=BUS)
-        self.event = threading.Event()
-
-    @handler("gateway_ready")
-    def _on_ready(self, summary: str) -> None:
-        self.event.set()
 
 
 def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
@@ -78,17 +63,8 @@ profile = "keyvalue"
 
 @contextmanager
 def running(config: GatewayConfig) -> Iterator[Gateway]:
-    gateway = Gateway(config, notifier=SystemdNotifier({}))
-    ready = Ready().register(gateway)
-    gateway.start()
-    try:
-        assert ready.event.wait(TIMEOUT), "the gateway did not become ready"
+    with fx.running_gateway(config, TIMEOUT) as (gateway, _):
         yield gateway
-    finally:
-        gateway.stop()
-        gateway.join(TIMEOUT)
-        gateway.close()
-        gateway.loop.close()
 
 
 @contextmanager
@@ -111,13 +87,6 @@ def chromium(width: int | None = None, height: int | None = None) -> Iterator[An
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "thermo").start()
-    yield socat
-    socat.unplug()
 
 
 def field_text(driver: Any, device: str, field: str) -> str:
