@@ -25,10 +25,9 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from pathlib import Path
 from typing import Any
 
-from .sqlitedb import open_database
+from .sqlitedb import database_path, open_database
 
 __all__ = ["DEFAULT_NAME", "History"]
 
@@ -55,8 +54,7 @@ class History:
     def __init__(self, path: str | os.PathLike[str], per_device: int = 1000) -> None:
         if per_device < 1:
             raise ValueError("per_device must be at least 1")
-        target = Path(path)
-        self.path = target / DEFAULT_NAME if target.is_dir() else target
+        self.path = database_path(path, DEFAULT_NAME)
         self.per_device = per_device
         self._buffer: list[tuple[str, int, str]] = []
         self._touched: set[str] = set()

@@ -25,10 +25,9 @@ import os
 import sqlite3
 import threading
 import time
-from pathlib import Path
 from types import TracebackType
 
-from .sqlitedb import move_aside, open_database
+from .sqlitedb import database_path, move_aside, open_database
 
 __all__ = ["SeqStore"]
 
@@ -51,8 +50,7 @@ class SeqStore:
     def __init__(self, path: str | os.PathLike[str], *, block: int = 1000, timeout: float = 5.0) -> None:
         if block < 1:
             raise ValueError("block must be at least 1")
-        target = Path(path)
-        self.path = target / DEFAULT_NAME if target.is_dir() else target
+        self.path = database_path(path, DEFAULT_NAME)
         self.block = block
         self.timeout = timeout
         self._lock = threading.Lock()

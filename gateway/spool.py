@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from .sqlitedb import move_aside, open_database
+from .sqlitedb import database_path, move_aside, open_database
 
 __all__ = ["DEFAULT_NAME", "ROW_OVERHEAD", "Spool", "SpoolRow"]
 
@@ -65,8 +65,7 @@ class Spool:
                  synchronous: Synchronous = "FULL", busy_timeout: float = 5.0) -> None:
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
-        target = Path(path)
-        self.path = target / DEFAULT_NAME if target.is_dir() else target
+        self.path = database_path(path, DEFAULT_NAME)
         self.max_bytes = max_bytes
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout  # seconds to wait for another process's lock

@@ -15,6 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def database_path(path: str | os.PathLike[str], default_name: str) -> Path:
+    """``path`` itself, or ``default_name`` inside it when it is a directory (the state_dir)."""
+    target = Path(path)
+    return target / default_name if target.is_dir() else target
+
+
 def open_database(target: str | Path, *, synchronous: str, schema_version: int, schema: Sequence[str],
                   timeout: float = 5.0, require_wal: bool = False) -> sqlite3.Connection:
     """Open ``target`` (a path or ":memory:"), check it and create the schema.
