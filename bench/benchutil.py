@@ -1,5 +1,6 @@
-"""What the gateway benchmarks share: waiting for a child process to say it is up,
-and a mosquitto_sub that records what a topic receives."""
+"""What the gateway benchmarks share: a child process's stderr (wait for a
+line, keep draining it), a throwaway mosquitto, and a mosquitto_sub that
+records what a topic receives."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import re
 import select
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
 STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
 
@@ -47,3 +50,33 @@ def start_subscriber(port: int, topic: str, count: int, received: Path) -> subpr
             raise RuntimeError("mosquitto_sub did not subscribe")
         select.select([], [], [], 0.01)
     return sub
+
+
+def drain(process: subprocess.Popen[bytes]) -> None:
+    """Keep reading a process's stderr so it never blocks on a full pipe."""
+    def run() -> None:
+        assert process.stderr is not None
+        try:
+            while process.stderr.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+    threading.Thread(target=run, daemon=True).start()
+
+
+def start_broker(work: Path, port: int) -> subprocess.Popen[bytes]:
+    """A mosquitto on 127.0.0.1:``port`` (anonymous, no persistence, no queue
+    limits), its config in ``work``; returns once it is running."""
+    (work / "mosquitto.conf").write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
+        "log_type information\nmax_queued_messages 0\nmax_inflight_messages 0\n")
+    broker = subprocess.Popen([MOSQUITTO, "-c", str(work / "mosquitto.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_output(broker, b"running")
+    except BaseException:
+        broker.kill()
+        broker.wait(10)
+        raise
+    drain(broker)
+    return broker

@@ -53,29 +53,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchutil import start_subscriber, wait_for_output  # noqa: E402
+from benchutil import drain, start_broker, start_subscriber, wait_for_output  # noqa: E402
 
 from gateway.demo import free_port as _free_port  # noqa: E402
 from gateway.socat import SocatPair  # noqa: E402
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 DEVICES = 4
 PREFIX = "bench/gw"
-
-
-def drain(process: subprocess.Popen[bytes]) -> None:
-    """Keep reading a process's stderr so it never blocks on a full pipe."""
-    def run() -> None:
-        assert process.stderr is not None
-        try:
-            while process.stderr.read(65536):
-                pass
-        except (OSError, ValueError):
-            pass
-    threading.Thread(target=run, daemon=True).start()
-
-
-# -- WebSocket clients -------------------------------------------------------
 
 
 class WsClients:
@@ -174,18 +158,6 @@ class WsClients:
 
 
 # -- the parts -----------------------------------------------------------------
-
-
-def start_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port(0)
-    (work / "mosquitto.conf").write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
-        "log_type information\nmax_queued_messages 0\nmax_inflight_messages 0\n")
-    broker = subprocess.Popen([MOSQUITTO, "-c", str(work / "mosquitto.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_output(broker, b"running")
-    drain(broker)
-    return broker, port
 
 
 def write_config(work: Path, pairs: list[SocatPair], broker: int, web: int) -> Path:
@@ -322,7 +294,8 @@ def main() -> dict[str, Any]:
 
     work = Path(tempfile.mkdtemp(prefix="gateway-pipeline-"))
     pairs = [SocatPair(work, f"dev{i}").start() for i in range(DEVICES)]
-    broker, broker_port = start_broker(work)
+    broker_port = _free_port(0)
+    broker = start_broker(work, broker_port)
     web = _free_port(0)
     config = write_config(work, pairs, broker_port, web)
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,14 +24,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchutil import start_subscriber, wait_for_output  # noqa: E402
+from benchutil import start_broker, start_subscriber  # noqa: E402
 
 from circuits.core import Component, Event, handler  # noqa: E402
 from gateway.config import MqttConfig  # noqa: E402
 from gateway.demo import free_port as _free_port  # noqa: E402
 from gateway.mqtt import MqttUplink, reading  # noqa: E402
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 BATCH = 200  # readings fired per loop pass (a busy gateway's serial ports in one pass)
 
 
@@ -86,15 +84,10 @@ def main() -> dict[str, Any]:
 
     work = Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
     port = _free_port(0)
-    (work / "mosquitto.conf").write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
-        "log_type information\nmax_queued_messages 0\nmax_inflight_messages 0\n")
-    broker = subprocess.Popen([MOSQUITTO, "-c", str(work / "mosquitto.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     received = work / "received.jsonl"
-    sub = None
+    broker = sub = None
     try:
-        wait_for_output(broker, b"running")
+        broker = start_broker(work, port)
         sub = start_subscriber(port, "bench/gw/+/reading", args.n, received)
         config = MqttConfig(host="127.0.0.1", port=port, topic_prefix="bench/gw", qos=args.qos,
                             client_id="bench-gw", reconnect_min=0.1, reconnect_max=1.0)
