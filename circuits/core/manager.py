@@ -415,7 +415,7 @@ class Manager:
         root._dispatcher = threading.get_ident()
         if loop._calls:
             loop.run_calls()
-        if loop._flushes:  # the writes of the last pass, before any wait
+        if loop._flushes:  # writes queued between passes (another thread, run()'s fast path)
             loop.flush_writes()
         if queue or root._ready or loop._flushes:
             wait: float | None = 0
@@ -453,6 +453,8 @@ class Manager:
                 break
             for _ in range(n):
                 dispatch(queue.popleft())
+        if loop._flushes:  # the pass's writes leave before the pass ends
+            loop.flush_writes()
         loop.passes += 1
 
     def _generate_events(self, wait: float | None) -> float | None:

@@ -95,8 +95,7 @@ def test_writes_fired_as_events_in_one_pass_leave_in_one_send(app: Manager,
     app.flush()
     for n in range(5):
         app.fire(ping(n))
-    app.tick(0)  # dispatches the five events, queueing five writes
-    app.tick(0)  # the next pass starts by flushing them
+    app.tick(0)  # dispatches the five events (five writes), then sends them
     assert peer.recv(65536) == b"0,1,2,3,4,"
     assert _nothing_to_read(peer)
 
