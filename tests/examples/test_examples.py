@@ -111,8 +111,9 @@ class Program:
         while self.selector.get_map():
             left = deadline - time.monotonic()
             if left <= 0:
+                state = _process_state(self.proc.pid)
                 self.kill()
-                pytest.fail(f"did not exit on SIGINT\nstdout: {self.stdout!r}\nstderr: {self.stderr!r}")
+                pytest.fail(f"did not exit on SIGINT\nstdout: {self.stdout!r}\nstderr: {self.stderr!r}\n{state}")
             self._read(left)
         return self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
 
@@ -161,6 +162,17 @@ def run():
     yield start
     for program in programs:
         program.close()
+
+
+def _process_state(pid: int) -> str:
+    """Where a stuck child is (kernel wait channel, signal masks), for the failure message."""
+    try:
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+        status = [line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if line.startswith(("State", "Sig", "Shd"))]
+    except OSError as exc:
+        return f"(no /proc state: {exc})"
+    return f"wchan: {wchan}\n" + "\n".join(status)
 
 
 def interrupted_cleanly(program: Program, rc: int) -> None:
