@@ -8,6 +8,7 @@
     gateway demo               simulated devices on in-process ptys and the dashboard; nothing to set up
     gateway udev-rules -c FILE udev rules for the devices configured by match
     gateway hash-password      a pbkdf2 hash for a [web.users] entry
+    gateway install --print    the commands that install the unit, udev rules and example config
 
 Exit statuses follow sysexits.h, which systemd's RestartPreventExitStatus=
 relies on: 78 a bad configuration (restarting cannot help), 69 a resource
@@ -23,10 +24,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 
 from .app import Gateway, StartError
 from .config import ConfigError, GatewayConfig, load_config
 from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
+from .install import render as install_script
 from .logsetup import setup_logging
 from .passwords import hash_password
 from .ports import describe, list_ports, udev_running
@@ -43,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description="Bridge serial devices and sensors to the network.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the gateway in the foreground")
@@ -55,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     ports = sub.add_parser("ports", help="list serial ports")
-    ports.add_argument("--json", action="store_true", help="one JSON object per port")
+    ports.add_argument("--json", action="store_true", help="one JSON array of port objects")
     ports.set_defaults(func=cmd_ports)
 
     demo = sub.add_parser("demo", help="run with simulated devices: no config, root or hardware")
@@ -80,7 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     hashpw = sub.add_parser("hash-password", help="hash a password for [web.users]")
     hashpw.add_argument("--user", default="admin", help="user name shown in the TOML line")
     hashpw.set_defaults(func=cmd_hash_password)
+
+    install = sub.add_parser("install", help="how to install the service, udev rules and example config")
+    install.add_argument("--print", action="store_true", required=True, dest="print_only",
+                         help="print the shell commands (nothing is changed)")
+    install.set_defaults(func=cmd_install)
     return parser
+
+
+def _version() -> str:
+    try:
+        return package_version("circuits-gateway")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def _load(path: str) -> GatewayConfig | None:
@@ -140,8 +157,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_ports(args: argparse.Namespace) -> int:
     ports = list_ports()
     if args.json:
-        for port in ports:
-            print(json.dumps(asdict(port) | {"by_id": port.by_id}))
+        # One document, so `gateway ports --json | jq` and json.load work.
+        print(json.dumps([asdict(port) | {"by_id": port.by_id} for port in ports], indent=2))
         return 0
     source = "udev" if udev_running() else "sysfs (udevd is not running)"
     if not ports:
@@ -162,20 +179,28 @@ def cmd_udev_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            print("the passwords differ", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"Password for {args.user}: ")
+            if getpass.getpass("Again: ") != password:
+                print("the passwords differ", file=sys.stderr)
+                return 1
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    except (EOFError, KeyboardInterrupt):
+        # Ctrl-D / Ctrl-C at the prompt: the user changed their mind.
+        print("\nno password given: nothing hashed", file=sys.stderr)
+        return 1
     if not password:
         print("the password must not be empty", file=sys.stderr)
         return 1
-    hashed = hash_password(password)
-    print(hashed)
-    if sys.stderr.isatty():
-        print(f'# in the configuration:  [web.users]\n#   {args.user} = "{hashed}"', file=sys.stderr)
+    # A line to paste under [web.users] as it is.
+    print(f'{args.user} = "{hash_password(password)}"')
+    return 0
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    sys.stdout.write(install_script())
     return 0
 
 

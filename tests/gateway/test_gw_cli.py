@@ -246,9 +246,11 @@ def test_udev_rules_names_the_matched_devices(tmp_path: Path) -> None:
 
 
 def test_hash_password_reads_stdin_and_prints_a_verifiable_hash() -> None:
-    result = gateway("hash-password", input="s3cret\n")
+    result = gateway("hash-password", "--user", "bob", input="s3cret\n")
     assert result.returncode == 0, result.stderr
-    hashed = result.stdout.strip()
+    user, _, quoted = result.stdout.strip().partition(" = ")
+    hashed = quoted.strip('"')
+    assert user == "bob" and quoted == f'"{hashed}"'
     assert hashed.startswith("pbkdf2_sha256$") and verify_password("s3cret", hashed)
 
 
