@@ -1,0 +1,106 @@
+"""Telnet codec, Q-method options and the RFC 2217 server session."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from circuits.protocols.telnet import (
+    ComPortRequest,
+    ComPortServer,
+    Data,
+    Negotiation,
+    OptionTable,
+    Subnegotiation,
+    TelnetDecoder,
+    TelnetError,
+    escape,
+    subnegotiation,
+)
+from circuits.protocols.telnet import constants as C
+
+CASES = [
+    (b"hello", [Data(b"hello")]),
+    (b"a\xff\xffb", [Data(b"a"), Data(b"\xff"), Data(b"b")]),
+    (b"\xff\xfb\x2c", [Negotiation(C.WILL, 44)]),
+    (b"\xff\xfa\x2c\x01\x00\x00\x25\x80\xff\xf0", [Subnegotiation(44, b"\x01\x00\x00\x25\x80")]),
+    (b"\xff\xfa\x2c\x01\xff\xff\xff\xf0", [Subnegotiation(44, b"\x01\xff")]),
+]
+
+
+def _merge(events):
+    out, buf = [], b""
+    for e in events:
+        if isinstance(e, Data):
+            buf += e.data
+        else:
+            if buf:
+                out.append(Data(buf))
+                buf = b""
+            out.append(e)
+    if buf:
+        out.append(Data(buf))
+    return out
+
+
+@pytest.mark.parametrize("wire,expected", CASES)
+def test_whole_bytewise_trailing(wire, expected):
+    assert _merge(TelnetDecoder().receive_data(wire)) == _merge(expected)
+    dec = TelnetDecoder()
+    got = [e for i in range(len(wire)) for e in dec.receive_data(wire[i:i + 1])]
+    assert _merge(got) == _merge(expected)
+    assert _merge(TelnetDecoder().receive_data(wire + b"tail")) == _merge([*expected, Data(b"tail")])
+
+
+def test_subnegotiation_bounded():
+    dec = TelnetDecoder(max_subnegotiation=16)
+    with pytest.raises(TelnetError):
+        list(dec.receive_data(b"\xff\xfa\x2c" + b"x" * 100))
+    with pytest.raises(TelnetError):
+        list(dec.receive_data(b"more"))
+
+
+@given(st.binary(max_size=300))
+def test_escape_roundtrip(data):
+    assert _merge(TelnetDecoder().receive_data(escape(data))) == ([Data(data)] if data else [])
+
+
+@given(st.binary(max_size=300))
+def test_garbage_only_telnet_error(data):
+    server = ComPortServer()
+    try:
+        server.receive_data(data)
+    except TelnetError:
+        pass
+
+
+def test_q_method_same_option_many_times_answers_once():
+    table = OptionTable({C.BINARY}, {C.BINARY})
+    replies = [table.receive(C.DO, C.BINARY)[0] for _ in range(1000)]
+    assert replies[0] == bytes((C.IAC, C.WILL, C.BINARY))
+    assert all(r == b"" for r in replies[1:])
+    assert table.receive(C.DO, 99)[0] == bytes((C.IAC, C.WONT, 99))
+
+
+def test_refusing_client_settles():
+    server = ComPortServer()
+    out = server.start()
+    assert out
+    wire = b""
+    for i in range(0, len(out), 3):
+        verb, opt = out[i + 1], out[i + 2]
+        wire += bytes((C.IAC, C.WONT if verb == C.DO else C.DONT, opt))
+    server.receive_data(wire)
+    assert server.data_to_send() == b""
+
+
+def test_baudrate_request_and_reply():
+    server = ComPortServer()
+    server.start()
+    server.receive_data(bytes((C.IAC, C.WILL, 44)))
+    events = server.receive_data(subnegotiation(44, b"\x01" + struct.pack("!I", 9600)))
+    assert events == [ComPortRequest(C.SET_BAUDRATE, 9600)]
+    assert server.reply(C.SET_BAUDRATE, 9600) == subnegotiation(44, b"\x65" + struct.pack("!I", 9600))
