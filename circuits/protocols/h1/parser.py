@@ -36,6 +36,7 @@ from .framing import HeadInfo, request_body_reader, response_body_reader, scan_h
 from .headers import parse_header_block
 from .limits import CLIENT_LIMITS, DEFAULT_LIMITS, Limits
 from .receivebuffer import ReceiveBuffer
+from .target import validate_target
 
 __all__ = ["RequestParser", "ResponseParser", "TrailingData"]
 
@@ -253,6 +254,8 @@ class RequestParser(_Parser):
             raise _version_error(start_line)
         method, target, major, minor = m.groups()
         version = _version(major, minor)
+        method_str = method.decode("ascii")
+        validate_target(method_str, target)
         info: HeadInfo = scan_headers(headers)
         if info.host_count != 1:
             if info.host_count > 1:
@@ -264,7 +267,7 @@ class RequestParser(_Parser):
         if info.expect is not None:
             self._expect_continue = version == "1.1" and info.expects_continue()
         self._state = _BODY
-        return Request(method.decode("ascii"), target.decode("ascii"), version, headers)
+        return Request(method_str, target.decode("ascii"), version, headers)
 
 
 class ResponseParser(_Parser):
