@@ -16,6 +16,10 @@ import secrets
 ALGORITHM = "pbkdf2_sha256"
 #: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 ITERATIONS = 600_000
+#: Most iterations a stored hash may ask for.  Each login attempt runs them
+#: on the gateway's CPU, so a hash with 10**9 would tie a core up for
+#: minutes per request; this leaves room to raise ITERATIONS a few times.
+MAX_ITERATIONS = 10_000_000
 
 
 def hash_password(password: str, *, iterations: int = ITERATIONS, salt: bytes | None = None) -> str:
@@ -26,17 +30,31 @@ def hash_password(password: str, *, iterations: int = ITERATIONS, salt: bytes | 
     return f"{ALGORITHM}${iterations}${_b64(salt)}${_b64(digest)}"
 
 
+def parse_hash(encoded: str) -> tuple[int, bytes, bytes]:
+    """``(iterations, salt, digest)`` of a stored hash; ValueError says what is wrong."""
+    parts = encoded.split("$")
+    if len(parts) != 4 or parts[0] != ALGORITHM:
+        raise ValueError(f"must look like {ALGORITHM}$<iterations>$<salt>$<hash> (see gateway hash-password)")
+    _, count, salt, digest = parts
+    # ASCII digits only, and few of them: int() of "²" or of 5000 digits raises.
+    if not (count.isascii() and count.isdigit()) or len(count) > 9:
+        raise ValueError(f"iteration count must be a number from 1 to {MAX_ITERATIONS}")
+    iterations = int(count)
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise ValueError(f"iteration count must be a number from 1 to {MAX_ITERATIONS}, got {iterations}")
+    try:
+        return iterations, base64.b64decode(salt, validate=True), base64.b64decode(digest, validate=True)
+    except ValueError:
+        raise ValueError("salt and hash must be base64") from None
+
+
 def verify_password(password: str, encoded: str) -> bool:
     """True if ``password`` matches ``encoded``; False for any malformed hash."""
     try:
-        algorithm, iterations, salt, digest = encoded.split("$")
-        if algorithm != ALGORITHM:
-            return False
-        expected = base64.b64decode(digest, validate=True)
-        actual = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"),
-                                     base64.b64decode(salt, validate=True), int(iterations))
+        iterations, salt, expected = parse_hash(encoded)
     except ValueError:
         return False
+    actual = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
     # Constant time: the comparison must not tell how much of a guess was right.
     return hmac.compare_digest(actual, expected)
 

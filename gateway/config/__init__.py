@@ -9,8 +9,6 @@ non-zero when it is invalid.
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from pathlib import Path
 
 from .errors import ConfigError, Problem
@@ -24,6 +22,7 @@ from .model import (
     MqttConfig,
     WebConfig,
 )
+from .source import parse_toml, read_config_bytes
 from .validate import ProfileCheck, build
 
 __all__ = [
@@ -40,8 +39,6 @@ __all__ = [
     "parse_config",
 ]
 
-_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
-
 
 def parse_config(text: str, filename: str = "<config>", *, base_dir: Path | None = None,
                  check_profile: ProfileCheck | None = None) -> GatewayConfig:
@@ -50,13 +47,7 @@ def parse_config(text: str, filename: str = "<config>", *, base_dir: Path | None
     Relative paths in the file are resolved against ``base_dir``, by default
     the directory of ``filename``.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_POSITION.search(str(exc))
-        # "at end of document" carries no line: point at the last one.
-        line = int(found.group(1)) if found else max(1, text.count("\n") + (not text.endswith("\n")))
-        raise ConfigError([Problem(filename, line, None, None, f"TOML syntax error: {exc}")]) from None
+    data = parse_toml(text, filename)
     ctx = Context(filename, locate(text))
     config = build(data, ctx, base_dir if base_dir is not None else Path(filename).parent, check_profile)
     if ctx.problems or config is None:
@@ -67,10 +58,7 @@ def parse_config(text: str, filename: str = "<config>", *, base_dir: Path | None
 def load_config(path: str | os.PathLike[str], *, check_profile: ProfileCheck | None = None) -> GatewayConfig:
     """Read, parse and validate the configuration file at ``path``."""
     filename = os.fspath(path)
-    try:
-        raw = Path(filename).read_bytes()
-    except OSError as exc:
-        raise ConfigError([Problem(filename, None, None, None, f"cannot read: {exc.strerror}")]) from None
+    raw = read_config_bytes(filename)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

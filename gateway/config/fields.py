@@ -22,6 +22,7 @@ from .locate import KeyPath, LineMap
 from .model import Address
 
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_PORT_DIGITS = re.compile(r"[0-9]{1,5}", re.ASCII)
 _ADDRESS_HINT = 'must be "host:port", "[ipv6]:port", ":port" or a port number'
 
 
@@ -122,6 +123,11 @@ class Table:
         if value == "":
             self.error(key, "must not be empty")
             return None
+        if "\0" in value:
+            # A NUL cannot be part of a path, a host name or a topic, and
+            # os/socket calls raise ValueError on it at run time.
+            self.error(key, "must not contain a NUL character")
+            return None
         if pattern is not None and not pattern.fullmatch(value):
             self.error(key, f"{pattern_hint}, got {show(value)}")
             return None
@@ -136,8 +142,8 @@ class Table:
             return None
         return int(value)
 
-    def positive(self, key: str, default: float) -> float | None:
-        """A number of seconds and the like: int or float, greater than 0."""
+    def positive(self, key: str, default: float, maximum: float | None = None) -> float | None:
+        """A number of seconds and the like: int or float, greater than 0 (and at most ``maximum``)."""
         value = self._typed(key, (int, float), "a number", False)
         if value is None:
             return default
@@ -147,14 +153,17 @@ class Table:
         if not math.isfinite(value):
             self.error(key, f"must be finite, got {value}")
             return None
+        if maximum is not None and value > maximum:
+            self.error(key, f"must be at most {maximum:g}, got {value:g}")
+            return None
         return float(value)
 
     def in_range(self, key: str, value: float, minimum: float | None, maximum: float | None) -> bool:
-        if minimum is not None and maximum is not None and not minimum <= value <= maximum:
-            self.error(key, f"must be between {minimum} and {maximum}, got {value}")
-            return False
         if minimum is not None and value < minimum:
             self.error(key, f"must be at least {minimum}, got {value}")
+            return False
+        if maximum is not None and value > maximum:
+            self.error(key, f"must be at most {maximum}, got {value}")
             return False
         return True
 
@@ -217,11 +226,11 @@ def parse_address(value: object) -> Address | str:
     if not isinstance(value, str):
         return f"{_ADDRESS_HINT}, got {Table.show_type(value)}"
     text = value.strip()
-    if text.isdigit():
+    if _is_port(text):
         return _checked_port("", int(text))
     if text.startswith("["):
         host, sep, port = text[1:].partition("]:")
-        if not sep or not port.isdigit():
+        if not sep or not _is_port(port):
             return f"{_ADDRESS_HINT}, got {show(value)}"
         try:
             ipaddress.IPv6Address(host)
@@ -229,13 +238,19 @@ def parse_address(value: object) -> Address | str:
             return f"{show(host)} is not an IPv6 address"
         return _checked_port(host, int(port))
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
+    if not sep or not _is_port(port):
         return f"{_ADDRESS_HINT}, got {show(value)}"
     if ":" in host:
         return f'IPv6 addresses need brackets, e.g. "[::1]:{port}"'
     if host and not _HOSTNAME.match(host):
         return f"{show(host)} is not a valid host name or address"
     return _checked_port(host, int(port))
+
+
+def _is_port(text: str) -> bool:
+    # str.isdigit() accepts "²³" and other Unicode digits, which int() then
+    # refuses or reads differently: only 1-5 ASCII digits are a port.
+    return _PORT_DIGITS.fullmatch(text) is not None
 
 
 def _checked_port(host: str, port: int) -> Address | str:

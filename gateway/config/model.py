@@ -88,9 +88,13 @@ class DeviceConfig:
         return opts
 
 
+#: Where the dashboard listens when ``[web]`` gives no ``listen``.
+DEFAULT_WEB_LISTEN = Address("127.0.0.1", 8080)
+
+
 @dataclass(frozen=True, slots=True)
 class WebConfig:
-    listen: Address = Address("127.0.0.1", 8080)
+    listen: Address = DEFAULT_WEB_LISTEN
     # user name -> pbkdf2 hash; a dict is not hashable, so it is left out of
     # the generated __hash__ (it still takes part in ==).
     users: dict[str, str] = field(default_factory=dict, hash=False)

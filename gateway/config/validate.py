@@ -8,15 +8,19 @@ object never escapes.
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..passwords import parse_hash
 from .fields import Context, Table, show
 from .model import (
     DEFAULT_STATE_DIR,
+    DEFAULT_WEB_LISTEN,
     FRAMINGS,
     LOG_LEVELS,
     PARITIES,
@@ -44,6 +48,18 @@ _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 _SERIAL = re.compile(r'[ !#-\[\]-~]{1,126}')
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 _TOP_KEYS = ("gateway", "web", "mqtt", "device")
+
+# Upper bounds, so every accepted value is one the run time can use:
+# termios speeds are C ints and real UARTs stop around 12 Mbaud.
+MAX_BAUDRATE = 12_000_000
+#: Line and client buffers: far beyond any real device line.
+MAX_BUFFER = 64 * 1024 * 1024
+MAX_CLIENTS = 10_000
+MAX_HISTORY = 1_000_000
+#: A terabyte of spool: more than the board's storage, less than overflow.
+MAX_SPOOL_MB = 1024 * 1024
+#: A day between reconnect attempts is the longest useful backoff.
+MAX_RECONNECT = 86_400.0
 
 
 def build(data: dict[str, Any], ctx: Context, base_dir: Path,
@@ -89,7 +105,10 @@ def _resolve(base_dir: Path, value: str) -> Path:
 
 
 def _web(t: Table, base_dir: Path) -> WebConfig:
-    listen = t.address("listen") or WebConfig.listen
+    # A slots dataclass has no class attribute for a default, so the
+    # default address is a named constant (WebConfig.listen would be a
+    # member descriptor, which crashed check and run).
+    listen = t.address("listen") or DEFAULT_WEB_LISTEN
     users: dict[str, str] = {}
     users_table = t.table("users")
     if users_table is not None:
@@ -102,8 +121,13 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
             elif "pbkdf2" not in value.lower():
                 users_table.error(user, "must be a pbkdf2 hash, not a plain password")
             else:
-                users[user] = value
-    history = t.integer("history", 1000, minimum=1)
+                try:
+                    parse_hash(value)
+                except ValueError as exc:
+                    users_table.error(user, str(exc))
+                else:
+                    users[user] = value
+    history = t.integer("history", 1000, minimum=1, maximum=MAX_HISTORY)
     certfile, keyfile = (t.string(key) for key in ("certfile", "keyfile"))
     cert = None if certfile is None else _resolve(base_dir, certfile)
     key = None if keyfile is None else _resolve(base_dir, keyfile)
@@ -115,16 +139,25 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
     return WebConfig(listen=listen, users=users, history=history or 1000, certfile=cert, keyfile=key)
 
 
+def _check_readable(t: Table, key: str, path: Path) -> bool:
+    """Record an error unless ``path`` is a regular file this process can read."""
+    try:
+        with path.open("rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                t.error(key, f"{path} is not a regular file")
+                return False
+    except OSError as exc:
+        t.error(key, f"cannot read {path}: {exc.strerror or exc}")
+        return False
+    return True
+
+
 def _check_certificate(t: Table, cert: Path, key: Path | None) -> None:
     """Load the pair now: a wrong path or a key that does not match the
     certificate is a configuration error, not a dashboard that fails later."""
     for name, path in (("certfile", cert), ("keyfile", key)):
-        if path is None:
-            continue
-        try:
-            path.open("rb").close()  # ssl's own errors do not say which file
-        except OSError as exc:
-            t.error(name, f"cannot read {path}: {exc.strerror or exc}")
+        # ssl's own errors do not say which file
+        if path is not None and not _check_readable(t, name, path):
             return
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
@@ -167,10 +200,16 @@ def _mqtt(t: Table, gateway_name: str, base_dir: Path) -> MqttConfig | None:
             t.error(key, "only valid with tls = true")
     if kw["keyfile"] is not None and kw["certfile"] is None:
         t.error("keyfile", "requires certfile")
+        kw["keyfile"] = None
+    for key in ("ca_file", "certfile", "keyfile"):
+        if kw[key] is not None and kw["tls"]:
+            # Found missing at run time, the uplink would only log and retry
+            # forever; it is a configuration error.
+            _check_readable(t, key, kw[key])
     kw["homeassistant"] = t.boolean("homeassistant", False)
-    kw["spool_max_mb"] = t.integer("spool_max_mb", 64, minimum=0)
-    low = kw["reconnect_min"] = t.positive("reconnect_min", 1.0)
-    high = kw["reconnect_max"] = t.positive("reconnect_max", 60.0)
+    kw["spool_max_mb"] = t.integer("spool_max_mb", 64, minimum=0, maximum=MAX_SPOOL_MB)
+    low = kw["reconnect_min"] = t.positive("reconnect_min", 1.0, MAX_RECONNECT)
+    high = kw["reconnect_max"] = t.positive("reconnect_max", 60.0, MAX_RECONNECT)
     if low is not None and high is not None and low > high:
         t.error("reconnect_min", f"must not be greater than reconnect_max ({high:g})")
     t.finish()
@@ -256,7 +295,7 @@ def _device(t: Table) -> DeviceConfig:
     elif port is not None and not port.startswith("/"):
         t.error("port", f"must be an absolute path or a glob, got {show(port)}")
     kw["match"] = _match(match_table) if match_table is not None else None
-    kw["baudrate"] = t.integer("baudrate", 115200, minimum=1)
+    kw["baudrate"] = t.integer("baudrate", 115200, minimum=1, maximum=MAX_BAUDRATE)
     kw["bytesize"] = t.choice("bytesize", (5, 6, 7, 8), 8)
     kw["parity"] = t.choice("parity", PARITIES, "N", fold=str.upper)
     kw["stopbits"] = t.choice("stopbits", (1, 1.5, 2), 1)
@@ -266,12 +305,12 @@ def _device(t: Table) -> DeviceConfig:
     profile = kw["profile"] = t.choice("profile", PROFILES, required=True, fold=str.lower)
     _profile_options(t, profile, kw)
     kw["framing"] = t.choice("framing", FRAMINGS, "raw" if profile == "raw" else "line", fold=str.lower)
-    kw["max_line"] = t.integer("max_line", 65536, minimum=1)
+    kw["max_line"] = t.integer("max_line", 65536, minimum=1, maximum=MAX_BUFFER)
     kw["tcp"] = t.address("tcp")
-    kw["max_clients"] = t.integer("max_clients", None, minimum=1)
+    kw["max_clients"] = t.integer("max_clients", None, minimum=1, maximum=MAX_CLIENTS)
     if t.has("max_clients") and not t.has("tcp"):
         t.error("max_clients", "only valid with tcp")
-    kw["client_buffer"] = t.integer("client_buffer", 256 * 1024, minimum=1)
+    kw["client_buffer"] = t.integer("client_buffer", 256 * 1024, minimum=1, maximum=MAX_BUFFER)
     kw["udp"] = t.address("udp", need_host=True)
     kw["enabled"] = t.boolean("enabled", True)
     t.finish()
