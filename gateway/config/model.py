@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from .presentation import FieldPresentation
+
 Profile = Literal["keyvalue", "csv", "json", "nmea", "raw"]
 Framing = Literal["line", "raw", "slip"]
 Parity = Literal["N", "E", "O", "M", "S"]
@@ -72,6 +74,14 @@ class DeviceConfig:
     client_buffer: int = 256 * 1024
     udp: Address | None = None
     enabled: bool = True
+    #: ``[device.fields.NAME]``: how the dashboard shows each field.
+    fields: tuple[tuple[str, FieldPresentation], ...] = ()
+
+    def presentation(self, field: str) -> FieldPresentation | None:
+        for name, shown in self.fields:
+            if name == field:
+                return shown
+        return None
 
     @property
     def is_glob(self) -> bool:

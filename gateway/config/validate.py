@@ -32,6 +32,7 @@ from .model import (
     MqttConfig,
     WebConfig,
 )
+from .presentation import read_fields
 
 #: Called with (profile, options) for each device; raises ValueError to reject
 #: them.  It lets the gateway check options against ``devices`` profiles
@@ -313,6 +314,7 @@ def _device(t: Table) -> DeviceConfig:
     kw["client_buffer"] = t.integer("client_buffer", 256 * 1024, minimum=1, maximum=MAX_BUFFER)
     kw["udp"] = t.address("udp", need_host=True)
     kw["enabled"] = t.boolean("enabled", True)
+    kw["fields"] = read_fields(t)
     t.finish()
     # With problems recorded this object is never returned to a caller, so
     # None placeholders are fine; it only feeds the cross-device checks.

@@ -2,6 +2,11 @@
 
 * ``GET /api/devices`` -> ``{"gateway": NAME, "devices": [{name, online,
   port, counters: {readings, parse_errors, tcp_clients}}]}``
+  plus per device its ``status``, the ``detail`` the gateway logged (the
+  path opened, or why it is offline) and ``fields``: the
+  ``[device.fields.NAME]`` presentation (label, unit, chart, ...).
+* ``GET /api/history?limit=N`` -> ``{"NAME": [readings, newest last], ...}``
+  for every device in one request: a page fills all its charts at once.
 * ``GET /api/readings?device=NAME&limit=N`` -> the last N readings of that
   device from the history, newest last. ``device`` must be a configured
   device (else 404), ``limit`` a whole number >= 1 (else 400); it is capped
@@ -36,8 +41,23 @@ class Api(BaseController):
 
     @expose("devices")
     def devices(self) -> str:
-        body = {"gateway": self.gateway_name, "devices": [d.as_dict() for d in device_snapshots(self.parts)]}
-        return self._json(json.dumps(body))
+        listed = []
+        for snapshot in device_snapshots(self.parts):
+            entry = snapshot.as_dict()
+            link = self.parts.links[snapshot.name]
+            entry["status"] = getattr(link, "status", "online" if snapshot.online else "offline")
+            entry["detail"] = getattr(link, "detail", "")
+            entry["fields"] = {name: shown.as_dict() for name, shown in link.config.fields}
+            listed.append(entry)
+        return self._json(json.dumps({"gateway": self.gateway_name, "devices": listed}))
+
+    @expose("history")
+    def history_all(self, limit: str | None = None) -> str:
+        count = self._limit(limit)
+        if count is None:
+            return self._error(400, "limit must be a whole number >= 1")
+        parts = [f"{json.dumps(name)}:[{','.join(self.history.latest(name, count))}]" for name in self.parts.links]
+        return self._json("{" + ",".join(parts) + "}")
 
     @expose("readings")
     def readings(self, device: str | None = None, limit: str | None = None) -> str:
@@ -45,17 +65,21 @@ class Api(BaseController):
             return self._error(400, "the device parameter is required")
         if device not in self.parts.links:
             return self._error(404, f"no device named {device!r}")
-        count = DEFAULT_LIMIT
-        if limit is not None:
-            # isdecimal, not int(): int() takes " 5", "+5", "5_0" and "٥".
-            if not isinstance(limit, str) or not limit.isascii() or not limit.isdecimal() or len(limit) > 9:
-                return self._error(400, "limit must be a whole number >= 1")
-            count = int(limit)
-            if count < 1:
-                return self._error(400, "limit must be a whole number >= 1")
-        count = min(count, self.history.per_device)
+        count = self._limit(limit)
+        if count is None:
+            return self._error(400, "limit must be a whole number >= 1")
         # Stored as JSON text already: joined, not decoded and encoded again.
         return self._json("[" + ",".join(self.history.latest(device, count)) + "]")
+
+    def _limit(self, limit: object) -> int | None:
+        """``limit`` capped at the history's bound, or None when it is not a whole number >= 1."""
+        if limit is None:
+            return min(DEFAULT_LIMIT, self.history.per_device)
+        # isdecimal, not int(): int() takes " 5", "+5", "5_0" and "٥".
+        if not isinstance(limit, str) or not limit.isascii() or not limit.isdecimal() or len(limit) > 9:
+            return None
+        count = int(limit)
+        return min(count, self.history.per_device) if count >= 1 else None
 
     def _json(self, text: str) -> str:
         self.response.headers["Content-Type"] = _JSON

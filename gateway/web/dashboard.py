@@ -37,6 +37,7 @@ from .feed import WS_CHANNEL, LiveFeed
 from .metrics import Metrics
 from .pages import STATIC_DIR, Health, Index
 from .snapshot import GatewayParts
+from .thresholds import ThresholdCounter
 
 __all__ = ["DEFAULT_SEND_BUFFER", "PART", "WebDashboard"]
 
@@ -80,8 +81,10 @@ class WebDashboard(BaseComponent):
         Static(path="/static", docroot=str(STATIC_DIR), channel=WEB_CHANNEL).register(self.server)
         Index().register(self.server)
         Api(parts, gateway_name, self.history).register(self.server)
-        Metrics(parts, self.ws).register(self.server)
-        self.feed = LiveFeed(parts, self.ws, self.history, counters_interval=counters_interval).register(self)
+        self.thresholds = ThresholdCounter(link.config for link in parts.links.values())
+        Metrics(parts, self.ws, self.thresholds).register(self.server)
+        self.feed = LiveFeed(parts, self.ws, self.history, counters_interval=counters_interval,
+                             thresholds=self.thresholds).register(self)
 
     @property
     def address(self) -> Address:

@@ -33,6 +33,7 @@ from ..events import BUS
 from ..history import History
 from ..readings import reading_json
 from .snapshot import Counters, GatewayParts, counters_of
+from .thresholds import ThresholdCounter
 
 __all__ = ["WS_CHANNEL", "LiveFeed", "reading_json"]
 
@@ -58,8 +59,9 @@ class LiveFeed(BaseComponent):
     channel = BUS
 
     def __init__(self, parts: GatewayParts, ws: Any, history: History | None, *,
-                 counters_interval: float = COUNTERS_INTERVAL) -> None:
+                 counters_interval: float = COUNTERS_INTERVAL, thresholds: ThresholdCounter | None = None) -> None:
         super().__init__(channel=BUS)
+        self.thresholds = thresholds
         self.parts = parts
         self.ws = ws
         self.history = history
@@ -82,6 +84,8 @@ class LiveFeed(BaseComponent):
             log.warning("dashboard: reading not serialisable (%s): %r", exc, reading)
             return
         self.readings += 1
+        if self.thresholds is not None:
+            self.thresholds.check(device, reading.get("fields") or {})
         if self.history is not None:
             self.history.append(device, body)
             if self._commit_handle is None:

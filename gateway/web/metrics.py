@@ -14,6 +14,7 @@ from typing import Any
 from circuits.web.controllers import BaseController, expose
 
 from .snapshot import DeviceSnapshot, GatewayParts, device_snapshots, uplink_state
+from .thresholds import ThresholdCounter
 
 __all__ = ["CONTENT_TYPE", "Metrics", "render_metrics"]
 
@@ -34,7 +35,8 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> 
     return lines
 
 
-def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any]) -> str:
+def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any],
+                   warnings: Iterable[Sample] = ()) -> str:
     """The whole exposition for one scrape."""
 
     def per_device(getter: Any) -> list[Sample]:
@@ -66,6 +68,8 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
                      [({}, web["clients"])])
     lines += _family("gateway_websocket_clients_dropped_total", "counter",
                      "WebSocket clients dropped because they read too slowly.", [({}, web["dropped_slow"])])
+    lines += _family("gateway_field_warnings_total", "counter",
+                     "Readings with a field past its warn_above/warn_below ([device.fields.NAME]).", warnings)
     return "\n".join(lines) + "\n"
 
 
@@ -74,10 +78,11 @@ class Metrics(BaseController):
 
     channel = "/metrics"
 
-    def __init__(self, parts: GatewayParts, ws: Any) -> None:
+    def __init__(self, parts: GatewayParts, ws: Any, thresholds: ThresholdCounter | None = None) -> None:
         super().__init__()
         self.parts = parts
         self.ws = ws
+        self.thresholds = thresholds
 
     @expose("index")
     def index(self) -> str:
@@ -85,4 +90,5 @@ class Metrics(BaseController):
         self.response.headers["Content-Type"] = CONTENT_TYPE
         self.response.headers["Cache-Control"] = "no-store"
         return render_metrics(device_snapshots(self.parts), uplink_state(self.parts),
-                              {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]})
+                              {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]},
+                              self.thresholds.samples() if self.thresholds is not None else ())

@@ -113,8 +113,10 @@ def test_devices_lists_every_device_with_state_and_counters(tmp_path: Path, pair
             client.close()
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert json.loads(body)["gateway"] == "lab"
-    assert devices == [{"name": "thermo", "online": True, "port": str(pair.dev),
-                        "counters": {"readings": 2, "parse_errors": 1, "tcp_clients": 1}}]
+    detail = devices[0].pop("detail")
+    assert detail.startswith(str(pair.dev))  # the path opened (-> the pty it links to)
+    assert devices == [{"name": "thermo", "online": True, "port": str(pair.dev), "status": "online",
+                        "counters": {"readings": 2, "parse_errors": 1, "tcp_clients": 1}, "fields": {}}]
 
 
 def test_readings_are_the_last_n_newest_last_and_capped_at_the_history(tmp_path: Path, pair: SocatPair) -> None:
