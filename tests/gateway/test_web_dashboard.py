@@ -159,3 +159,98 @@ def test_the_dashboard_works_behind_basic_auth(tmp_path: Path, pair: SocatPair) 
             os.close(fd)
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
         assert gateway.web.guard.checks == 1  # one pbkdf2 check, then remembered
+
+
+PRESENTED = """
+[device.fields.temp]
+label = "Temperature"
+unit = "°C"
+decimals = 1
+warn_above = 30
+"""
+
+
+def make_presented_config(tmp_path: Path, pair: SocatPair) -> GatewayConfig:
+    text = f"""
+[gateway]
+name = "greenhouse"
+state_dir = {json.dumps(str(tmp_path / "state"))}
+
+[web]
+listen = "127.0.0.1:{free_port(0)}"
+
+[[device]]
+name = "thermo"
+port = {json.dumps(str(pair.dev))}
+profile = "keyvalue"
+{PRESENTED}
+
+[[device]]
+name = "ghost"
+port = {json.dumps(str(tmp_path / "no-such-tty"))}
+profile = "keyvalue"
+"""
+    return parse_config(text, "<test>", check_profile=check_profile)
+
+
+@pytest.mark.parametrize("size", [(1366, 900), (390, 844)], ids=["desktop", "phone"])
+def test_units_thresholds_parse_problems_and_the_offline_reason(tmp_path: Path, pair: SocatPair,
+                                                                size: tuple[int, int]) -> None:
+    width, height = size
+    with running(make_presented_config(tmp_path, pair)) as gateway, chromium(*size) as driver:
+        assert gateway.web is not None
+        driver.set_window_size(width, height)
+        driver.get(gateway.web.url)
+        wait = WebDriverWait(driver, TIMEOUT)
+        wait.until(lambda d: d.find_element(By.ID, "link").text == "live")
+        fd = pair.open_peer()
+        try:
+            os.write(fd, b"temp=21.25 hum=40\n")
+            wait.until(lambda d: field_text(d, "thermo", "temp") == "21.3 °C")  # decimals = 1, the unit
+            cell = driver.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] dd[data-field="temp"]')
+            assert cell.get_attribute("data-warn") is None
+            label = driver.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] dl.fields dt').text
+            assert label == "Temperature"
+            os.write(fd, b"temp=35 hum=41\n")
+            wait.until(lambda d: cell.get_attribute("data-warn") == "above")
+            os.write(fd, b"temp=abc hum=42\n")
+            wait.until(lambda d: cell.get_attribute("data-problem") == "1")
+            assert "abc" in cell.text
+        finally:
+            os.close(fd)
+        ghost = driver.find_element(By.CSS_SELECTOR, 'section[data-device="ghost"]')
+        assert ghost.get_attribute("data-online") == "0"
+        reason = ghost.find_element(By.CSS_SELECTOR, ".reason")
+        wait.until(lambda d: "not found" in reason.text)
+        assert "no-such-tty" in reason.text
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        shot = tmp_path / f"presented-{width}.png"
+        assert driver.save_screenshot(str(shot))
+        os.makedirs("/tmp/dash-shots", exist_ok=True)
+        shutil.copy(shot, f"/tmp/dash-shots/presented-{width}.png")
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_hovering_a_chart_reads_the_time_and_value_of_a_point(tmp_path: Path, pair: SocatPair) -> None:
+    with running(make_presented_config(tmp_path, pair)) as gateway, chromium() as driver:
+        assert gateway.web is not None
+        driver.set_window_size(1366, 900)
+        fd = pair.open_peer()
+        try:
+            os.write(fd, b"temp=20\ntemp=22.5\n")
+            driver.get(gateway.web.url)
+            wait = WebDriverWait(driver, TIMEOUT)
+            wait.until(lambda d: field_text(d, "thermo", "temp") == "22.5 °C")
+        finally:
+            os.close(fd)
+        canvas = driver.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] .chart[data-field="temp"] canvas')
+        # The newest point is at the right edge of the 5 min window: hover there.
+        from selenium.webdriver.common.action_chains import ActionChains
+        ActionChains(driver).move_to_element_with_offset(canvas, canvas.size["width"] // 2 - 2, 0).perform()
+        tip = driver.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] .chart[data-field="temp"] .tip')
+        wait.until(lambda d: tip.is_displayed())
+        assert tip.text.endswith("22.5 °C")
+        assert ":" in tip.text.split()[0]  # hh:mm:ss first
+        rng = driver.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] .chart[data-field="temp"] .range')
+        assert "min 20.0 °C" in rng.text and "last 22.5 °C" in rng.text
+        assert driver.save_screenshot("/tmp/dash-shots/hover.png")
