@@ -87,7 +87,9 @@ class Manager:
         channels = {getattr(h, "channel", None) or getattr(h.__self__, "channel", "*") for h in handlers}
         state = "R" if self._running else "S"
         thread = threading.current_thread().name
-        return (f"<{self.name}/{channel} {os.getpid()}:{thread} (queued={len(self.root._queue)}, "
+        # type(self).__name__, not self.name: a Controller may expose a page
+        # called ``name``, and formatting that bound method would recurse.
+        return (f"<{type(self).__name__}/{channel} {os.getpid()}:{thread} (queued={len(self.root._queue)}, "
                 f"channels={len(channels)}, handlers={len(set(map(id, handlers)))}) [{state}]>")
 
     # -- the loop of this tree ------------------------------------------

@@ -184,12 +184,15 @@ class Client(BaseComponent):
         self.limits = Limits(max_body=max_body)
         self.default_headers = dict(headers or {})
         self.tls = tls
-        self._queue: deque[_Exchange] = deque()
-        self._current: _Exchange | None = None
+        self._waiting: deque[_Exchange] = deque()
+        self._in_flight: _Exchange | None = None
         self._conn: _Connection | None = None
         self._ids = itertools.count(1)
         self.requests = 0
         self.responses = 0
+        #: The last complete response (None until one arrives), as 3.x code
+        #: polls it: ``while client.response is None: ...``.
+        self.response: ClientResponse | None = None
 
     # -- public state ------------------------------------------------------
     @property
@@ -197,8 +200,8 @@ class Client(BaseComponent):
         return self._conn is not None and self._conn.open and not self._conn.done
 
     def statistics(self) -> dict[str, Any]:
-        return {"requests": self.requests, "responses": self.responses, "queued": len(self._queue),
-                "in_flight": self._current is not None, "connected": self.connected}
+        return {"requests": self.requests, "responses": self.responses, "queued": len(self._waiting),
+                "in_flight": self._in_flight is not None, "connected": self.connected}
 
     # -- requests ----------------------------------------------------------
     @handler("request")
@@ -206,7 +209,7 @@ class Client(BaseComponent):
                 headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
                 ) -> Generator[Any, Any, ClientResponse]:
         exchange = self._prepare(method, url, body, headers)
-        self._queue.append(exchange)
+        self._waiting.append(exchange)
         self.requests += 1
         self._pump()
         result = yield exchange
@@ -264,9 +267,9 @@ class Client(BaseComponent):
     # -- scheduling ----------------------------------------------------------
     def _pump(self) -> None:
         """Start the next queued exchange if nothing is in flight."""
-        if self._current is not None or not self._queue:
+        if self._in_flight is not None or not self._waiting:
             return
-        exchange = self._current = self._queue.popleft()
+        exchange = self._in_flight = self._waiting.popleft()
         if self.timeout:
             exchange.timer = self.loop.call_later(self.timeout, lambda: self._timed_out(exchange))
         conn = self._conn
@@ -300,8 +303,8 @@ class Client(BaseComponent):
         if conn is not self._conn or conn.done:
             return
         self.fire(connected(*conn.origin[1:]))
-        if self._current is not None:
-            self._send(conn, self._current)
+        if self._in_flight is not None:
+            self._send(conn, self._in_flight)
 
     def _connection_data(self, conn: _Connection, data: bytes) -> None:
         if conn is not self._conn or conn.done:
@@ -324,7 +327,7 @@ class Client(BaseComponent):
                 if parser.state == "SWITCHED":
                     raise ProtocolError("server switched protocols on a plain HTTP request")
                 return
-            exchange = self._current
+            exchange = self._in_flight
             if exchange is None:
                 # RFC 9112 section 9.3: a response with no request is an error.
                 raise ProtocolError("response data without a request in flight")
@@ -354,7 +357,7 @@ class Client(BaseComponent):
         if conn is not self._conn or conn.done:
             return
         was_open = conn.open
-        exchange = self._current
+        exchange = self._in_flight
         if exchange is not None and exchange.started:
             # The server may delimit the body by closing (RFC 9112 6.3 item 8).
             conn.parser.receive_data(b"")
@@ -369,7 +372,7 @@ class Client(BaseComponent):
         self._drop_connection()
         if was_open:
             self.fire(disconnected())
-        exchange = self._current
+        exchange = self._in_flight
         if exchange is None:
             return
         if (was_open and conn.exchanges > 1 and not exchange.started and not exchange.retried
@@ -377,11 +380,11 @@ class Client(BaseComponent):
             # A kept-alive connection the server had already closed: retry once
             # on a new one (RFC 9112 section 9.3.1).
             exchange.retried = True
-            self._current = None
+            self._in_flight = None
             if exchange.timer is not None:
                 exchange.timer.cancel()
                 exchange.timer = None
-            self._queue.appendleft(exchange)
+            self._waiting.appendleft(exchange)
             self._pump()
             return
         error = reason if isinstance(reason, BaseException) else ConnectionError(
@@ -390,23 +393,24 @@ class Client(BaseComponent):
 
     def _timed_out(self, exchange: _Exchange) -> None:
         exchange.timer = None
-        if exchange is self._current:
+        if exchange is self._in_flight:
             self._drop_connection()
             self._finish(None, TimeoutError(f"{exchange.method} {exchange.url} timed out"))
 
     def _finish(self, result: ClientResponse | None, error: BaseException | None) -> None:
-        exchange, self._current = self._current, None
+        exchange, self._in_flight = self._in_flight, None
         if exchange is not None:
             if result is not None:
                 self.responses += 1
+                self.response = result
                 self.fire(response(result))
             exchange.settle(result, error)
         self._pump()
 
     def _fail_all(self, error: BaseException) -> None:
-        pending = ([self._current] if self._current is not None else []) + list(self._queue)
-        self._current = None
-        self._queue.clear()
+        pending = ([self._in_flight] if self._in_flight is not None else []) + list(self._waiting)
+        self._in_flight = None
+        self._waiting.clear()
         for exchange in pending:
             exchange.settle(None, error)
 

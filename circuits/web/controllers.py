@@ -157,8 +157,10 @@ class BaseController(BaseComponent):
         _expires(self.request, self.response, secs, force)
 
 
-#: Names of the controller machinery: never exposed as URLs.
-_RESERVED = frozenset(dir(BaseController)) | {"init"}
+#: Names of the controller machinery: never exposed as URLs. ``name`` (the
+#: component's display name) is left out: a page called ``/name`` is common,
+#: and nothing in the framework relies on it being a string.
+_RESERVED = (frozenset(dir(BaseController)) - {"name"}) | {"init"}
 
 
 class Controller(BaseController):

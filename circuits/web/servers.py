@@ -75,6 +75,11 @@ class BaseServer(BaseComponent):
     component. Further keyword arguments configure the HTTP component
     (``max_body``, ``header_timeout``, ``keepalive_timeout``, ``limits`` ...)
     or the socket (``keyfile``, ``ca_certs``, ``backlog`` ...).
+
+    ``debug=True`` puts the traceback of a failing handler on its 500 page
+    (``request.print_debug``). Off by default: a traceback tells a client
+    about the code behind the server (circuits 3.x showed it whenever
+    ``display_banner`` was on; see docs/compatibility.md).
     """
 
     channel = "web"
@@ -82,9 +87,11 @@ class BaseServer(BaseComponent):
     web_server = True
 
     def __init__(self, bind: Any, encoding: str = "utf-8", secure: bool = False, certfile: str | None = None,
-                 channel: Any = channel, display_banner: bool = True, **kwargs: Any) -> None:
+                 channel: Any = channel, display_banner: bool = True, debug: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(channel=channel)
         self._display_banner = display_banner
+        self.debug = debug
         http_options = {k: v for k, v in kwargs.items() if k in _HTTP_OPTIONS}
         socket_options = {k: v for k, v in kwargs.items() if k not in _HTTP_OPTIONS}
         if isinstance(bind, BaseComponent):

@@ -37,8 +37,19 @@ class Session(dict):  # type: ignore[type-arg]
             self.store.delete(self.sid)
 
     def save(self) -> None:
+        """Write the data back to the store (also done after each request)."""
         if self.store is not None:
             self.store.save(self.sid, self)
+
+    # ``with self.session as data: data["k"] = v`` (the 3.x idiom): the block
+    # edits the session and it is saved when the block ends. It is saved even
+    # when the block raises, so every store behaves like the in-memory one,
+    # whose dict already holds the changes made before the error.
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.save()
 
 
 class Store:

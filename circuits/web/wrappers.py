@@ -72,7 +72,9 @@ class Request:
         self.script_name = ""
         self.login: str | None = None
         self.handled = False
-        self.print_debug = False
+        # Error pages carry the traceback when this is set: only for a
+        # server made with debug=True (a handler may also set it).
+        self.print_debug = bool(getattr(server, "debug", False))
         self.args: tuple[Any, ...] = ()
         self.kwargs: dict[str, Any] = {}
         self.index = False

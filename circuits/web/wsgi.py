@@ -145,6 +145,7 @@ class _WSGICall:
         self.started = False  # start_response was called
         self.sent = False  # the head has been handed to the HTTP component
         self.written: list[bytes] = []
+        self.wrote = False  # the application used the write() callable
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
                        exc_info: Any = None) -> Callable[[bytes], None]:
@@ -168,12 +169,13 @@ class _WSGICall:
         res.headers = fields
         return self.write
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | str) -> None:
         """The legacy write() callable: data goes out before the iterable's."""
         if not self.started:
             raise AssertionError("write() before start_response()")
+        self.wrote = True
         if data:
-            self.written.append(bytes(data))
+            self.written.append(_chunk(data, self.response.encoding))
 
 
 class Gateway(BaseComponent):
@@ -233,24 +235,33 @@ class Gateway(BaseComponent):
         return response
 
     @staticmethod
-    def _first_chunk(call: _WSGICall, result: Iterable[bytes]) -> Iterator[bytes] | None:
+    def _first_chunk(call: _WSGICall, result: Iterable[bytes] | str) -> Iterator[bytes] | None:
         """Run the application up to its first non-empty chunk (PEP 3333: the
         head must not go out before it), buffering everything so far.
 
-        Returns None when the body is complete, else the live iterator.
+        Returns None when the body is complete, else the live iterator. A
+        ``str`` result is one whole body (3.x applications return one; PEP
+        3333 would iterate it character by character), and ``str`` chunks
+        are encoded with the response's encoding.
         """
-        if isinstance(result, (list, tuple)):
-            call.written.extend(bytes(c) for c in result if c)
+        encoding = call.response.encoding
+        if isinstance(result, (str, bytes, bytearray)):
+            result = [result]
+        if isinstance(result, (list, tuple)) and not call.wrote:
+            call.written.extend(_chunk(c, encoding) for c in result if c)
             return None
         iterator = iter(result)
         for chunk in iterator:
             if chunk:
-                call.written.append(bytes(chunk))
+                call.written.append(_chunk(chunk, encoding))
                 return iterator
-        return None
+        # write() was used: PEP 3333 says its data is sent at once, unbuffered,
+        # so the body goes out as it came (chunked), not as one Content-Length.
+        return iterator if call.wrote else None
 
     @staticmethod
     def _stream(call: _WSGICall, iterator: Iterator[bytes], result: Any) -> Iterator[bytes]:
+        encoding = call.response.encoding
         try:
             while True:
                 while call.written:
@@ -261,6 +272,11 @@ class Gateway(BaseComponent):
                         continue
                     return
                 if chunk:
-                    call.written.append(bytes(chunk))
+                    call.written.append(_chunk(chunk, encoding))
         finally:
             _close(result)
+
+
+def _chunk(data: Any, encoding: str) -> bytes:
+    """A body chunk as bytes (``str`` is accepted, as 3.x did, and encoded)."""
+    return data.encode(encoding) if isinstance(data, str) else bytes(data)

@@ -18,6 +18,17 @@ from circuits import Component, Manager
 from circuits.web import Controller, Server
 from circuits.web.client import Client, ClientResponse, parse_url, request
 from tests.core.helpers import TIMEOUT, running
+from tests.web.helpers import serve
+
+
+def wait_for(condition: Any, timeout: float = TIMEOUT) -> bool:
+    """Wait for another thread to make ``condition()`` true."""
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return True
+        pause.wait(0.01)
+    return bool(condition())
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -258,3 +269,29 @@ def test_against_our_own_server() -> None:
     assert stream.body == b"a" * 1000 + b"b" * 1000 and stream.headers["Transfer-Encoding"] == "chunked"
     assert missing.status == 404
     assert server.http.statistics()["connections"] <= 1  # one kept-alive connection served them all
+
+
+class _Named(Controller):
+    def index(self) -> str:
+        return "root"
+
+    def name(self) -> str:
+        return "Earth"
+
+
+def test_started_client_keeps_last_response_and_name_is_a_page() -> None:
+    """A Client run as its own root (``client.start()``), polled the 3.x way."""
+    with serve(_Named()) as server:
+        client = Client()
+        client.start()
+        try:
+            assert client.response is None
+            client.fire(request("GET", f"http://127.0.0.1:{server.port}/name"))
+            assert wait_for(lambda: client.response is not None)
+            assert (client.response.status, client.response.read()) == (200, b"Earth")
+            # The controller's page shadows the component's ``name``; repr still works.
+            assert repr(server.app).startswith("<Server/")
+            assert "_Named/" in repr(next(c for c in server.app.components if isinstance(c, _Named)))
+        finally:
+            client.stop()
+            client.join(TIMEOUT)

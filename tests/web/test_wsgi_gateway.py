@@ -73,6 +73,24 @@ def no_start(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [b"forgot start_response"]
 
 
+def text(environ: dict[str, Any], start_response: Any) -> str:
+    """A 3.x-style application: the body is one ``str``, not a list of bytes."""
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return "Grüße"
+
+
+def text_chunks(environ: dict[str, Any], start_response: Any) -> Iterator[str]:
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    yield "Hello "
+    yield "Wörld"
+
+
+def write_only(environ: dict[str, Any], start_response: Any) -> list[str]:
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write("sent by write()")
+    return [""]
+
+
 class Root(Controller):
     def index(self) -> str:
         return "controller"
@@ -80,7 +98,8 @@ class Root(Controller):
 
 APPS = {"/": validator(hello), "/chunks": validator(chunks), "/writer": writer, "/empty": validator(empty),
         "/null": validator(null), "/upload": validator(upload), "/broken": broken,
-        "/broken-late": broken_late, "/no-start": no_start}
+        "/broken-late": broken_late, "/no-start": no_start, "/text": text, "/text-chunks": text_chunks,
+        "/write-only": write_only}
 
 
 @pytest.fixture
@@ -121,6 +140,17 @@ def test_generator_write_empty_and_null(base: str) -> None:
     assert status == 200 and body == b"" and headers["Content-Length"] == "0"
 
 
+def test_str_bodies_and_write_only(base: str) -> None:
+    status, body, headers = fetch(f"{base}/text")
+    assert (status, body) == (200, "Grüße".encode())
+    assert headers["Content-Length"] == str(len(body)) and headers.get("Transfer-Encoding") is None
+    status, body, headers = fetch(f"{base}/text-chunks")
+    assert body == "Hello Wörld".encode() and headers.get("Transfer-Encoding") == "chunked"
+    # PEP 3333: write() data is not buffered up to a Content-Length.
+    status, body, headers = fetch(f"{base}/write-only")
+    assert body == b"sent by write()" and headers.get("Transfer-Encoding") == "chunked"
+
+
 def test_input_streaming(base: str) -> None:
     data = b"u" * 300_000
     status, body, _ = fetch(f"{base}/upload", data=data, headers={"Content-Type": "application/octet-stream"})
@@ -133,6 +163,16 @@ def test_errors_become_500(base: str, path: str) -> None:
     status, body, _ = fetch(base + path)
     assert status == 500
     assert b"broken" not in body and b"failed before" not in body  # no traceback unless debugging
+
+
+def test_error_pages_carry_the_traceback_in_debug_mode() -> None:
+    app = Manager()
+    server = Server(("127.0.0.1", 0), debug=True).register(app)
+    Gateway({"/": broken}).register(app)
+    with running(app):
+        status, body, _ = fetch(f"http://127.0.0.1:{server.port}/")
+    assert status == 500
+    assert b"RuntimeError" in body and b"the application is broken" in body
 
 
 def test_unmounted_paths_fall_through_to_the_dispatcher() -> None:
