@@ -82,7 +82,7 @@ def test_field_presentation_is_read_from_the_config(tmp_path: Path) -> None:
     ('[device.fields.t]\nchart = "yes"\n', "fields.t.chart: must be a boolean"),
     ('[device.fields.t]\nmin = 5\nmax = 1\n', "fields.t.min: must be less than max (1)"),
     ('[device.fields.t]\nwarn_below = 9\nwarn_above = 3\n', "fields.t.warn_below: must not be greater"),
-    ('[device.fields.t]\ndecimals = 11\n', "fields.t.decimals: must be between 0 and 10"),
+    ('[device.fields.t]\ndecimals = 11\n', "fields.t.decimals: must be at most 10"),
     ('[device.fields.t]\nwarn_above = nan\n', "fields.t.warn_above: must be a finite number"),
     ('[device.fields.t]\nunits = "V"\n', 'fields.t.units: unknown key, did you mean "unit"?'),
     ('[device.fields]\nt = 3\n', "fields.t: must be a table"),
