@@ -47,6 +47,12 @@ TIMEOUT = 15.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def gateway_cli(*args: str, timeout: float, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Runs ``python -m gateway ARGS`` from the repository root; returns its exit status and output."""
+    return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
 def free_port() -> int:
     return _free_port(0)  # never the same port twice in one test run
 

@@ -7,13 +7,13 @@ file and line, never a traceback.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from mqtt_fixtures import gateway_cli
 
 from gateway.config import Address, load_config
 from gateway.passwords import hash_password
@@ -28,9 +28,7 @@ HEAD = '[gateway]\nname = "gw"\n'
 DEVICE = '[[device]]\nname = "d"\nport = "/dev/ttyUSB0"\nprofile = "raw"\n'
 
 
-def gateway(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=TIMEOUT)
+gateway = functools.partial(gateway_cli, timeout=TIMEOUT)
 
 
 def check_fails(path: Path, needle: str) -> str:

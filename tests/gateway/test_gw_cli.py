@@ -8,6 +8,7 @@ messages, ``demo`` serving parsed-looking lines, and the small commands.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import select
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from mqtt_fixtures import gateway_cli
 
 from devices import get_profile
 from gateway.demo import free_port
@@ -33,9 +35,7 @@ TIMEOUT = 15.0
 pytestmark = pytest.mark.timeout(60)
 
 
-def gateway(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=TIMEOUT, **kwargs)  # type: ignore[call-overload]
+gateway = functools.partial(gateway_cli, timeout=TIMEOUT)
 
 
 def write_config(path: Path, device_port: str, tcp_port: int) -> Path:

@@ -4,6 +4,7 @@ ports --json, install --print, the shipped files and the unit's hardening
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pty
@@ -14,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from mqtt_fixtures import gateway_cli
 
 from gateway.install import share_path
 
@@ -23,9 +25,7 @@ TIMEOUT = 30.0
 pytestmark = pytest.mark.timeout(60)
 
 
-def gateway(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=TIMEOUT, **kwargs)  # type: ignore[call-overload]
+gateway = functools.partial(gateway_cli, timeout=TIMEOUT)
 
 
 def test_version_prints_the_package_version() -> None:
