@@ -34,6 +34,7 @@ from .backoff import Backoff
 from .bridge import TcpBridge
 from .config import GatewayConfig
 from .device import DeviceLink
+from .diskwriter import DiskWriter
 from .events import BUS
 from .hotplug import Hotplug
 from .mqtt import MqttUplink
@@ -81,6 +82,8 @@ class Gateway(BaseComponent):
         self.web: WebDashboard | None = None
         #: Makes each device's reopen schedule (tests shorten or stretch it).
         self.backoff = backoff
+        #: The thread that commits the SQLite files, so the loop never waits on the disk.
+        self.writer = DiskWriter()
         try:
             # Made here, before any store: SeqStore, the spool and the history
             # each take an existing directory to mean "put my file in it", and
@@ -122,7 +125,7 @@ class Gateway(BaseComponent):
             # On the bus: it hears ``reading``/``device_status`` and fires
             # ``device_write`` there (handled below).
             self.mqtt = MqttUplink(self.config.mqtt, self.config.name, self.config.state_dir,
-                                   channel=BUS, window=MQTT_WINDOW).register(self)
+                                   channel=BUS, window=MQTT_WINDOW, writer=self.writer).register(self)
         if self.config.web is not None:
             try:
                 self.web = WebDashboard(self.config.web, self, self.config.name, self.config.state_dir,
@@ -152,6 +155,7 @@ class Gateway(BaseComponent):
         if self.web is not None:
             self.web.close()
         self.seqs.close()
+        self.writer.close()
 
     def statistics(self) -> dict[str, Any]:
         return {
@@ -164,4 +168,5 @@ class Gateway(BaseComponent):
             "mqtt": self.mqtt.statistics() if self.mqtt is not None else None,
             "web": self.web.statistics() if self.web is not None else None,
             "systemd": self.notifier.statistics(),
+            "disk": self.writer.statistics(),
         }

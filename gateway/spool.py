@@ -5,20 +5,22 @@ the broker acknowledged it, so nothing is lost while the broker is down or
 slow, nor when the gateway is killed. paho's in-memory queue is not used for
 any of this: it drops QoS 0 messages while offline and everything on exit.
 
+This is the storage half, used by one thread at a time: in the gateway that
+is the disk writer thread, driven by :class:`gateway.spoolqueue.SpoolQueue`,
+so the loop never waits for a commit (see there for the hand-over).
+
 Batching: :meth:`Spool.append` and :meth:`Spool.ack` only buffer in memory;
-:meth:`Spool.commit` writes the whole batch in one transaction. The caller
-commits once per loop pass, which keeps the cost of a transaction (and of a
-WAL write) per pass instead of per reading -- that is what keeps throughput.
-A row counts as *accepted* once the commit that wrote it has returned.
+:meth:`Spool.commit` writes the whole batch in one transaction (group
+commit: one fsync however many rows). A row counts as *accepted* once the
+commit that wrote it has returned; :attr:`Spool.last_accepted` lists them.
 
 Durability: the default is WAL with ``synchronous="FULL"``: a commit
 returns only after an fsync, so an accepted reading survives a power cut
 (the issue's promise), not just the process dying. It costs one fsync per
-commit, i.e. per loop pass; batches grow when the disk is slow, so
-throughput mostly holds (measured ~7,000 readings/s end to end here).
+commit; batches grow when the disk is slow, so throughput mostly holds.
 ``synchronous="NORMAL"`` is safe against SIGKILL/OOM/crashes only (the WAL
-frames sit in the kernel's page cache) and is faster (~10,500/s); pick it
-for a board with battery-backed power or a wear-sensitive card.
+frames sit in the kernel's page cache) and is faster; pick it for a board
+with battery-backed power or a wear-sensitive card.
 
 Bound: the logical size (topic + payload + a per-row overhead) is kept at
 most ``max_bytes``; past it the oldest rows are deleted and counted in
@@ -35,6 +37,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +54,8 @@ ROW_OVERHEAD = 32
 _SCHEMA_VERSION = 1
 
 SpoolRow = tuple[int, str, bytes, int]  # (id, topic, payload, qos)
+#: Ids per ``IN (...)`` statement: under SQLite's oldest parameter limit (999).
+_CHUNK = 500
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
 
 
@@ -58,7 +63,8 @@ class Spool:
     """An ordered, bounded, durable queue of (topic, payload, qos) rows.
 
     ``path`` is the database file or an existing directory (the state_dir)
-    to hold ``spool.sqlite3``. Not thread-safe: it belongs to the loop.
+    to hold ``spool.sqlite3``. Not thread-safe: one thread at a time
+    (the loop, or the disk writer thread that :class:`SpoolQueue` drives).
     """
 
     def __init__(self, path: str | os.PathLike[str], max_bytes: int = 64 << 20, *,
@@ -72,10 +78,13 @@ class Spool:
         self._buffer: list[SpoolRow] = []  # appended, not yet committed
         self._acked: list[int] = []  # acknowledged, not yet deleted
         self._acked_set: set[int] = set()
-        # Sizes of rows handed out by pending(): what an ack frees, without
-        # re-measuring the table on every commit.
-        self._sizes: dict[int, int] = {}
-        self._trimmed_upto = 0  # every id <= this was dropped by the bound
+        #: The rows the last successful commit made durable, oldest first.
+        self.last_accepted: list[SpoolRow] = []
+        #: Test and benchmark hook: called inside every commit's transaction,
+        #: just before COMMIT, on the committing thread -- a controlled slow
+        #: disk (block on an Event, sleep like an SD card's fsync). None in
+        #: production.
+        self.before_commit: Callable[[], object] | None = None
         self._next_id = 1
         self._rows = 0  # committed rows
         self._bytes = 0  # committed logical bytes
@@ -155,7 +164,6 @@ class Spool:
         self._rows = self._bytes = 0
         self._acked.clear()
         self._acked_set.clear()
-        self._sizes.clear()
         if self.in_memory:
             self._db = self._connect(":memory:")
             return
@@ -199,25 +207,20 @@ class Spool:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                size = self._bytes + self._buffer_bytes
-                deleted = 0
-                if acked:
-                    before = db.total_changes
-                    db.executemany("DELETE FROM spool WHERE id = ?", [(i,) for i in acked])
-                    deleted = db.total_changes - before
-                    size -= self._freed_by(acked)
+                deleted, freed = self._delete(db, acked) if acked else (0, 0)
                 if buffer:
                     db.executemany("INSERT INTO spool VALUES (?, ?, ?, ?)", buffer)
                 rows = self._rows - deleted + len(buffer)
-                if size < rows * ROW_OVERHEAD:  # an ack of a row pending() never gave out
-                    size = self._measure(db, rows)
-                dropped = trimmed_upto = 0
+                size = self._bytes - freed + self._buffer_bytes
+                dropped = 0
                 if size > self.max_bytes:
-                    dropped, freed, trimmed_upto = self._trim(db, size - self.max_bytes)
+                    dropped, freed = self._trim(db, size - self.max_bytes)
                     rows -= dropped
                     size -= freed
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('dropped', ?)",
                                (self.dropped + dropped,))
+                if self.before_commit is not None:
+                    self.before_commit()
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -238,12 +241,7 @@ class Spool:
             return self._commit(retry=False) if retry else 0
         accepted = len(buffer)
         self._rows, self._bytes = rows, size
-        for row_id in acked:
-            self._sizes.pop(row_id, None)
-        if trimmed_upto:
-            self._trimmed_upto = trimmed_upto
-            if self._sizes:
-                self._sizes = {k: v for k, v in self._sizes.items() if k > trimmed_upto}
+        self.last_accepted = buffer
         self._buffer, self._buffer_bytes = [], 0
         self._acked, self._acked_set = [], set()
         self.committed += accepted
@@ -257,21 +255,27 @@ class Spool:
             self.dropped += dropped
         return accepted
 
-    def _freed_by(self, acked: list[int]) -> int:
-        sizes, floor = self._sizes, self._trimmed_upto
-        freed = 0
-        for row_id in acked:
-            size = sizes.get(row_id)
-            if size is not None and row_id > floor:  # rows under floor were freed by _trim
-                freed += size
-        return freed
+    @staticmethod
+    def _delete(db: sqlite3.Connection, acked: list[int]) -> tuple[int, int]:
+        """Delete acknowledged rows; returns (rows, logical bytes) really freed.
 
-    def _measure(self, db: sqlite3.Connection, rows: int) -> int:
-        (size,) = db.execute("SELECT coalesce(sum(length(topic) + length(payload)), 0) FROM spool").fetchone()
-        return size + rows * ROW_OVERHEAD
+        Measured from the rows themselves, so an ack of a row the bound
+        already dropped, or a second ack of one row, frees nothing.
+        """
+        deleted = freed = 0
+        for start in range(0, len(acked), _CHUNK):
+            chunk = acked[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            count, size = db.execute("SELECT count(*), coalesce(sum(length(topic) + length(payload)), 0)"
+                                     f" FROM spool WHERE id IN ({marks})", chunk).fetchone()
+            if count:
+                db.execute(f"DELETE FROM spool WHERE id IN ({marks})", chunk)
+                deleted += count
+                freed += size + count * ROW_OVERHEAD
+        return deleted, freed
 
-    def _trim(self, db: sqlite3.Connection, excess: int) -> tuple[int, int, int]:
-        """Delete the oldest rows until ``excess`` bytes are freed; returns (rows, bytes, last id)."""
+    def _trim(self, db: sqlite3.Connection, excess: int) -> tuple[int, int]:
+        """Delete the oldest rows until ``excess`` bytes are freed; returns (rows, bytes)."""
         freed = count = 0
         last = 0
         while freed < excess:
@@ -287,7 +291,7 @@ class Spool:
                     break
         if last:
             db.execute("DELETE FROM spool WHERE id <= ?", (last,))
-        return count, freed, last
+        return count, freed
 
     def _bound_buffer(self) -> None:
         excess = self._buffer_bytes - self.max_bytes
@@ -318,16 +322,22 @@ class Spool:
             return []
         if self._acked_set:
             rows = [r for r in rows if r[0] not in self._acked_set]
-        rows = rows[:limit]
-        sizes = self._sizes
-        for row_id, topic, payload, _ in rows:
-            sizes[row_id] = len(topic) + len(payload) + ROW_OVERHEAD
-        return rows
+        return rows[:limit]
 
     @property
     def depth(self) -> int:
         """Rows not yet delivered: committed ones plus the uncommitted batch."""
         return max(0, self._rows + len(self._buffer) - len(self._acked))
+
+    @property
+    def committed_rows(self) -> int:
+        """Rows in the file (durable), acknowledged or not."""
+        return self._rows
+
+    @property
+    def uncommitted(self) -> int:
+        """Rows appended and not yet written by a commit."""
+        return len(self._buffer)
 
     @property
     def size(self) -> int:

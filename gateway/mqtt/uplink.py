@@ -1,9 +1,10 @@
 """MqttUplink: readings to MQTT through a durable spool, writes back to devices.
 
-Flow of a reading: the ``reading`` handler appends it to the :class:`Spool`
-(in memory); once per loop pass the batch is committed -- from then on it
-is *accepted* and survives SIGKILL -- and the rows not yet in flight are
-published from the spool, at most ``window`` at a time. A row is deleted
+Flow of a reading: the ``reading`` handler hands it to the spool's
+:class:`SpoolQueue`; the disk writer thread commits what was handed over in
+one batch (one fsync) while the loop goes on -- from then on the reading is
+*accepted* and survives SIGKILL and power loss -- and only then is it
+published, at most ``window`` rows in flight at a time. A row is deleted
 only when its publish completed (PUBACK for QoS 1, PUBCOMP for 2, written
 to the socket for 0). After a reconnect everything unacknowledged is sent
 again from the oldest row, so subscribers see each reading at least once,
@@ -24,8 +25,10 @@ from typing import Any
 from circuits.core import BaseComponent, Event, handler
 from circuits.core.loop import TimerHandle
 from gateway.config import MqttConfig
+from gateway.diskwriter import DiskWriter
 from gateway.readings import reading_json
 from gateway.spool import DEFAULT_NAME, Spool, Synchronous
+from gateway.spoolqueue import DEFAULT_HANDOVER_BYTES, SpoolQueue
 
 from .client import MqttClient, Will
 from .discovery import Discovery
@@ -50,14 +53,20 @@ class MqttUplink(BaseComponent):
 
     def init(self, config: MqttConfig, gateway_name: str, state_dir: Path, channel: Any = "gateway", *,
              window: int = DEFAULT_WINDOW, synchronous: Synchronous = "FULL",
-             client: MqttClient | None = None) -> None:
+             client: MqttClient | None = None, writer: DiskWriter | None = None,
+             max_handover_bytes: int = DEFAULT_HANDOVER_BYTES) -> None:
         self.config = config
         self.gateway_name = gateway_name
         self.topics = Topics(config.topic_prefix)
         self.qos = config.qos
         self.window = max(1, window)
-        self.spool = Spool(Path(state_dir) / DEFAULT_NAME, max(1, config.spool_max_mb) << 20,
-                           synchronous=synchronous)
+        # The disk is the writer thread's (shared with the other stores when
+        # the gateway passes one); without one the uplink has its own.
+        self._own_writer = writer is None
+        self.writer = writer if writer is not None else DiskWriter("mqtt-spool")
+        store = Spool(Path(state_dir) / DEFAULT_NAME, max(1, config.spool_max_mb) << 20, synchronous=synchronous)
+        self.spool = SpoolQueue(store, self.writer, lambda: self.loop, self._pump,
+                                max_handover_bytes=max_handover_bytes)
         self.discovery = Discovery(self.topics, gateway_name) if config.homeassistant else None
         will = Will(self.topics.status, OFFLINE, qos=STATE_QOS, retain=True)
         # The client fires its mqtt_* events on our channel, where we listen.
@@ -65,7 +74,6 @@ class MqttUplink(BaseComponent):
         self.client.register(self)
         self.client.subscribe(self.topics.write_filter, STATE_QOS)
         self._inflight: dict[int, int] = {}  # mid -> spool row id, on connection _generation
-        self._cursor = 0  # highest row id published on that connection
         self._generation = 0
         #: The connection our state (statuses, discovery) was published on by
         #: _on_connected; until then state messages wait for it.
@@ -157,7 +165,8 @@ class MqttUplink(BaseComponent):
         self.close()
 
     def close(self) -> None:
-        """Commit the spool, say "offline" (retained) and close the spool file."""
+        """Commit the spool, say "offline" (retained) and close the spool file
+        (waits for the writer thread: shutdown is the one time that is fine)."""
         if self._closed:
             return
         self._closed = True
@@ -166,40 +175,41 @@ class MqttUplink(BaseComponent):
             self._flush_handle = None
         self._publish_state(self.topics.status, OFFLINE)
         self.spool.close()
+        if self._own_writer:
+            self.writer.close()
 
     # -- sending -----------------------------------------------------------
     def _schedule_flush(self) -> None:
-        # One commit per loop pass, however many readings and acks came in:
-        # a zero-delay timer runs at the start of the next pass.
+        # One hand-over per loop pass, however many readings and acks came
+        # in: a zero-delay timer runs at the start of the next pass.
         if self._flush_handle is None and not self._closed:
             self._flush_handle = self.loop.call_later(0, self._flush)
 
     def _flush(self) -> None:
         self._flush_handle = None
-        self.spool.commit()
+        self.spool.flush()
         self._pump()
 
     def _pump(self) -> None:
-        """Publish committed rows while the window has room."""
+        """Publish accepted rows while the window has room (also run by the
+        spool queue whenever a commit made rows available)."""
         client = self.client
-        if not client.connected:
+        if not client.connected or self._closed:
             return
         if client.connection != self._generation:
             # A new connection: everything unacknowledged goes again, oldest first.
             self._generation = client.connection
             self._inflight.clear()
-            self._cursor = 0
+            self.spool.rewind()
         room = self.window - len(self._inflight)
         if room <= 0:
             return
-        rows = self.spool.pending(room, after=self._cursor)
         inflight = self._inflight
-        for row_id, topic, payload, qos in rows:
+        for row_id, topic, payload, qos in self.spool.take(room):
             mid = client.publish(topic, payload, qos)
-            if mid is None:  # the connection is gone; mqtt_disconnected follows
+            if mid is None:  # the connection is gone; mqtt_disconnected follows, then a rewind
                 return
             inflight[mid] = row_id
-            self._cursor = row_id
             self.published += 1
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
@@ -213,6 +223,6 @@ class MqttUplink(BaseComponent):
     def statistics(self) -> dict[str, Any]:  # type: ignore[override]
         spool = self.spool.statistics()
         return {"connected": self.connected, "spool_depth": spool["depth"], "dropped": spool["dropped"],
-                "accepted": spool["committed"], "readings": self.readings, "published": self.published,
+                "accepted": spool["committed"], "unaccepted": spool["unaccepted"], "readings": self.readings, "published": self.published,
                 "acked": self.acked, "inflight": len(self._inflight), "writes": self.writes,
                 "rejected": self.rejected, "spool": spool, "client": self.client.statistics()}

@@ -59,11 +59,23 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
                      [({}, int(uplink["configured"]))])
     lines += _family("gateway_mqtt_connected", "gauge", "1 while connected to the MQTT broker.",
                      [({}, int(uplink["connected"]))])
-    lines += _family("gateway_spool_depth", "gauge", "Readings spooled and not yet acknowledged by the broker.",
+    lines += _family("gateway_spool_depth", "gauge",
+                     "Readings durable in the spool and not yet acknowledged by the broker.",
                      [({}, uplink["spool_depth"])])
+    lines += _family("gateway_spool_accepted_total", "counter",
+                     "Readings accepted: written to the spool by a finished commit (fsync) since the start.",
+                     [({}, uplink["accepted"])])
+    lines += _family("gateway_spool_unaccepted", "gauge",
+                     "Readings handed to the spool's writer thread and not yet durable.",
+                     [({}, uplink["unaccepted"])])
     lines += _family("gateway_spool_dropped_total", "counter",
-                     "Readings deleted from the full spool before the broker took them.",
+                     "Readings lost before the broker took them: the full spool's oldest, and those dropped "
+                     "unaccepted because the disk could not keep up.",
                      [({}, uplink["dropped"])])
+    lines += _family("gateway_spool_overflow_dropped_total", "counter",
+                     "Readings dropped before they were accepted: the disk could not keep up and the "
+                     "in-memory hand-over was full (included in gateway_spool_dropped_total).",
+                     [({}, uplink["overflow_dropped"])])
     lines += _family("gateway_websocket_clients", "gauge", "Dashboard WebSocket connections.",
                      [({}, web["clients"])])
     lines += _family("gateway_websocket_clients_dropped_total", "counter",

@@ -219,7 +219,9 @@ def test_a_broker_restart_mid_stream_loses_nothing_and_keeps_the_order(
             # "A while": the stream goes on with the broker away.
             write_all(fd, lines(501, 1501))
             bus.wait_until(lambda: len(bus.named("reading")) == 1500, "1500 readings")
-            down = wait_metrics(base, lambda m: m["gateway_mqtt_connected"] == 0, "mqtt disconnected")
+            # Accepted (committed by the writer thread) is what the spool holds.
+            down = wait_metrics(base, lambda m: m["gateway_mqtt_connected"] == 0
+                                and m["gateway_spool_accepted_total"] == 1500, "mqtt disconnected")
             assert down["gateway_spool_depth"] > 0
             broker.start()
             write_all(fd, lines(1501, 2001))
@@ -285,9 +287,11 @@ def test_sigkill_of_gateway_run_while_the_broker_is_down_delivers_the_spool_afte
         write_all(fd, lines(1, 301))
     finally:
         os.close(fd)
-    # Accepted: parsed and in the spool (committed before any later request is handled).
+    # Accepted: parsed, handed to the spool's writer thread and committed
+    # there (fsync); only then are they counted as accepted.
     wait_metrics(base, lambda m: m['gateway_readings_total{device="thermo"}'] == 300
-                 and m["gateway_spool_depth"] == 300, "300 spooled readings")
+                 and m["gateway_spool_accepted_total"] == 300 and m["gateway_spool_depth"] == 300,
+                 "300 accepted readings")
     first.process.send_signal(signal.SIGKILL)
     assert first.process.wait(TIMEOUT) == -signal.SIGKILL
 

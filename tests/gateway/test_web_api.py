@@ -231,7 +231,8 @@ def test_metrics_label_values_are_escaped() -> None:
     from gateway.web.snapshot import Counters, DeviceSnapshot
 
     device = DeviceSnapshot('a"b\\c\nd', True, "/dev/x", Counters(1, 0, 0), 0)
-    text = render_metrics([device], {"configured": False, "connected": False, "spool_depth": 0, "dropped": 0},
+    text = render_metrics([device], {"configured": False, "connected": False, "spool_depth": 0, "dropped": 0,
+                                     "accepted": 0, "unaccepted": 0, "overflow_dropped": 0},
                           {"clients": 0, "dropped_slow": 0})
     assert 'gateway_readings_total{device="a\\"b\\\\c\\nd"} 1' in text.splitlines()
     parse_exposition(text)
