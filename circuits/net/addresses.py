@@ -8,6 +8,10 @@ from typing import Any
 
 Address = tuple[str, int] | str
 
+#: The default read size of stream clients and servers (3.x code imports
+#: it from circuits.net.sockets).
+BUFSIZE = 4096
+
 
 def parse_bind(bind: Any, family: int = socket.AF_INET) -> Address:
     """Normalise a bind parameter for ``family``.

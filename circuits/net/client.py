@@ -20,7 +20,7 @@ from ..core.handlers import handler
 from ..core.loop import TimerHandle
 from ..core.manager import Manager
 from ..core.transport import Transport, TransportOwner
-from .addresses import parse_bind
+from .addresses import BUFSIZE, parse_bind
 from .events import connected, disconnected, error, read, ready, unreachable
 from .tls import client_context
 
@@ -35,7 +35,7 @@ class Client(BaseComponent, TransportOwner):
     socket_family = socket.AF_INET
     socket_type = socket.SOCK_STREAM
 
-    def __init__(self, bind: Any = None, bufsize: int = 4096, channel: Any = channel, **kwargs: Any) -> None:
+    def __init__(self, bind: Any = None, bufsize: int = BUFSIZE, channel: Any = channel, **kwargs: Any) -> None:
         super().__init__(channel=channel)
         self._bind = self.parse_bind_parameter(bind) if bind is not None else None
         self.bufsize = bufsize

@@ -23,7 +23,7 @@ from ..core.loop import Loop, TimerHandle
 from ..core.manager import Manager
 from ..core.transport import Transport, TransportOwner
 from ..core.values import Value
-from .addresses import family_of, parse_bind
+from .addresses import BUFSIZE, family_of, parse_bind
 from .events import close as close_event
 from .events import closed, connect, disconnect, error, read, ready
 from .tls import server_context
@@ -55,7 +55,7 @@ class Server(BaseComponent, TransportOwner):
     socket_family = socket.AF_INET
     socket_type = socket.SOCK_STREAM
 
-    def __init__(self, bind: Any, secure: bool = False, backlog: int = 5000, bufsize: int = 4096,
+    def __init__(self, bind: Any, secure: bool = False, backlog: int = 5000, bufsize: int = BUFSIZE,
                  channel: Any = channel, **kwargs: Any) -> None:
         super().__init__(channel=channel)
         self._bind = self.parse_bind_parameter(bind)
@@ -75,6 +75,11 @@ class Server(BaseComponent, TransportOwner):
         #: server joins its tree or starts: no loop is made for nothing).
         self._listening_on: Loop | None = None
         self._accept_retry: TimerHandle | None = None
+
+    @property
+    def _bufsize(self) -> int:
+        """The 3.x attribute name of ``bufsize``."""
+        return self.bufsize
 
     # -- set-up ----------------------------------------------------------
     def parse_bind_parameter(self, bind_parameter: Any) -> Any:

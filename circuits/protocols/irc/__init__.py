@@ -53,6 +53,7 @@ from .events import (
     pong,
     privmsg,
     quit,
+    request,
     topic,
     write,
 )
@@ -69,12 +70,14 @@ from .message import (
     serialize,
 )
 from .parser import BadLine, IRCParser
+from .utils import irc_color_to_ansi, joinprefix, parsemsg, parseprefix, strip
 
 __all__ = [
     "AWAY", "COMMANDS", "CTCP", "CTCPREPLY", "INVITE", "IRC", "JOIN", "KICK", "MAX_LINE", "MODE", "NAMES",
     "NICK", "NOTICE", "PART", "PASS", "PING", "PONG", "PRIVMSG", "QUIT", "RAW", "TOPIC", "USER", "WHOIS",
     "BadLine", "Command", "IRCParser", "IRCProtocolError", "InvalidMessage", "Message", "MessageTooLong",
-    "Source", "ctcp", "ctcpreply", "decode_line", "invite", "irc_error", "join", "kick", "mode", "nick",
-    "notice", "numeric", "numerics", "parse_message", "parse_source", "part", "ping", "pong", "privmsg",
-    "quit", "serialize", "topic", "write",
+    "Source", "ctcp", "ctcpreply", "decode_line", "invite", "irc_color_to_ansi", "irc_error", "join",
+    "joinprefix", "kick", "mode", "nick", "notice", "numeric", "numerics", "parse_message", "parse_source",
+    "parsemsg", "parseprefix", "part", "ping", "pong", "privmsg", "quit", "request", "serialize", "strip",
+    "topic", "write",
 ]

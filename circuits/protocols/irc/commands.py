@@ -1,14 +1,22 @@
-"""Outgoing IRC commands as events (the 2.x names: ``PRIVMSG``, ``JOIN``, ``RAW``...).
+"""Outgoing IRC commands as events (the 2.x/3.x names: ``PRIVMSG``, ``JOIN``, ``RAW``...).
 
 Fire one at an :class:`~circuits.protocols.irc.component.IRC` component's
 channel and it writes the line: ``self.fire(PRIVMSG("#chan", "hi"), "bot")``.
+
+The message is built when the command is made, so a wrong argument list
+(TypeError) or a message that cannot be sent (an
+:class:`~circuits.protocols.irc.message.IRCProtocolError`: CR/LF/NUL in a
+parameter, over 512 bytes) is raised where the command is written, not
+later inside the loop. As in circuits 3.x, ``event.args[0]`` is the
+:class:`~circuits.protocols.irc.message.Message` and ``bytes(message)`` its
+wire form.
 
 Each command's event *name* is ``command_<lower>`` (``command_privmsg``), not
 its uncamelled class name: ``privmsg`` is the name of the *incoming* event
 (``privmsg(source, target, message)``), and a command must never be
 delivered to the handlers of the message it would send, nor the other way
-round. ``build`` holds each command's real signature, so a wrong argument
-list fails as a TypeError in the IRC component (an ``exception`` event).
+round. (circuits 3.x named them all ``request``; the IRC component still
+sends a ``request(message)`` event's message, see :mod:`.component`.)
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ...core.events import Event
-from .message import InvalidMessage, Message, parse_message
+from .message import InvalidMessage, Message, parse_message, serialize
 
 __all__ = [
     "AWAY", "COMMANDS", "CTCP", "CTCPREPLY", "Command", "INVITE", "JOIN", "KICK", "MODE", "NAMES",
@@ -39,13 +47,19 @@ class Command(Event):
         cls.name = f"command_{cls.__name__.lower()}"  # see the module doc
         COMMANDS[cls.name] = cls
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        message = self.build(*args, **kwargs)
+        serialize(message)  # refuse what could not be sent, here (see module doc)
+        super().__init__(message)
+
     @staticmethod
     def build(*args: Any, **kwargs: Any) -> Message:
         raise NotImplementedError
 
-    def message(self) -> Message | None:
-        """The message to send (None: nothing to send, e.g. RAW)."""
-        return self.build(*self.args, **self.kwargs)
+    def message(self) -> Message:
+        """The message to send."""
+        message: Message = self.args[0]
+        return message
 
 
 def _ctcp(kind: str, text: str) -> str:
@@ -95,8 +109,8 @@ class PING(Command):
 
 class PONG(Command):
     @staticmethod
-    def build(server: str) -> Message:
-        return Message("PONG", (server,))
+    def build(server: str, server2: str | None = None) -> Message:
+        return Message("PONG", (server,) if server2 is None else (server, server2))
 
 
 class QUIT(Command):
@@ -113,8 +127,8 @@ class JOIN(Command):
 
 class PART(Command):
     @staticmethod
-    def build(channel: str, message: str = "Leaving") -> Message:
-        return Message("PART", (channel, message))
+    def build(channel: str, message: str | None = None) -> Message:
+        return Message("PART", (channel,) if message is None else (channel, message))
 
 
 class PRIVMSG(Command):
@@ -158,12 +172,20 @@ class TOPIC(Command):
 
 
 class MODE(Command):
-    """``MODE(modes, channel=None)`` as in 2.x; with a channel: ``MODE #chan +o nick``."""
+    """``MODE(target, *args)`` as in 3.x (``MODE("#c", "+o", "bob")``), or the
+    2.x order ``MODE(modes, channel=None, *args)`` (``MODE("+o", "#c", "bob")``).
+
+    Told apart by the first argument: a nick or channel that can carry modes
+    never starts with ``+`` or ``-`` (RFC 2812 section 2.3.1; RFC 2811 "+"
+    channels have no modes), a mode string always does.
+    """
 
     @staticmethod
-    def build(modes: str, channel: str | None = None, *args: str) -> Message:
-        params = tuple(modes.split()) if channel is None else (channel, *modes.split(), *args)
-        return Message("MODE", params)
+    def build(target: str, *args: str) -> Message:
+        if args and target[:1] in ("+", "-"):
+            channel, *rest = args
+            return Message("MODE", (channel, *target.split(), *rest))
+        return Message("MODE", (*target.split(), *args))
 
 
 class INVITE(Command):
@@ -180,8 +202,9 @@ class NAMES(Command):
 
 class WHOIS(Command):
     @staticmethod
-    def build(nick: str) -> Message:
-        return Message("WHOIS", (nick,))
+    def build(nick: str, server: str | None = None) -> Message:
+        # RFC 2812 section 3.6.2: WHOIS [ <target> ] <mask>
+        return Message("WHOIS", (nick,) if server is None else (server, nick))
 
 
 class AWAY(Command):

@@ -4,7 +4,7 @@ It binds an :class:`~circuits.protocols.irc.parser.IRCParser` to the
 ``read``/``write`` events of a transport on the same channel (typically a
 ``TCPClient``): ``read(data)`` -> lines -> messages -> events named after
 the command (see :mod:`.events`); an outgoing command event (see
-:mod:`.commands`) -> ``write(bytes)``. It answers the server's PING with a
+:mod:`.commands`), or a 3.x ``request(message)`` event, -> ``write(bytes)``. It answers the server's PING with a
 PONG by itself (RFC 2812 section 3.7.2), because a client that forgets to
 is disconnected.
 
@@ -99,11 +99,15 @@ class IRC(BaseComponent):
     @handler(priority=-1)
     def _on_command(self, event: Event, *args: Any, **kwargs: Any) -> None:
         # Every event on our channel comes here; only commands are ours.
-        if not isinstance(event, Command):
-            return
-        message = event.message()
-        if message is None:
-            return
+        if isinstance(event, Command):
+            self._send(event.message())
+
+    @handler("request")
+    def _on_request(self, message: Message) -> None:
+        """circuits 3.x: ``request(Message(...))`` sends that message."""
+        self._send(message)
+
+    def _send(self, message: Message) -> None:
         if message.command == "NICK" and self.nick is None:
             self.nick = message.params[0]  # until the server tells us otherwise
         self.fire(write(message.encode(self.encoding)))

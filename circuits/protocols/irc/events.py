@@ -18,7 +18,7 @@ from ...core.events import Event
 
 __all__ = [
     "ctcp", "ctcpreply", "invite", "irc_error", "join", "kick", "mode", "nick", "notice", "numeric",
-    "part", "ping", "pong", "privmsg", "quit", "topic", "write",
+    "part", "ping", "pong", "privmsg", "quit", "request", "topic", "write",
 ]
 
 
@@ -84,6 +84,10 @@ class numeric(Event):
 
 class irc_error(Event):
     """The server's ERROR (it is about to close the link): (source, message)."""
+
+
+class request(Event):
+    """Send a message (the circuits 3.x way): args (message,), a Message."""
 
 
 class write(Event):

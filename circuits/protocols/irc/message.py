@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "MAX_LINE", "MAX_TAGS", "InvalidMessage", "IRCProtocolError", "Message", "MessageTooLong",
@@ -75,18 +75,50 @@ def parse_source(prefix: str | None) -> Source | None:
     return Source(nick, user or None, host or None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Message:
-    """One IRC message. ``command`` is upper case (or a 3-digit numeric)."""
+    """One IRC message. ``command`` is upper case (or a 3-digit numeric).
+
+    Made as ``Message("PRIVMSG", ("#c", "hi"), prefix, tags)`` (the
+    parameters as one tuple) or, as circuits 3.x code does, ``Message("PRIVMSG", "#c", "hi")``;
+    in the second form ``None`` parameters are left out, so optional
+    arguments can be passed through as they are.
+    """
 
     command: str
-    params: tuple[str, ...] = ()
-    prefix: str | None = None
-    tags: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    params: tuple[str, ...]
+    prefix: str | None
+    tags: dict[str, str] = field(compare=True, hash=False)
+
+    def __init__(self, command: str, *params: Any, prefix: str | None = None,
+                 tags: dict[str, str] | None = None) -> None:
+        if params and isinstance(params[0], (tuple, list)):
+            # Message(command, params, prefix=None, tags=None), positionally.
+            if len(params) > 3:
+                raise TypeError("Message(command, params, prefix, tags) takes at most 4 arguments")
+            extra = params[1:]
+            params = tuple(params[0])
+            prefix = extra[0] if extra else prefix
+            tags = extra[1] if len(extra) > 1 else tags
+        else:
+            params = tuple(p for p in params if p is not None)
+        # Frozen: the fields are set once, here.
+        object.__setattr__(self, "command", command)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "prefix", prefix)
+        object.__setattr__(self, "tags", dict(tags) if tags else {})
 
     @property
     def source(self) -> Source | None:
         return parse_source(self.prefix)
+
+    @property
+    def args(self) -> list[str]:
+        """The parameters as a list (the circuits 3.x attribute name)."""
+        return list(self.params)
+
+    def __bytes__(self) -> bytes:
+        return serialize(self)
 
     @property
     def is_numeric(self) -> bool:
@@ -163,7 +195,7 @@ def parse_message(line: str | bytes, encoding: str = "utf-8") -> Message:
     if not _COMMAND.fullmatch(command):
         raise InvalidMessage(f"bad command {command!r}")
     params = tuple(middle) + ((trailing,) if trailing is not None else ())
-    return Message(command.upper(), params, prefix, tags)
+    return Message(command.upper(), params, prefix=prefix, tags=tags)
 
 
 def serialize(message: Message, encoding: str = "utf-8") -> bytes:

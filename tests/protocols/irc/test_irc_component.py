@@ -25,11 +25,17 @@ from circuits.protocols.irc import (
     KICK,
     MODE,
     NICK,
+    PART,
+    PONG,
     PRIVMSG,
     QUIT,
     RAW,
     USER,
+    WHOIS,
+    InvalidMessage,
+    Message,
     Source,
+    request,
 )
 
 TIMEOUT = 10.0
@@ -148,15 +154,42 @@ def test_commands_write_lines(app, command, wire):
     assert tape.named(command.name.removeprefix("command_")) == []  # never mistaken for incoming
 
 
-def test_an_injection_attempt_is_an_error_not_a_line(app):
+def test_an_injection_attempt_is_refused_where_the_command_is_made(app):
     manager, irc, tape = app
-    errors: list[Any] = []
-    manager.addHandler(handler("exception", channel="*")(lambda self, *a, **k: errors.append(a[1])))
-    manager.fire(PRIVMSG("#c", "hi\r\nQUIT :pwned"), "bot")
-    manager.fire(RAW("NICK a\r\nQUIT"), "bot")
+    with pytest.raises(InvalidMessage, match="CR, LF or NUL"):
+        PRIVMSG("#c", "hi\r\nQUIT :pwned")
+    with pytest.raises(InvalidMessage):
+        RAW("NICK a\r\nQUIT")
+    with pytest.raises(TypeError):
+        PRIVMSG("#c")  # a wrong argument list fails at the call site too
     manager.flush()
     assert tape.written() == b""
-    assert len(errors) == 2
+
+
+@pytest.mark.parametrize("command, wire", [
+    # circuits 3.x argument orders and optional arguments.
+    (MODE("#c", "+o", "bob"), b"MODE #c +o bob\r\n"),
+    (MODE("bot", "+i"), b"MODE bot +i\r\n"),
+    (PART("#c"), b"PART #c\r\n"),
+    (PART("#c", "bye now"), b"PART #c :bye now\r\n"),
+    (PONG("a", "b"), b"PONG a b\r\n"),
+    (WHOIS("alice", "srv"), b"WHOIS srv alice\r\n"),
+])
+def test_commands_with_3x_signatures(app, command, wire):
+    manager, irc, tape = app
+    assert bytes(command.args[0]) == wire  # the message rides in args[0], as in 3.x
+    manager.fire(command, "bot")
+    manager.flush()
+    assert tape.written() == wire
+
+
+def test_a_3x_request_event_sends_its_message(app):
+    manager, irc, tape = app
+    manager.fire(request(Message("PRIVMSG", "#c", "hi there", None)), "bot")
+    manager.fire(request(Message("NICK", "bot")), "bot")
+    manager.flush()
+    assert tape.written() == b"PRIVMSG #c :hi there\r\nNICK bot\r\n"
+    assert irc.nick == "bot"
 
 
 # -- against a tiny IRC server on a real socket -------------------------------------
