@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import csvline, jsonl, keyvalue, nmea, raw
+from . import csvline, jsonl, keyvalue, modbus, nmea, raw
 from .profile import Profile
 
-_ALL: tuple[Profile, ...] = (keyvalue.PROFILE, csvline.PROFILE, jsonl.PROFILE, nmea.PROFILE, raw.PROFILE)
+_ALL: tuple[Profile, ...] = (keyvalue.PROFILE, csvline.PROFILE, jsonl.PROFILE, nmea.PROFILE, raw.PROFILE,
+                             modbus.PROFILE)
 
 PROFILES: MappingProxyType[str, Profile] = MappingProxyType({profile.name: profile for profile in _ALL})
 

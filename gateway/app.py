@@ -10,6 +10,7 @@
     |  +- Serial
     +- TcpBridge x N         clients <-> device                ("device.<name>")
     |  +- BridgeServer                                         ("tcp.<name>")
+    +- ModbusDevice x N      profile "modbus": RTU master, Modbus TCP (gateway.modbus)
     +- UdpPublisher          readings as JSON datagrams        ("udp")
     +- MqttUplink            [mqtt]: readings via the spool; {prefix}/{device}/write -> device_write
     +- WebDashboard          [web]: /, /ws, /api, /metrics, /healthz  ("web")
@@ -37,6 +38,7 @@ from .device import DeviceLink
 from .diskwriter import DiskWriter
 from .events import BUS
 from .hotplug import Hotplug
+from .modbus import ModbusDevice, tcp_part
 from .mqtt import MqttUplink
 from .readiness import Readiness
 from .sdnotify import SystemdNotifier
@@ -103,6 +105,7 @@ class Gateway(BaseComponent):
         self.hotplug = Hotplug(use_udev).register(self) if hotplug else None
         self.links: dict[str, DeviceLink] = {}
         self.bridges: dict[str, TcpBridge] = {}
+        self.modbus: dict[str, ModbusDevice] = {}
         for device in self.config.devices:
             if not device.enabled:
                 log.info("%s: disabled in the configuration", device.name)
@@ -119,6 +122,14 @@ class Gateway(BaseComponent):
                                      f"{exc.strerror or exc}") from exc
                 self.bridges[device.name] = bridge.register(self)
                 self.readiness.expect(f"tcp:{device.name}")
+            if device.modbus is not None:
+                try:
+                    self.modbus[device.name] = ModbusDevice(device, link).register(self)
+                except OSError as exc:
+                    raise StartError(f"{device.name}: cannot listen on modbus_tcp {device.modbus_tcp}: "
+                                     f"{exc.strerror or exc}") from exc
+                if device.modbus_tcp is not None:
+                    self.readiness.expect(tcp_part(device.name))
         targets = {d.name: d.udp for d in self.config.devices if d.enabled and d.udp is not None}
         self.udp = UdpPublisher(targets).register(self) if targets else None
         if self.config.mqtt is not None:
@@ -163,6 +174,7 @@ class Gateway(BaseComponent):
             "ready": self.readiness.ready,
             "devices": {name: link.statistics() for name, link in self.links.items()},
             "tcp": {name: bridge.statistics() for name, bridge in self.bridges.items()},
+            "modbus": {name: part.statistics() for name, part in self.modbus.items()},
             "udp": self.udp.statistics() if self.udp is not None else None,
             "hotplug": self.hotplug.statistics() if self.hotplug is not None else None,
             "mqtt": self.mqtt.statistics() if self.mqtt is not None else None,

@@ -32,6 +32,7 @@ from .config import ConfigError, GatewayConfig, load_config
 from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
 from .install import render as install_script
 from .logsetup import setup_logging
+from .modbus import describe_modbus
 from .passwords import hash_password
 from .ports import describe, list_ports, udev_running
 from .readings import check_profile
@@ -117,6 +118,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     listeners = sum(d.tcp is not None for d in enabled)
     print(f"{args.file}: ok, gateway {config.name!r}, {len(enabled)} of {len(config.devices)} devices "
           f"enabled, {listeners} TCP listeners")
+    for device in enabled:
+        if device.modbus is not None:
+            print(f"  {device.name}: {describe_modbus(device)}")
     return 0
 
 

@@ -12,11 +12,11 @@ from typing import Literal, NamedTuple
 
 from .presentation import FieldPresentation
 
-Profile = Literal["keyvalue", "csv", "json", "nmea", "raw"]
+Profile = Literal["keyvalue", "csv", "json", "nmea", "raw", "modbus"]
 Framing = Literal["line", "raw", "slip"]
 Parity = Literal["N", "E", "O", "M", "S"]
 
-PROFILES: tuple[Profile, ...] = ("keyvalue", "csv", "json", "nmea", "raw")
+PROFILES: tuple[Profile, ...] = ("keyvalue", "csv", "json", "nmea", "raw", "modbus")
 FRAMINGS: tuple[Framing, ...] = ("line", "raw", "slip")
 PARITIES: tuple[Parity, ...] = ("N", "E", "O", "M", "S")
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
@@ -48,6 +48,41 @@ class MatchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ModbusRead:
+    """One ``[[device.modbus.read]]`` entry: a value polled from a unit."""
+
+    unit: int
+    name: str
+    table: str  # "holding" | "input" | "coil" | "discrete"
+    address: int
+    type: str = "uint16"  # int16 uint16 int32 uint32 float32 bool
+    word_order: str = "big"  # of 32-bit values: "big" = high word first
+    scale: float = 1.0
+    offset: float = 0.0
+    every: float = 10.0  # seconds between polls ([device.modbus] poll unless given)
+
+    @property
+    def width(self) -> int:
+        """Registers (or bits) the value occupies."""
+        return 2 if self.type in ("int32", "uint32", "float32") else 1
+
+
+@dataclass(frozen=True, slots=True)
+class ModbusConfig:
+    """``[device.modbus]`` of a ``profile = "modbus"`` device (an RTU master)."""
+
+    #: Seconds a unit has to answer before the request fails (0x0B to a TCP client).
+    timeout: float = 1.0
+    #: Requests one TCP client (or the poller) may have waiting; more get 0x06.
+    queue: int = 32
+    #: Seconds after a broadcast before the next request (the units act on it).
+    turnaround: float = 0.1
+    #: Default seconds between polls of ``reads``.
+    poll: float = 10.0
+    reads: tuple[ModbusRead, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceConfig:
     name: str
     port: str | None = None
@@ -76,6 +111,10 @@ class DeviceConfig:
     enabled: bool = True
     #: ``[device.fields.NAME]``: how the dashboard shows each field.
     fields: tuple[tuple[str, FieldPresentation], ...] = ()
+    #: ``profile = "modbus"``: a Modbus TCP server in front of the RTU bus.
+    modbus_tcp: Address | None = None
+    #: ``profile = "modbus"``: the master's settings and polled values.
+    modbus: ModbusConfig | None = None
 
     def presentation(self, field: str) -> FieldPresentation | None:
         for name, shown in self.fields:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..passwords import parse_hash
 from .fields import Context, Table, show
+from .modbus import read_modbus
 from .model import (
     DEFAULT_STATE_DIR,
     DEFAULT_WEB_LISTEN,
@@ -261,6 +262,8 @@ def _devices(top: Table, ctx: Context, web: WebConfig | None,
                 names[name] = t.line("name")
         if device.tcp is not None:
             _check_listener(t, device.tcp, listeners, section)
+        if device.modbus_tcp is not None:
+            _check_listener(t, device.modbus_tcp, listeners, f"{section} modbus_tcp", "modbus_tcp")
         if check_profile is not None and len(ctx.problems) == before:
             try:
                 check_profile(device.profile, device.profile_options)
@@ -271,13 +274,13 @@ def _devices(top: Table, ctx: Context, web: WebConfig | None,
 
 
 def _check_listener(t: Table, address: Address, listeners: list[tuple[Address, str, int]],
-                    owner: str) -> None:
+                    owner: str, key: str = "tcp") -> None:
     for other, other_owner, line in listeners:
         overlap = address.host == other.host or {address.host, other.host} & _WILDCARD_HOSTS
         if address.port == other.port and overlap:
-            t.error("tcp", f"port {address.port} is already used by {other_owner} (line {line})")
+            t.error(key, f"port {address.port} is already used by {other_owner} (line {line})")
             return
-    listeners.append((address, owner, t.line("tcp")))
+    listeners.append((address, owner, t.line(key)))
 
 
 def _device(t: Table) -> DeviceConfig:
@@ -315,6 +318,7 @@ def _device(t: Table) -> DeviceConfig:
     kw["udp"] = t.address("udp", need_host=True)
     kw["enabled"] = t.boolean("enabled", True)
     kw["fields"] = read_fields(t)
+    kw.update(read_modbus(t, profile))
     t.finish()
     # With problems recorded this object is never returned to a caller, so
     # None placeholders are fine; it only feeds the cross-device checks.

@@ -12,7 +12,7 @@ from devices.raw import PROFILE as RAW
 
 
 def test_registry_has_every_kind() -> None:
-    assert sorted(PROFILES) == ["csv", "json", "keyvalue", "nmea", "raw"]
+    assert sorted(PROFILES) == ["csv", "json", "keyvalue", "modbus", "nmea", "raw"]
     for name, profile in PROFILES.items():
         assert profile.name == name
         assert profile.description

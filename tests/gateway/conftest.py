@@ -1,4 +1,4 @@
-"""Makes tests/gateway/mqtt_fixtures.py importable as ``mqtt_fixtures``, and
+"""Makes tests/gateway/mqtt_fixtures.py and modbus_harness.py importable by name, and
 gives the tests a socat pair for a device named "thermo" (``pair``).
 
 pytest runs with --import-mode=importlib, so test modules cannot import
@@ -17,12 +17,13 @@ import pytest
 
 from gateway.socat import SocatPair
 
-if "mqtt_fixtures" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("mqtt_fixtures", Path(__file__).with_name("mqtt_fixtures.py"))
-    assert _spec is not None and _spec.loader is not None
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["mqtt_fixtures"] = _module
-    _spec.loader.exec_module(_module)
+for _name in ("mqtt_fixtures", "modbus_harness"):
+    if _name not in sys.modules:
+        _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))
+        assert _spec is not None and _spec.loader is not None
+        _module = importlib.util.module_from_spec(_spec)
+        sys.modules[_name] = _module
+        _spec.loader.exec_module(_module)
 
 
 @pytest.fixture
@@ -31,3 +32,7 @@ def pair(tmp_path: Path) -> Iterator[SocatPair]:
     socat = SocatPair(tmp_path, "thermo").start()
     yield socat
     socat.unplug()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "modbus(keys): [device.modbus] keys of the Modbus tests' gateway")

@@ -200,7 +200,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("enabled int", dev("enabled = 1\n"), [f"8: {D} enabled: must be a boolean (true or false), got 1"]),
     # -- profile and framing
     ("profile", dev(profile='"xml"'),
-     [f'7: {D} profile: must be one of keyvalue, csv, json, nmea, raw; got "xml"']),
+     [f'7: {D} profile: must be one of keyvalue, csv, json, nmea, raw, modbus; got "xml"']),
     ("profile missing", HEAD + '[[device]]\nname = "thermo"\nport = "/dev/ttyUSB0"\n',
      [f"4: {D} profile: required key is missing"]),
     ("framing", dev('framing = "cobs"\n'), [f'8: {D} framing: must be one of line, raw, slip; got "cobs"']),
@@ -326,7 +326,7 @@ def test_all_problems_reported_at_once_in_line_order() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(text, "t.toml")
     assert info.value.problems == [
-        f't.toml:7: {D} profile: must be one of keyvalue, csv, json, nmea, raw; got "xml"',
+        f't.toml:7: {D} profile: must be one of keyvalue, csv, json, nmea, raw, modbus; got "xml"',
         f't.toml:8: {D} baudrate: must be an integer, got "fast"',
         f't.toml:9: {D} parity: must be one of N, E, O, M, S; got "Q"',
         "t.toml:11: [mqtt] host: required key is missing",

@@ -145,7 +145,7 @@ def test_check_accepts_a_valid_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ('[gateway]\nname = "x"\n[[device]]\nname = "a"\nport = "/dev/x"\nprofile = "keyvalu"\n',
-     ':6: [device "a"] profile: must be one of keyvalue, csv, json, nmea, raw; got "keyvalu"'),
+     ':6: [device "a"] profile: must be one of keyvalue, csv, json, nmea, raw, modbus; got "keyvalu"'),
     ('[gateway]\nname = "x"\n[[device]]\nname = "a"\nport = "/dev/x"\nprofile = "keyvalue"\n'
      '[device.options]\nseparator = ","\n',
      "profile 'keyvalue' has no option 'separator'"),

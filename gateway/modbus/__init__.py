@@ -1,0 +1,56 @@
+"""A ``profile = "modbus"`` device: the gateway is the master of its RTU bus.
+
+::
+
+    ModbusDevice                 ("modbus.<name>")
+    +- RtuMaster                 the bus: one request at a time, t3.5 gaps  ("device.<name>")
+    +- ModbusTcpServer           [modbus_tcp]: Modbus TCP clients share it
+       +- listener
+
+The port itself stays the :class:`~gateway.device.DeviceLink`'s: opening,
+hot-plug and reopening work as for every other profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from circuits import BaseComponent
+
+from ..config import DeviceConfig
+from ..device import DeviceLink
+from .master import Outcome, RtuMaster
+from .tcp import ModbusTcpServer, tcp_part
+
+__all__ = ["ModbusDevice", "Outcome", "RtuMaster", "ModbusTcpServer", "describe_modbus", "tcp_part"]
+
+
+def describe_modbus(device: DeviceConfig) -> str:
+    """One line for ``gateway check``: what the master of this bus will do."""
+    assert device.modbus is not None
+    m = device.modbus
+    parts = [f"Modbus RTU master at {device.baudrate} {device.bytesize}{device.parity}{device.stopbits:g}, "
+             f"timeout {m.timeout:g} s"]
+    if device.modbus_tcp is not None:
+        parts.append(f"Modbus TCP on {device.modbus_tcp}")
+    if m.reads:
+        units = sorted({r.unit for r in m.reads})
+        parts.append(f"{len(m.reads)} values polled from unit{'s' if len(units) > 1 else ''} "
+                     f"{', '.join(map(str, units))}")
+    return "; ".join(parts)
+
+
+class ModbusDevice(BaseComponent):
+    """The Modbus parts of one device (see module doc)."""
+
+    def __init__(self, device: DeviceConfig, link: DeviceLink) -> None:
+        super().__init__(channel=f"modbus.{device.name}")
+        assert device.modbus is not None
+        self.device = device.name
+        self.master = RtuMaster(device, link).register(self)
+        # Binding may raise OSError: the caller turns it into a StartError.
+        self.tcp = ModbusTcpServer(device, self.master).register(self) if device.modbus_tcp else None
+
+    def statistics(self) -> dict[str, Any]:
+        return {"bus": self.master.statistics(),
+                "tcp": self.tcp.statistics() if self.tcp is not None else None}

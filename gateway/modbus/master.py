@@ -1,0 +1,305 @@
+"""The RTU bus master: one request on the wire at a time, fairly shared.
+
+RTU is half-duplex and has no transaction ids, so a master sends one
+request, waits for its answer (or a timeout), keeps the bus quiet for the
+silent interval t3.5 (Modbus over Serial Line 2.5.1.1), and only then sends
+the next.  Everything here runs on the gateway's loop: the wait for an
+answer and the t3.5 gap are timers on its heap, the port is the
+:class:`~gateway.device.DeviceLink`'s Serial (this component handles its
+``read``/``opened``/``closed`` on the device channel).
+
+Requests come from *sources* (each Modbus TCP client, the poller).  Each
+source has its own queue of at most ``queue`` requests; the master takes
+one request from each source in turn, so a client that keeps its queue full
+cannot starve the polls or the other clients.  A request's ``done`` callback
+gets one :class:`Outcome`, always, exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from circuits import BaseComponent, handler
+from circuits.core.loop import TimerHandle
+from circuits.protocols.modbus import (
+    Discarded,
+    ModbusError,
+    RtuDecoder,
+    RtuFrame,
+    decode_response,
+    encode_frame,
+    silent_interval,
+)
+from circuits.protocols.modbus.pdu import ExceptionResponse, Request, Response
+from circuits.protocols.modbus.rtu import character_time
+
+from ..config import DeviceConfig
+from ..device import DeviceLink
+from ..events import device_channel
+
+log = logging.getLogger(__name__)
+
+#: Modbus Application Protocol 7: exceptions a gateway answers itself.
+SERVER_BUSY = 0x06
+GATEWAY_PATH_UNAVAILABLE = 0x0A
+GATEWAY_TARGET_FAILED = 0x0B
+
+#: Outcome results, also the ``result`` label of the request counters.
+OK, EXCEPTION, TIMEOUT, INVALID, OFFLINE, BUSY, BROADCAST = (
+    "ok", "exception", "timeout", "invalid", "offline", "busy", "broadcast")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one request ended.
+
+    ``pdu`` is the response PDU to relay to a Modbus TCP client: the unit's
+    own answer (``ok``, ``exception``), a gateway exception (``timeout``:
+    0x0B, ``invalid``: 0x0B, ``offline``: 0x0A, ``busy``: 0x06) or empty
+    for a broadcast, which is never answered.  ``response`` is the decoded
+    answer for ``ok`` and ``exception``.
+    """
+
+    result: str
+    pdu: bytes
+    response: Response | None = None
+
+
+Done = Callable[[Outcome], None]
+
+
+@dataclass(slots=True, eq=False)
+class Transaction:
+    unit: int
+    request: Request
+    done: Done
+    source: Hashable
+    pdu: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pdu = self.request.encode()
+
+    def fail(self, result: str, code: int) -> None:
+        self.done(Outcome(result, ExceptionResponse(self.request.function, code).encode()))
+
+
+class RtuMaster(BaseComponent):
+    """One device's bus (see module doc)."""
+
+    def __init__(self, device: DeviceConfig, link: DeviceLink) -> None:
+        super().__init__(channel=device_channel(device.name))
+        assert device.modbus is not None
+        self.device = device.name
+        self.link = link
+        self.timeout = device.modbus.timeout
+        self.queue_limit = device.modbus.queue
+        self.turnaround = device.modbus.turnaround
+        self.silence = silent_interval(device.baudrate, device.bytesize, device.parity, device.stopbits)
+        self.char_time = character_time(device.baudrate, device.bytesize, device.parity, device.stopbits)
+        # Frames are found by their predicted length and CRC (ptys and USB
+        # adapters blur the timing); expect() skips anything but the answer.
+        self.decoder = RtuDecoder("master")
+        self._queues: dict[Hashable, deque[Transaction]] = {}
+        self._turns: deque[Hashable] = deque()  # sources with work, in turn order
+        self._current: Transaction | None = None
+        self._deadline: TimerHandle | None = None
+        self._gap: TimerHandle | None = None
+        self._quiet_until = 0.0
+        #: (unit, result) -> requests; the /metrics counters.
+        self.counts: dict[tuple[int, str], int] = {}
+        self.garbage_bytes = 0
+        self.stray_frames = 0
+
+    # -- submitting ----------------------------------------------------------
+
+    def submit(self, unit: int, request: Request, done: Done, source: Hashable) -> None:
+        """Queue ``request`` for ``unit``; ``done`` is called with its :class:`Outcome`."""
+        txn = Transaction(unit, request, done, source)
+        if not self.link.serial.connected:
+            self._finish_failed(txn, OFFLINE, GATEWAY_PATH_UNAVAILABLE)
+            return
+        queue = self._queues.get(source)
+        if queue is None:
+            queue = self._queues[source] = deque()
+        if len(queue) >= self.queue_limit:
+            self._finish_failed(txn, BUSY, SERVER_BUSY)
+            return
+        if not queue:
+            self._turns.append(source)
+        queue.append(txn)
+        self._kick()
+
+    def forget(self, source: Hashable) -> int:
+        """Drop what ``source`` still has queued (a client that left); returns how many."""
+        queue = self._queues.pop(source, None)
+        if not queue:
+            return 0
+        try:
+            self._turns.remove(source)
+        except ValueError:
+            pass
+        return len(queue)
+
+    def pending(self, source: Hashable) -> int:
+        queue = self._queues.get(source)
+        return len(queue) if queue else 0
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    # -- the bus -------------------------------------------------------------
+
+    def _kick(self) -> None:
+        if self._current is not None or self._gap is not None or not self._turns:
+            return
+        now = self.loop.clock.now()
+        if now < self._quiet_until:
+            # t3.5 (or a broadcast's turnaround) since the bus was last busy.
+            self._gap = self.loop.call_at(self._quiet_until, self._gap_over)
+            return
+        self._send_next(now)
+
+    def _gap_over(self) -> None:
+        self._gap = None
+        self._kick()
+
+    def _take(self) -> Transaction:
+        source = self._turns.popleft()
+        queue = self._queues[source]
+        txn = queue.popleft()
+        if queue:
+            self._turns.append(source)  # back of the line: the others go first
+        else:
+            del self._queues[source]
+        return txn
+
+    def _send_next(self, now: float) -> None:
+        while self._turns:
+            txn = self._take()
+            if not self.link.serial.connected:
+                self._finish_failed(txn, OFFLINE, GATEWAY_PATH_UNAVAILABLE)
+                continue
+            frame = encode_frame(txn.unit, txn.pdu)
+            # The bytes are on the wire only after their character times.
+            wire = len(frame) * self.char_time
+            self.decoder.reset()
+            self.link.send(frame)
+            if txn.unit == 0:
+                # Serial line 2.1: a broadcast is never answered; the units
+                # need the turnaround delay to act on it before the next.
+                self._quiet_until = now + wire + self.turnaround
+                self._count(0, BROADCAST)
+                txn.done(Outcome(BROADCAST, b""))
+                self._kick()
+                return
+            self.decoder.expect(txn.unit, txn.request.function)
+            self._current = txn
+            self._deadline = self.loop.call_at(now + wire + self.timeout, self._timed_out)
+            return
+
+    @handler("read")
+    def _on_read(self, data: bytes) -> None:
+        now = self.loop.clock.now()
+        self._quiet_until = now + self.silence
+        self.decoder.receive_data(data)
+        for event in self.decoder:
+            if isinstance(event, Discarded):
+                self.garbage_bytes += event.count
+                log.debug("%s: %d bytes on the bus were not a frame (%s)", self.device, event.count,
+                          event.reason)
+            elif isinstance(event, RtuFrame):
+                self._frame(event)
+
+    def _frame(self, frame: RtuFrame) -> None:
+        txn = self._current
+        if txn is None:
+            # A late answer to a request that timed out, or another master.
+            self.stray_frames += 1
+            return
+        try:
+            response = decode_response(frame.pdu, txn.request)
+        except ModbusError as exc:
+            log.warning("%s: unit %d answered function %d with a malformed response: %s",
+                        self.device, txn.unit, txn.request.function, exc)
+            self._end(txn, INVALID)
+            txn.fail(INVALID, GATEWAY_TARGET_FAILED)
+            return
+        result = EXCEPTION if isinstance(response, ExceptionResponse) else OK
+        self._end(txn, result)
+        txn.done(Outcome(result, frame.pdu, response))
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        txn = self._current
+        if txn is None:
+            return
+        log.debug("%s: unit %d did not answer function %d within %gs", self.device, txn.unit,
+                  txn.request.function, self.timeout)
+        # A partial answer may still trickle in: start the next frame clean.
+        self.decoder.reset()
+        self.decoder.expect(None)
+        self._quiet_until = max(self._quiet_until, self.loop.clock.now() + self.silence)
+        self._end(txn, TIMEOUT)
+        txn.fail(TIMEOUT, GATEWAY_TARGET_FAILED)
+
+    def _end(self, txn: Transaction, result: str) -> None:
+        """The bus is free again (the callback runs after, and may submit)."""
+        self._current = None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self.decoder.expect(None)
+        self._count(txn.unit, result)
+        # Called from within the callback's caller: the next request goes
+        # out after the gap, on a timer, never recursively from here.
+        self._quiet_until = max(self._quiet_until, self.loop.clock.now() + self.silence)
+        self._gap = self._gap or self.loop.call_at(self._quiet_until, self._gap_over)
+
+    def _finish_failed(self, txn: Transaction, result: str, code: int) -> None:
+        self._count(txn.unit, result)
+        txn.fail(result, code)
+
+    def _count(self, unit: int, result: str) -> None:
+        key = (unit, result)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    # -- the port --------------------------------------------------------------
+
+    @handler("opened")
+    def _on_opened(self, *args: Any) -> None:
+        self.decoder.reset()
+        self._quiet_until = self.loop.clock.now() + self.silence
+        self._kick()
+
+    @handler("closed")
+    def _on_closed(self, *args: Any) -> None:
+        """The port is gone: whatever waits for the bus fails now (0x0A)."""
+        txn, self._current = self._current, None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        waiting = [t for q in self._queues.values() for t in q]
+        self._queues.clear()
+        self._turns.clear()
+        for t in ([txn] if txn is not None else []) + waiting:
+            self._finish_failed(t, OFFLINE, GATEWAY_PATH_UNAVAILABLE)
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        if component is self.root:
+            for timer in (self._deadline, self._gap):
+                if timer is not None:
+                    timer.cancel()
+            self._deadline = self._gap = None
+
+    def statistics(self) -> dict[str, Any]:
+        return {
+            "busy": self.busy, "queued": sum(len(q) for q in self._queues.values()),
+            "garbage_bytes": self.garbage_bytes, "stray_frames": self.stray_frames,
+            "requests": {f"{unit}:{result}": n for (unit, result), n in sorted(self.counts.items())},
+        }

@@ -1,0 +1,171 @@
+"""Modbus TCP server in front of an RTU bus (Modbus Messaging on TCP/IP v1.0b).
+
+Any number of clients; each may pipeline requests.  Every request goes to
+the :class:`~.master.RtuMaster` queue of its client (first in, first sent)
+and is answered with the client's own transaction id and unit id.  What
+the gateway answers itself (Modbus Application Protocol 7):
+
+* a request the codec refuses (unknown function, bad quantity): the codec's
+  exception code (0x01, 0x02 or 0x03), without touching the bus;
+* a unit above 247, or a read sent to unit 0: 0x0A (no path to it);
+* the client's queue is full: 0x06; the unit does not answer: 0x0B.
+
+A write to unit 0 is a broadcast: sent, and not answered (nothing answers a
+broadcast on the bus).  A client whose stream cannot be framed (protocol id
+not 0, a length outside 2..254) is closed; no other client notices.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from circuits import BaseComponent, handler
+from circuits.net.sockets import TCP6Server, TCPServer
+from circuits.protocols.modbus import MbapDecoder, ModbusError, TcpAdu, decode_request, encode_adu, is_write
+from circuits.protocols.modbus.pdu import ExceptionResponse
+from circuits.protocols.modbus.rtu import MAX_UNIT
+
+from ..config import Address, DeviceConfig
+from ..events import BUS, part_ready
+from .master import GATEWAY_PATH_UNAVAILABLE, Outcome, RtuMaster
+
+log = logging.getLogger(__name__)
+
+#: Bytes read from a client per system call: many pipelined requests.
+READ_SIZE = 65536
+#: Unsent answers after which a client that does not read is dropped.
+CLIENT_BUFFER = 256 * 1024
+
+
+def tcp_part(device: str) -> str:
+    """The readiness part of a device's Modbus TCP listener."""
+    return f"modbus_tcp:{device}"
+
+
+class _Listener(TCPServer):
+    def __init__(self, owner: ModbusTcpServer, address: Address, **kwargs: Any) -> None:
+        self.owner = owner
+        super().__init__(tuple(address), **kwargs)
+
+    @handler("connect")
+    def _on_connect(self, sock: Any, host: Any = None, port: Any = None) -> None:
+        self.owner.connected(sock, host, port)
+
+    @handler("read")
+    def _on_read(self, sock: Any, data: bytes) -> None:
+        self.owner.received(sock, data)
+
+    @handler("disconnect")
+    def _on_disconnect(self, sock: Any) -> None:
+        self.owner.gone(sock)
+
+    @handler("error")
+    def _on_error(self, sock: Any, err: BaseException) -> None:
+        log.info("%s: Modbus TCP client %s: %s", self.owner.device, self.owner.peer(sock), err)
+
+    @handler("ready")
+    def _on_ready(self, component: Any, bind: Any = None) -> None:
+        if component is self:
+            self.owner.announce()
+
+
+class _Listener6(_Listener):
+    socket_family = TCP6Server.socket_family
+
+
+class _Client:
+    __slots__ = ("peer", "decoder", "requests", "closing")
+
+    def __init__(self, peer: tuple[Any, Any]) -> None:
+        self.peer = peer
+        self.decoder = MbapDecoder()
+        self.requests = 0
+        self.closing = False
+
+
+class ModbusTcpServer(BaseComponent):
+    """One device's ``modbus_tcp`` listener and its clients (see module doc)."""
+
+    def __init__(self, device: DeviceConfig, master: RtuMaster) -> None:
+        assert device.modbus_tcp is not None
+        super().__init__(channel=f"modbus_tcp.{device.name}")
+        self.device = device.name
+        self.master = master
+        self.clients: dict[Any, _Client] = {}
+        self.accepted = 0
+        self.closed_bad = 0
+        cls = _Listener6 if ":" in device.modbus_tcp.host else _Listener
+        # Bound here: a port in use fails start-up, like ``tcp``.
+        self.server = cls(self, device.modbus_tcp, channel=self.channel, bufsize=READ_SIZE,
+                          max_buffer=CLIENT_BUFFER).register(self)
+
+    @property
+    def address(self) -> tuple[Any, int | None]:
+        return self.server.host, self.server.port
+
+    def peer(self, sock: Any) -> str:
+        client = self.clients.get(sock)
+        return f"{client.peer[0]}:{client.peer[1]}" if client is not None else "?"
+
+    def announce(self) -> None:
+        host, port = self.address
+        log.info("%s: Modbus TCP on tcp://%s", self.device, Address(host, port or 0))
+        self.fire(part_ready(tcp_part(self.device)), BUS)
+
+    # -- clients -------------------------------------------------------------
+
+    def connected(self, sock: Any, host: Any, port: Any) -> None:
+        self.clients[sock] = _Client((host, port))
+        self.accepted += 1
+        log.info("%s: Modbus TCP client %s:%s connected (%d now)", self.device, host, port, len(self.clients))
+
+    def gone(self, sock: Any) -> None:
+        client = self.clients.pop(sock, None)
+        dropped = self.master.forget(sock)
+        if client is not None:
+            log.info("%s: Modbus TCP client %s:%s left (%d now)%s", self.device, *client.peer,
+                     len(self.clients), f"; {dropped} queued requests dropped" if dropped else "")
+
+    def received(self, sock: Any, data: bytes) -> None:
+        client = self.clients.get(sock)
+        if client is None or client.closing:
+            return
+        client.decoder.receive_data(data)
+        try:
+            for adu in client.decoder:
+                self._request(sock, client, adu)
+        except ModbusError as exc:
+            # No way to find the next header in this stream: this client only.
+            self.closed_bad += 1
+            client.closing = True
+            log.warning("%s: closing Modbus TCP client %s:%s: %s", self.device, *client.peer, exc)
+            self.master.forget(sock)
+            self.server.close(sock)
+
+    def _request(self, sock: Any, client: _Client, adu: TcpAdu) -> None:
+        client.requests += 1
+        function = adu.pdu[0]
+
+        def answer(pdu: bytes) -> None:
+            if sock in self.clients and not client.closing:
+                self.server.write(sock, encode_adu(adu.transaction, adu.unit, pdu))
+
+        try:
+            request = decode_request(adu.pdu)
+        except ModbusError as exc:
+            answer(ExceptionResponse(function & 0x7F, exc.exception_code).encode())
+            return
+        if adu.unit > MAX_UNIT or (adu.unit == 0 and not is_write(adu.pdu)):
+            answer(ExceptionResponse(function, GATEWAY_PATH_UNAVAILABLE).encode())
+            return
+
+        def done(outcome: Outcome) -> None:
+            if outcome.pdu:  # a broadcast has no answer
+                answer(outcome.pdu)
+
+        self.master.submit(adu.unit, request, done, sock)
+
+    def statistics(self) -> dict[str, Any]:
+        return {"clients": len(self.clients), "accepted": self.accepted, "closed_bad": self.closed_bad,
+                "requests": sum(c.requests for c in self.clients.values())}

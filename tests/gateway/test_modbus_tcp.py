@@ -1,0 +1,274 @@
+"""Modbus TCP -> RTU through the gateway, with real peers on both sides.
+
+pymodbus's RTU server (``modbus_slave.py``) is the slave on one end of a
+socat pty pair; the gateway is the master on the other end and serves
+``modbus_tcp``; pymodbus's TCP client (or a raw socket, where a test needs
+bytes pymodbus would not send) is the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import modbus_harness as mh  # registered by this folder's conftest
+import mqtt_fixtures as fx
+import pytest
+from pymodbus.client import AsyncModbusTcpClient, ModbusTcpClient
+
+from gateway.app import Gateway
+
+pytestmark = pytest.mark.timeout(120)
+
+GATEWAY_PATH_UNAVAILABLE, GATEWAY_TARGET_FAILED, SERVER_BUSY, ILLEGAL_ADDRESS = 0x0A, 0x0B, 0x06, 0x02
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Gateway, fx.BusLog, int]]:
+    """The gateway serving Modbus TCP on a free port; ``modbus`` keys from the test's marker."""
+    marker = request.node.get_closest_marker("modbus")
+    modbus = marker.args[0] if marker else "timeout = 0.5"
+    port = fx.free_port()
+    with mh.rtu_bus(tmp_path) as (pair, _slave):
+        config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus=modbus)
+        with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
+            bus.wait("device_status", lambda d, status, detail: status == "online")
+            yield gw, bus, port
+
+
+def client(port: int, timeout: float = 5.0) -> ModbusTcpClient:
+    c = ModbusTcpClient("127.0.0.1", port=port, timeout=timeout, retries=0)
+    assert c.connect()
+    return c
+
+
+def test_every_function_code(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    _, _, port = gateway
+    c = client(port)
+    try:
+        assert c.read_coils(0, count=7, device_id=1).bits[:7] == [i % 3 == 0 for i in range(7)]
+        assert c.read_discrete_inputs(3, count=4, device_id=1).bits[:4] == [False, True, False, True]
+        assert c.read_holding_registers(10, count=5, device_id=1).registers == [10, 11, 12, 13, 14]
+        assert c.read_input_registers(0, count=3, device_id=2).registers == [1000, 1001, 1002]
+        assert not c.write_coil(1, True, device_id=1).isError()
+        assert not c.write_register(20, 4242, device_id=1).isError()
+        assert not c.write_coils(30, [True, False, True], device_id=1).isError()
+        assert not c.write_registers(40, [7, 8, 9], device_id=2).isError()
+        rw = c.readwrite_registers(read_address=40, read_count=3, write_address=50, values=[5, 6],
+                                   device_id=2)
+        assert rw.registers == [7, 8, 9]
+        # Read back what was written, each from the unit it went to.
+        assert c.read_coils(0, count=3, device_id=1).bits[:3] == [True, True, False]
+        assert c.read_holding_registers(20, count=1, device_id=1).registers == [4242]
+        assert c.read_coils(30, count=3, device_id=1).bits[:3] == [True, False, True]
+        assert c.read_holding_registers(50, count=2, device_id=2).registers == [5, 6]
+        assert c.read_holding_registers(40, count=1, device_id=1).registers == [40]  # unit 1 untouched
+    finally:
+        c.close()
+
+
+def test_device_exception_passes_through(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    _, _, port = gateway
+    c = client(port)
+    try:
+        answer = c.read_holding_registers(250, count=2, device_id=1)
+        assert answer.isError() and answer.exception_code == ILLEGAL_ADDRESS
+        assert c.read_holding_registers(5, count=1, device_id=1).registers == [5]
+    finally:
+        c.close()
+
+
+def test_absent_unit_times_out_and_the_next_request_is_served(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    gw, _, port = gateway
+    c = client(port)
+    try:
+        started = time.monotonic()
+        answer = c.read_holding_registers(0, count=1, device_id=9)
+        elapsed = time.monotonic() - started
+        assert answer.isError() and answer.exception_code == GATEWAY_TARGET_FAILED
+        assert elapsed >= 0.5  # the configured timeout was waited for, not cut short
+        assert c.read_holding_registers(7, count=2, device_id=1).registers == [7, 8]
+        assert gw.modbus["bus"].master.counts[(9, "timeout")] == 1
+    finally:
+        c.close()
+
+
+def test_five_clients_200_requests_each_all_matched(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    _, _, port = gateway
+
+    async def one(index: int) -> list[str]:
+        c = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=10, retries=0)
+        assert await c.connect()
+        wrong = []
+        try:
+            for i in range(200):
+                unit, address, count = 1 + (i + index) % 2, (i * 7 + index) % 190, 1 + (i + index) % 10
+                table = (i + index) % 2
+                if table:
+                    got = (await c.read_input_registers(address, count=count, device_id=unit)).registers
+                    want = [1000 + a for a in range(address, address + count)]
+                else:
+                    got = (await c.read_holding_registers(address, count=count, device_id=unit)).registers
+                    want = list(range(address, address + count))
+                if got != want:
+                    wrong.append(f"client {index} request {i}: {got} != {want}")
+        finally:
+            c.close()
+        return wrong
+
+    async def all_clients() -> list[list[str]]:
+        return await asyncio.gather(*(one(i) for i in range(5)))
+
+    results = asyncio.run(all_clients())
+    assert [w for ws in results for w in ws] == []
+
+
+# -- raw sockets: what pymodbus's client would not send ---------------------------
+
+
+def adu(transaction: int, unit: int, pdu: bytes) -> bytes:
+    return struct.pack(">HHHB", transaction, 0, len(pdu) + 1, unit) + pdu
+
+
+def read_answer(sock: socket.socket) -> tuple[int, int, bytes]:
+    head = fx_recv(sock, 7)
+    transaction, protocol, length, unit = struct.unpack(">HHHB", head)
+    assert protocol == 0
+    return transaction, unit, fx_recv(sock, length - 1)
+
+
+def fx_recv(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise AssertionError(f"closed after {len(data)} of {size} bytes")
+        data += chunk
+    return data
+
+
+def raw_client(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=mh.TIMEOUT)
+    return sock
+
+
+def read_holding(address: int, count: int) -> bytes:
+    return struct.pack(">BHH", 3, address, count)
+
+
+@pytest.mark.modbus("timeout = 0.3\nqueue = 2")
+def test_full_queue_answers_busy_and_pipelined_answers_keep_their_ids(
+        gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    _, _, port = gateway
+    with raw_client(port) as sock:
+        # Four at once to an absent unit: two wait for the bus (queue = 2,
+        # the first may already be on the wire), the rest are refused.
+        sock.sendall(b"".join(adu(100 + i, 9, read_holding(0, 1)) for i in range(5)))
+        answers = {}
+        for _ in range(5):
+            transaction, unit, pdu = read_answer(sock)
+            answers[transaction] = (unit, pdu)
+        codes = sorted(pdu[1] for _, pdu in answers.values())
+        assert set(answers) == {100, 101, 102, 103, 104}
+        assert all(unit == 9 and pdu[0] == 0x83 for unit, pdu in answers.values())
+        assert SERVER_BUSY in codes and GATEWAY_TARGET_FAILED in codes
+        assert codes.count(GATEWAY_TARGET_FAILED) in (2, 3)
+        # Still usable afterwards.
+        sock.sendall(adu(7, 1, read_holding(3, 2)))
+        assert read_answer(sock) == (7, 1, bytes([3, 4, 0, 3, 0, 4]))
+
+
+def test_broadcast_is_sent_and_not_answered(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    _, _, port = gateway
+    with raw_client(port) as sock:
+        write = struct.pack(">BHH", 6, 60, 0x1234)
+        sock.sendall(adu(1, 0, write) + adu(2, 1, read_holding(60, 1)) + adu(3, 2, read_holding(60, 1)))
+        # The first answer is the read's: nothing answers a broadcast.
+        assert read_answer(sock) == (2, 1, bytes([3, 2, 0x12, 0x34]))
+        assert read_answer(sock) == (3, 2, bytes([3, 2, 0x12, 0x34]))
+
+
+def test_requests_the_gateway_answers_itself(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    _, _, port = gateway
+    with raw_client(port) as sock:
+        sock.sendall(adu(1, 1, bytes([0x2B, 0x0E, 1, 0])))  # no RTU framing for function 43
+        assert read_answer(sock) == (1, 1, bytes([0xAB, 0x01]))
+        sock.sendall(adu(2, 1, read_holding(0, 126)))  # more than 125 registers
+        assert read_answer(sock) == (2, 1, bytes([0x83, 0x03]))
+        sock.sendall(adu(3, 250, read_holding(0, 1)))  # no such unit on a serial line
+        assert read_answer(sock) == (3, 250, bytes([0x83, GATEWAY_PATH_UNAVAILABLE]))
+        sock.sendall(adu(4, 0, read_holding(0, 1)))  # a read cannot be broadcast
+        assert read_answer(sock) == (4, 0, bytes([0x83, GATEWAY_PATH_UNAVAILABLE]))
+
+
+@pytest.mark.parametrize("garbage", [
+    struct.pack(">HHHB", 1, 0x1234, 6, 1) + read_holding(0, 1),  # protocol id not 0
+    struct.pack(">HHHB", 1, 0, 300, 1) + bytes(299),  # length past 254
+    struct.pack(">HHHB", 1, 0, 1, 1),  # length without a function code
+], ids=["protocol", "too-long", "too-short"])
+def test_a_misbehaving_client_is_closed_alone(gateway: tuple[Gateway, fx.BusLog, int], garbage: bytes) -> None:
+    gw, _, port = gateway
+    good = client(port)
+    try:
+        assert good.read_holding_registers(1, count=1, device_id=1).registers == [1]
+        with raw_client(port) as bad:
+            bad.sendall(garbage)
+            assert bad.recv(100) == b""  # closed by the gateway, nothing answered
+        assert good.read_holding_registers(2, count=1, device_id=1).registers == [2]
+        assert gw.modbus["bus"].tcp.closed_bad == 1  # type: ignore[union-attr]
+    finally:
+        good.close()
+
+
+def test_garbage_on_the_bus_is_skipped(tmp_path: Path) -> None:
+    port = fx.free_port()
+    with mh.rtu_bus(tmp_path) as (pair, _slave):
+        config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus="timeout = 1")
+        with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
+            bus.wait("device_status", lambda d, status, detail: status == "online")
+            c = client(port)
+            # A second writer on the slave's end: noise on the line, as the
+            # master hears it.
+            noise = pair.open_peer()
+            try:
+                rng = random.Random(14)
+                for attempt in range(3):
+                    os.write(noise, rng.randbytes(1024))
+                    assert c.read_holding_registers(30 + attempt, count=3, device_id=2).registers == \
+                        [30 + attempt, 31 + attempt, 32 + attempt]
+                master = gw.modbus["bus"].master
+                fx_wait(lambda: master.garbage_bytes >= 3 * 1024 - 64, "the noise counted as garbage")
+            finally:
+                os.close(noise)
+                c.close()
+
+
+def fx_wait(predicate: Any, what: str, timeout: float = mh.TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_offline_port_answers_path_unavailable(tmp_path: Path) -> None:
+    port = fx.free_port()
+    with mh.rtu_bus(tmp_path) as (pair, _slave):
+        config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus="timeout = 1")
+        with fx.running_gateway(config, mh.TIMEOUT) as (_gw, bus):
+            bus.wait("device_status", lambda d, status, detail: status == "online")
+            c = client(port)
+            try:
+                assert c.read_holding_registers(0, count=1, device_id=1).registers == [0]
+                pair.unplug()
+                bus.wait("device_status", lambda d, status, detail: status == "offline")
+                answer = c.read_holding_registers(0, count=1, device_id=1)
+                assert answer.isError() and answer.exception_code == GATEWAY_PATH_UNAVAILABLE
+            finally:
+                c.close()
