@@ -52,6 +52,7 @@ class Connection:
         "sock", "transport", "parser", "write", "request", "response", "spool", "busy",
         "head_started", "last_active", "continue_sent", "pending", "paused", "iterator",
         "frame", "finish_frame", "backlog", "head_out", "remaining", "waiting_drain", "closed", "linger_until", "close_after",
+        "body_started",
     )
 
     def __init__(self, sock: Any, transport: Any, parser: RequestParser,
@@ -91,6 +92,8 @@ class Connection:
         self.linger_until = 0.0
         #: Close once the current response is complete.
         self.close_after = False
+        #: When the head of the request whose body is being received was parsed.
+        self.body_started = 0.0
 
     @property
     def buffered(self) -> int:

@@ -16,9 +16,18 @@ Rules that make it safe to expose:
 * The codec enforces the limits (request line, header lines, header count,
   body size) and rejects ambiguous framing; each failure is answered with
   its status (400, 413, 414, 431, 501, 505), then the connection closes.
-* A head must arrive within ``header_timeout`` seconds of its first byte
-  (slow-loris), an idle keep-alive connection closes after
-  ``keepalive_timeout``.
+* Every deadline starts at accept: the first head must be complete within
+  ``header_timeout`` seconds of the connection (a peer that sends nothing
+  is closed as surely as a slow-loris), later heads within
+  ``header_timeout`` of their first byte; an idle keep-alive connection
+  closes after ``keepalive_timeout``. A body must make progress: no byte
+  for ``body_timeout`` seconds, or less than ``body_min_rate`` bytes a
+  second on average once ``body_timeout`` has passed, is answered 408.
+  The deadlines are checked by one timer sweep, not per request.
+* At most ``max_connections`` connections are kept (default: half the
+  soft ``RLIMIT_NOFILE``, so other servers in the process keep descriptors
+  of their own); past it, or when ``accept`` reports that descriptors ran
+  out, the connections idle for longest are shed first.
 * ``100 Continue`` is sent only when the server is about to read the body,
   i.e. the head passed every check (RFC 9110 section 10.1.1).
 * Streamed bodies (files, generators) are written only while the
@@ -32,6 +41,8 @@ demand, returning the bytes already received.
 
 from __future__ import annotations
 
+import errno
+import resource
 import socket
 import sys
 import time
@@ -78,6 +89,16 @@ PUMP_BUDGET = 256 * 1024
 #: Seconds to keep reading (and discarding) after an error response, so the
 #: client sees the response instead of a reset (a "lingering close").
 LINGER = 2.0
+#: accept() errors that mean this process (or the system) ran out of descriptors.
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
+
+
+def default_max_connections() -> int:
+    """Half the soft descriptor limit: the rest stays for files, devices and other servers."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        soft = 65536
+    return max(8, soft // 2)
 
 
 class _Resume:
@@ -105,7 +126,8 @@ class HTTP(BaseComponent):
     def __init__(self, server: Any = None, encoding: str = "utf-8", channel: Any = channel, *,
                  limits: Limits | None = None, max_body: int | None = 10 * 1024 * 1024,
                  header_timeout: float = 10.0, keepalive_timeout: float = 60.0,
-                 spool_size: int = 1024 * 1024, high_water: int = 256 * 1024,
+                 body_timeout: float = 30.0, body_min_rate: float = 1024.0,
+                 max_connections: int | None = None, spool_size: int = 1024 * 1024, high_water: int = 256 * 1024,
                  pipeline_buffer: int = 256 * 1024, **kwargs: Any) -> None:
         if isinstance(server, str) and encoding == "utf-8":  # HTTP("latin-1") as documented
             server, encoding = None, server
@@ -116,6 +138,13 @@ class HTTP(BaseComponent):
         self.limits = limits if limits is not None else Limits(max_body=max_body)
         self.header_timeout = header_timeout
         self.keepalive_timeout = keepalive_timeout
+        self.body_timeout = body_timeout
+        self.body_min_rate = body_min_rate
+        self.max_connections = max_connections if max_connections is not None else default_max_connections()
+        #: Connections closed to make room (max_connections or out of descriptors).
+        self.shed = 0
+        #: Connections closed by a deadline (head, body progress).
+        self.timed_out = 0
         self.spool_size = spool_size
         self.high_water = high_water
         self.pipeline_buffer = pipeline_buffer
@@ -152,6 +181,8 @@ class HTTP(BaseComponent):
             "busy": sum(1 for c in self._conns.values() if c.busy),
             "streaming": sum(1 for c in self._conns.values() if c.iterator is not None),
             "upgraded": len(self._upgraded),
+            "shed": self.shed,
+            "timed_out": self.timed_out,
         }
 
     @handler("ready")
@@ -180,11 +211,40 @@ class HTTP(BaseComponent):
         else:
             def write(data: bytes, sock: Any = sock) -> None:
                 self.fire(write_event(sock, data), self.channel)
-        conn = Connection(sock, transport, RequestParser(self.limits), write, time.monotonic())
+        now = time.monotonic()
+        conn = Connection(sock, transport, RequestParser(self.limits), write, now)
+        # The first head's deadline runs from accept, not from its first byte.
+        conn.head_started = now
         self._conns[sock] = conn
         if not self._sweeping:
             self._schedule_sweep()
+        if len(self._conns) > self.max_connections:
+            self._shed_idle(len(self._conns) - self.max_connections, keep=conn)
         return conn
+
+    @handler("connect")
+    def _on_connect(self, sock: Any, *peer: Any) -> None:
+        if sock not in self._conns and sock not in self._upgraded:
+            self._open(sock)
+
+    @handler("error")
+    def _on_error(self, sock: Any, err: Any = None) -> None:
+        if isinstance(err, OSError) and err.errno in _OUT_OF_DESCRIPTORS:
+            # accept() failed for want of descriptors: make room for the
+            # connections waiting in the backlog (a tenth, at least one).
+            self._shed_idle(max(1, len(self._conns) // 10))
+
+    def _shed_idle(self, count: int, keep: Connection | None = None) -> None:
+        """Close the ``count`` connections idle for longest (no request in progress)."""
+        idle = [c for c in self._conns.values()
+                if c is not keep and not c.busy and c.request is None and not c.linger_until]
+        idle.sort(key=_last_active)
+        victims = idle[:count]
+        if len(victims) < count and keep is not None:
+            victims.append(keep)  # everyone is busy: the newcomer cannot be served
+        for conn in victims:
+            self.shed += 1
+            self._close(conn)
 
     def _close(self, conn: Connection, linger: bool = False) -> None:
         """Close after what is queued has been written."""
@@ -256,8 +316,8 @@ class HTTP(BaseComponent):
                 conn.paused = True
                 conn.transport.pause_reading()
             return
-        if conn.request is None and not conn.head_started:
-            conn.head_started = now
+        if not conn.head_started and conn.request is None:
+            conn.head_started = now  # a later request's head: its deadline runs from its first byte
         self._advance(conn)
 
     def _advance(self, conn: Connection) -> None:
@@ -314,6 +374,7 @@ class HTTP(BaseComponent):
         conn.request = req
         conn.response = res
         conn.head_started = 0.0
+        conn.body_started = time.monotonic()
 
     def _dispatch(self, conn: Connection) -> None:
         req = conn.request
@@ -344,7 +405,7 @@ class HTTP(BaseComponent):
 
     # -- timeouts --------------------------------------------------------
     def _schedule_sweep(self) -> None:
-        interval = max(0.05, min(1.0, self.header_timeout / 4, self.keepalive_timeout / 4))
+        interval = max(0.05, min(1.0, self.header_timeout / 4, self.keepalive_timeout / 4, self.body_timeout / 4))
         self._sweeping = True
         self.loop.call_later(interval, self._sweep)
 
@@ -359,11 +420,30 @@ class HTTP(BaseComponent):
             elif conn.busy:
                 continue
             elif conn.head_started and now - conn.head_started > self.header_timeout:
-                self._reject(conn, 408, "The request head did not arrive in time.")
-            elif conn.request is None and now - conn.last_active > self.keepalive_timeout:
+                self.timed_out += 1
+                if conn.parser.trailing_data.data:
+                    self._reject(conn, 408, "The request head did not arrive in time.")
+                else:
+                    self._close(conn)  # it never said anything: nothing to answer
+            elif conn.request is not None:
+                if self._body_stalled(conn, now):
+                    self.timed_out += 1
+                    self._reject(conn, 408, "The request body did not arrive in time.")
+            elif now - conn.last_active > self.keepalive_timeout:
                 self._close(conn)
         if self._conns:
             self._schedule_sweep()
+
+    def _body_stalled(self, conn: Connection, now: float) -> bool:
+        """No body byte for ``body_timeout``, or slower than ``body_min_rate`` after it."""
+        timeout = self.body_timeout
+        if now - conn.last_active > timeout:
+            return True
+        elapsed = now - conn.body_started - timeout
+        if elapsed <= 0 or not self.body_min_rate:
+            return False
+        received = conn.spool.size if conn.spool is not None else 0
+        return received < self.body_min_rate * elapsed
 
     # -- results ---------------------------------------------------------
     @handler("request_success")
@@ -640,6 +720,10 @@ class HTTP(BaseComponent):
             if conn.transport is not None:
                 conn.transport.resume_reading()
         self._advance(conn)
+
+
+def _last_active(conn: Connection) -> float:
+    return conn.last_active
 
 
 def _identity(data: bytes) -> bytes:

@@ -151,6 +151,17 @@ class WebConfig:
     #: A certificate (PEM; the key in it or in ``keyfile``): serve HTTPS/WSS.
     certfile: Path | None = None
     keyfile: Path | None = None
+    #: Seconds a connection has to send its (first) request head, from accept.
+    header_timeout: float = 10.0
+    #: Seconds a request body may go without a byte (then also a minimum rate).
+    body_timeout: float = 10.0
+    #: Bytes a second a body must average once body_timeout has passed.
+    body_min_rate: int = 1024
+    #: Seconds an idle keep-alive connection is kept.
+    keepalive_timeout: float = 60.0
+    #: Connections kept at most (None: half the descriptor limit); past it
+    #: the connections idle for longest are shed.
+    max_connections: int | None = None
 
     @property
     def scheme(self) -> str:

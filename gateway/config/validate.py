@@ -58,6 +58,8 @@ MAX_BAUDRATE = 12_000_000
 MAX_BUFFER = 64 * 1024 * 1024
 MAX_CLIENTS = 10_000
 MAX_HISTORY = 1_000_000
+#: Most dashboard connections one can ask for (each is a descriptor).
+MAX_WEB_CONNECTIONS = 100_000
 #: A terabyte of spool: more than the board's storage, less than overflow.
 MAX_SPOOL_MB = 1024 * 1024
 #: A day between reconnect attempts is the longest useful backoff.
@@ -137,8 +139,17 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
         t.error("keyfile", "requires certfile")
     elif cert is not None:
         _check_certificate(t, cert, key)
+    deadlines = {key: t.positive(key, default, maximum=3600) for key, default in
+                 (("header_timeout", 10.0), ("body_timeout", 10.0), ("keepalive_timeout", 60.0))}
+    body_min_rate = t.integer("body_min_rate", 1024, minimum=0, maximum=1 << 30)
+    max_connections = t.integer("max_connections", None, minimum=1, maximum=MAX_WEB_CONNECTIONS)
     t.finish()
-    return WebConfig(listen=listen, users=users, history=history or 1000, certfile=cert, keyfile=key)
+    return WebConfig(listen=listen, users=users, history=history or 1000, certfile=cert, keyfile=key,
+                     header_timeout=deadlines["header_timeout"] or 10.0,
+                     body_timeout=deadlines["body_timeout"] or 10.0,
+                     keepalive_timeout=deadlines["keepalive_timeout"] or 60.0,
+                     body_min_rate=1024 if body_min_rate is None else body_min_rate,
+                     max_connections=max_connections)
 
 
 def _check_readable(t: Table, key: str, path: Path) -> bool:

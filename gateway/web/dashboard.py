@@ -67,7 +67,10 @@ class WebDashboard(BaseComponent):
                 tls = {"secure": True, "certfile": str(config.certfile),
                        "keyfile": None if config.keyfile is None else str(config.keyfile)}
             self.server = Server(tuple(config.listen), channel=WEB_CHANNEL, display_banner=False,
-                                 **tls).register(self)
+                                 header_timeout=config.header_timeout, body_timeout=config.body_timeout,
+                                 body_min_rate=config.body_min_rate,
+                                 keepalive_timeout=config.keepalive_timeout,
+                                 max_connections=config.max_connections, **tls).register(self)
         except BaseException:
             self.history.close()
             raise

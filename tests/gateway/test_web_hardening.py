@@ -1,0 +1,112 @@
+"""The dashboard's server against the attacks of issue 12, on a real gateway (loopback, socat pair).
+
+Short deadlines are configured through ``[web]``; tests wait for the
+gateway to close a socket or answer, with deadlines.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
+import pytest
+
+from gateway.app import Gateway
+from gateway.config import ConfigError, GatewayConfig, parse_config
+from gateway.demo import free_port
+from gateway.readings import check_profile
+from gateway.socat import SocatPair
+
+TIMEOUT = 10.0
+pytestmark = pytest.mark.timeout(60)
+
+
+def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
+    text = f"""
+[gateway]
+name = "lab"
+state_dir = {json.dumps(str(tmp_path / "state"))}
+
+[web]
+listen = "127.0.0.1:{free_port(0)}"
+{web}
+
+[[device]]
+name = "thermo"
+port = {json.dumps(str(pair.dev))}
+profile = "keyvalue"
+"""
+    return parse_config(text, "<test>", check_profile=check_profile)
+
+
+@contextmanager
+def running(config: GatewayConfig, **kwargs: Any) -> Iterator[tuple[Gateway, tuple[str, int]]]:
+    with fx.running_gateway(config, TIMEOUT, **kwargs) as (gateway, _bus):
+        assert gateway.web is not None
+        host, port = gateway.web.address
+        yield gateway, (host, port)
+
+
+def exchange(address: tuple[str, int], data: bytes, timeout: float = TIMEOUT) -> tuple[bytes, bool]:
+    """Send ``data``; everything received, and whether the gateway closed before ``timeout``."""
+    sock = socket.create_connection(address, timeout=timeout)
+    try:
+        if data:
+            sock.sendall(data)
+        deadline = time.monotonic() + timeout
+        chunks = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return b"".join(chunks), False
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                return b"".join(chunks), False
+            except ConnectionResetError:
+                return b"".join(chunks), True
+            if not chunk:
+                return b"".join(chunks), True
+            chunks.append(chunk)
+    finally:
+        sock.close()
+
+
+def status_of(data: bytes) -> int:
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+
+
+def test_the_deadlines_are_configured_in_web(tmp_path: Path, pair: SocatPair) -> None:
+    config = make_config(tmp_path, pair, "header_timeout = 0.5\nbody_timeout = 0.5\nbody_min_rate = 10\n"
+                                          "keepalive_timeout = 2\nmax_connections = 20")
+    web = config.web
+    assert web is not None
+    assert (web.header_timeout, web.body_timeout, web.body_min_rate, web.keepalive_timeout,
+            web.max_connections) == (0.5, 0.5, 10, 2.0, 20)
+
+
+@pytest.mark.parametrize("line", ["header_timeout = 0", "body_timeout = -1", "max_connections = 0",
+                                  "body_min_rate = -5", "keepalive_timeout = 1e9"])
+def test_bad_deadlines_are_configuration_errors(tmp_path: Path, pair: SocatPair, line: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_config(tmp_path, pair, line)
+    assert line.split(" ")[0] in str(info.value)
+
+
+def test_a_silent_connection_and_a_stalled_body_are_closed(tmp_path: Path, pair: SocatPair) -> None:
+    config = make_config(tmp_path, pair, "header_timeout = 0.3\nbody_timeout = 0.3")
+    with running(config) as (gateway, address):
+        data, closed = exchange(address, b"")
+        assert closed and data == b""
+        data, closed = exchange(address, b"POST /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                         b"Content-Length: 100\r\n\r\nabc")
+        assert closed and status_of(data) == 408
+        data, closed = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert closed and status_of(data) == 200
