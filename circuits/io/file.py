@@ -21,11 +21,13 @@ Two ways to do I/O without blocking the loop:
   after drain). A descriptor epoll refuses (``/dev/null``) falls back to
   the regular-file way.
 
-Modes are Python's (``r w a x`` with ``+`` and ``b``/``t``). Text modes
-deliver ``str`` decoded with ``encoding`` (default UTF-8) and
-``errors="replace"`` (invalid bytes never crash the reader; pass
-``errors="strict"`` to get an ``error`` event instead); newlines are not
-translated. ``write`` takes ``str`` (encoded) or bytes in any mode.
+Modes are Python's (``r w a x`` with ``+`` and ``b``/``t``). ``read``
+events carry ``bytes`` in every mode, as in circuits 3.x (``"r"`` and
+``"rb"`` read the same), unless an ``encoding`` is given: then they carry
+``str`` decoded with it and ``errors="replace"`` (invalid bytes never
+crash the reader; pass ``errors="strict"`` to get an ``error`` event
+instead); newlines are not translated. ``write`` takes ``str`` (encoded
+with ``encoding``, default UTF-8) or bytes in any mode.
 A read-only file closes itself after ``eof`` unless ``autoclose=False``.
 Opening a FIFO for writing while nobody reads it fails with ENXIO (the
 descriptor is opened non-blocking so the loop never waits for a peer).
@@ -173,8 +175,8 @@ class File(TransportHolder, BaseComponent, TransportOwner):
                 pass  # not seekable (a FIFO): nothing to position
         self._fd = fd
         self._at_eof = False
-        self._decoder = None if self._mode.binary else codecs.getincrementaldecoder(
-            self.encoding or "utf-8")(self.errors)
+        self._decoder = None if self.encoding is None else codecs.getincrementaldecoder(
+            self.encoding)(self.errors)
         if not _always_ready(fd):
             try:
                 self._transport = Transport(self.loop, fd, self, bufsize=self.bufsize,

@@ -25,7 +25,10 @@ __all__ = ["StdErr", "StdIn", "StdOut", "standard_stream"]
 
 
 class StdIn(File):
-    """Reads fd 0: ``read(data)`` on channel ``"stdin"``; ``eof()`` at the end."""
+    """Reads fd 0: ``read(data)`` on channel ``"stdin"``; ``eof()`` at the end.
+
+    ``data`` is bytes (as in circuits 3.x), or str when an ``encoding`` is given.
+    """
 
     channel: Any = "stdin"
 

@@ -63,7 +63,7 @@ def test_text_mode_decodes_multibyte_characters_split_across_chunks(
     text = "größe € 😀 ok\n" * 3
     path = tmp_path / "t.txt"
     path.write_bytes(text.encode("utf-8"))
-    File(str(path), "r", bufsize=1).register(app)
+    File(str(path), "r", bufsize=1, encoding="utf-8").register(app)
     run_until(app, lambda: recorder.count("closed"))
     assert all(isinstance(e.args[0], str) for e in recorder.named("read"))
     assert read_all(recorder) == text
@@ -74,16 +74,38 @@ def test_text_mode_with_another_encoding_and_invalid_bytes(
     (tmp_path / "l1.txt").write_bytes("café".encode("latin-1"))
     (tmp_path / "bad.txt").write_bytes(b"ok \xff\xfe end")
     File(str(tmp_path / "l1.txt"), encoding="latin-1", channel="l1").register(app)
-    File(str(tmp_path / "bad.txt"), channel="bad").register(app)
+    File(str(tmp_path / "bad.txt"), channel="bad", encoding="utf-8").register(app)
     run_until(app, lambda: recorder.count("closed") == 2)
     assert read_all(recorder, "l1") == "café"
     assert read_all(recorder, "bad") == "ok \ufffd\ufffd end"
     assert recorder.count("error") == 0
 
 
+def test_without_an_encoding_every_mode_reads_bytes(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    # circuits 3.x: "r" reads bytes like "rb"; only an encoding asks for str.
+    path = tmp_path / "t.txt"
+    path.write_bytes("größe\n".encode())
+    File(str(path), "r", channel="text").register(app)
+    File(str(path), "rt", channel="t").register(app)
+    run_until(app, lambda: recorder.count("closed") == 2)
+    assert read_all(recorder, "text") == read_all(recorder, "t") == "größe\n".encode()
+
+
+def test_a_text_file_object_is_read_as_bytes_and_left_open(
+        app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    path = tmp_path / "obj.txt"
+    path.write_text("Hello World!")
+    with path.open() as fileobj:  # text mode, as 3.x code passes it
+        File(fileobj).register(app)
+        run_until(app, lambda: recorder.count("closed"))
+        assert read_all(recorder) == b"Hello World!"
+        assert recorder.args("opened") == [(str(path), "r")]
+        assert not fileobj.closed
+
+
 def test_strict_errors_give_an_error_event(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
     (tmp_path / "bad.txt").write_bytes(b"\xff")
-    File(str(tmp_path / "bad.txt"), errors="strict").register(app)
+    File(str(tmp_path / "bad.txt"), encoding="utf-8", errors="strict").register(app)
     run_until(app, lambda: recorder.count("closed"))
     [err] = recorder.args("error")
     assert isinstance(err[0], UnicodeDecodeError)
@@ -98,7 +120,7 @@ def test_strict_errors_give_an_error_event(app: Manager, recorder: Recorder, tmp
     ("w+b", b"old", [b"fresh"], 0, b"fresh", b"fresh"),
     ("a+b", b"old", [b"+1"], 0, b"old+1", b"old+1"),
     ("x", None, [b"created"], None, None, b"created"),
-    ("r+", b"text", ["+more"], None, "text", b"text+more"),
+    ("r+", b"text", ["+more"], None, b"text", b"text+more"),
 ])
 def test_modes(app: Manager, recorder: Recorder, tmp_path: Path, mode: str, before: bytes | None,
                writes: list[bytes | str], seek_to: int | None, expect_read: bytes | str | None,
