@@ -19,6 +19,19 @@ descriptor. Without pidfds a SIGCHLD handler (installed from the main
 thread) wakes the loop; as a last resort a thread waits for the child.
 
 Stopping the application kills a child that is still running (no orphans).
+
+``start()`` may be called from any thread (3.x tests and code call it from
+outside a running loop's thread): the child is spawned at once, and its
+pipes join the loop in the loop's own thread, on its next pass; writes
+made in between are kept and sent then.
+
+For circuits 3.x code the pipes are also child components, ``_stdin``,
+``_stdout`` and ``_stderr``, on the channels ``"<pid>.stdin"`` ... :
+``write(data)``/``close()`` fired there go to the child's stdin, and the
+output pipes fire ``read(data)``, ``eof()`` and ``closed()`` there.
+``_terminated``, ``_stdout_closed`` and ``_stderr_closed`` say how far
+the child got, and ``stop()`` terminates the child (3.x), it does not
+stop the application.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ from ..core.handlers import handler
 from ..core.loop import Loop
 from ..core.manager import Manager
 from ..core.transport import Transport, TransportOwner
-from .events import error, started, terminated
+from .events import closed, eof, error, read, started, terminated
 
 __all__ = ["OutputBuffer", "Process", "start", "stderr", "stdout"]
 
@@ -82,6 +95,26 @@ class OutputBuffer:
         return len(self._data)
 
 
+class PipeChannel(BaseComponent):
+    """One of a Process's pipes as a component on its own channel (3.x compatibility)."""
+
+    def __init__(self, process: Process, stream: str, channel: Any) -> None:
+        super().__init__(channel=channel)
+        self.process = process
+        self.stream = stream
+        self.closed = False
+
+    @handler("write")
+    def _on_write(self, data: bytes | str) -> None:
+        if self.stream == "stdin":
+            self.process.write(data)
+
+    @handler("close")
+    def _on_close(self) -> None:
+        if self.stream == "stdin":
+            self.process.close()
+
+
 class Process(BaseComponent, TransportOwner):
     """A child process (see module doc).
 
@@ -110,11 +143,19 @@ class Process(BaseComponent, TransportOwner):
         self.popen: subprocess.Popen[bytes] | None = None
         self.stdout = OutputBuffer(max_output)
         self.stderr = OutputBuffer(max_output)
-        self._stdin: Transport | None = None
+        self._stdin_transport: Transport | None = None
         self._out: dict[Transport, type[Event]] = {}
         self._pidfd: int | None = None
         self._status: int | None = None
         self._exited = threading.Event()
+        #: Writes (and a close) asked for before the pipes joined the loop.
+        self._early: list[bytes] | None = None
+        self._close_early = False
+        #: The pipes as components, for 3.x code (see module doc).
+        self._stdin: PipeChannel | None = None
+        self._stdout: PipeChannel | None = None
+        self._stderr: PipeChannel | None = None
+        self._pipes: dict[Transport, PipeChannel] = {}
 
     # -- state -------------------------------------------------------------
     @property
@@ -130,8 +171,20 @@ class Process(BaseComponent, TransportOwner):
     def child_pid(self) -> int | None:
         return self.popen.pid if self.popen is not None else None
 
+    @property
+    def _terminated(self) -> bool:
+        return self._status is not None
+
+    @property
+    def _stdout_closed(self) -> bool:
+        return self._stdout is not None and self._stdout.closed
+
+    @property
+    def _stderr_closed(self) -> bool:
+        return self._stderr is not None and self._stderr.closed
+
     def _root_changed(self, old: Manager, new: Manager) -> None:
-        for transport in [*self._out, *([self._stdin] if self._stdin else [])]:
+        for transport in [*self._out, *([self._stdin_transport] if self._stdin_transport else [])]:
             transport.move_to(new.loop)
         if self._pidfd is not None:
             old.loop.discard(self._pidfd)
@@ -147,6 +200,10 @@ class Process(BaseComponent, TransportOwner):
             return
         self.stdout.clear()
         self.stderr.clear()
+        for pipe in (self._stdin, self._stdout, self._stderr):
+            if pipe is not None:
+                pipe.unregister()  # the previous run's pipe components
+        self._stdin = self._stdout = self._stderr = None
         self._status = None
         self._exited.clear()
         try:
@@ -156,18 +213,36 @@ class Process(BaseComponent, TransportOwner):
             self.fire(error(e))
             return
         self.popen = popen
+        self._early = []
+        self._close_early = False
+        # The loop's thread attaches the pipes (see module doc).
+        self.loop.call_soon_threadsafe(lambda: self._attach(popen))
+
+    def _attach(self, popen: subprocess.Popen[bytes]) -> None:
+        if popen is not self.popen or self._early is None:
+            _close_pipes(popen)  # started again, or already reaped: nobody reads these
+            return
         loop = self.loop
         assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
         for pipe in (popen.stdin, popen.stdout, popen.stderr):
             os.set_blocking(pipe.fileno(), False)
         # The transports close the pipe file objects (not bare fds, which
         # the Popen object would close a second time).
-        self._stdin = Transport(loop, popen.stdin, self, max_buffer=self.max_buffer)
+        self._stdin_transport = stdin = Transport(loop, popen.stdin, self, max_buffer=self.max_buffer)
         # Reading our end of stdin would only turn the child's exit into an
         # EBADF error; a write to a closed pipe reports EPIPE instead.
-        self._stdin.pause_reading()
-        self._out = {Transport(loop, popen.stdout, self, bufsize=self.bufsize): stdout,
-                     Transport(loop, popen.stderr, self, bufsize=self.bufsize): stderr}
+        stdin.pause_reading()
+        out = Transport(loop, popen.stdout, self, bufsize=self.bufsize)
+        err = Transport(loop, popen.stderr, self, bufsize=self.bufsize)
+        self._out = {out: stdout, err: stderr}
+        self._stdin, self._stdout, self._stderr = (
+            PipeChannel(self, name, f"{popen.pid}.{name}").register(self) for name in ("stdin", "stdout", "stderr"))
+        self._pipes = {out: self._stdout, err: self._stderr}
+        early, self._early = self._early, None
+        for data in early:
+            stdin.write(data)
+        if self._close_early:
+            stdin.close()
         self._watch_exit(popen.pid)
         self.fire(started(self))
 
@@ -208,8 +283,11 @@ class Process(BaseComponent, TransportOwner):
         # fire it before ``terminated`` so handlers see the whole output.
         for transport in list(self._out):
             _read_available(transport)
-        if self._stdin is not None:
-            self._stdin.abort("terminated")
+        if self._stdin_transport is not None:
+            self._stdin_transport.abort("terminated")
+        if self._early is not None:  # reaped before its pipes joined the loop
+            self._early = None
+            _close_pipes(popen)
         self._status = status
         self._exited.set()
         self.fire(terminated(status))
@@ -227,30 +305,48 @@ class Process(BaseComponent, TransportOwner):
         if kind is not None:
             (self.stdout if kind is stdout else self.stderr).append(data)
             self.fire(kind(data))
+            pipe = self._pipes.get(transport)
+            if pipe is not None:
+                pipe.fire(read(data))
+
+    def transport_eof(self, transport: Transport) -> None:
+        pipe = self._pipes.get(transport)
+        if pipe is not None:
+            pipe.fire(eof())
 
     def transport_error(self, transport: Transport, err: BaseException) -> None:
         self.fire(error(err))
 
     def transport_closed(self, transport: Transport, reason: str | None) -> None:
-        if transport is self._stdin:
-            self._stdin = None
-        else:
-            self._out.pop(transport, None)
+        if transport is self._stdin_transport:
+            self._stdin_transport = None
+            return
+        self._out.pop(transport, None)
+        pipe = self._pipes.pop(transport, None)
+        if pipe is not None:
+            pipe.closed = True
+            pipe.fire(closed())
 
     # -- requests ----------------------------------------------------------
     @handler("write")
     def write(self, data: bytes | str) -> None:
         """Write to the child's stdin (queued; never blocks)."""
-        if self._stdin is None:
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        if self._early is not None and not self._close_early:
+            self._early.append(data)  # the pipes join the loop on its next pass
+            return
+        if self._stdin_transport is None:
             self.fire(error(BrokenPipeError("the process's stdin is closed")))
             return
-        self._stdin.write(data.encode("utf-8") if isinstance(data, str) else data)
+        self._stdin_transport.write(data)
 
     @handler("close", "close_stdin")
     def close(self) -> None:
         """Close the child's stdin once pending writes are written."""
-        if self._stdin is not None:
-            self._stdin.close()
+        if self._early is not None:
+            self._close_early = True
+        elif self._stdin_transport is not None:
+            self._stdin_transport.close()
 
     def signal(self, sig: int) -> None:
         """Send ``sig`` to the child (a no-op once it has been reaped)."""
@@ -268,6 +364,10 @@ class Process(BaseComponent, TransportOwner):
 
     def terminate(self) -> None:
         self.signal(signals.SIGTERM)
+
+    def stop(self, code: Any = None) -> None:  # type: ignore[override]
+        """Terminate the child (3.x: a Process's stop() is about the child, not the app)."""
+        self.terminate()
 
     def wait(self, event: Any = None, *channels: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         """In a handler, ``status = yield process.wait()`` waits for the exit.
@@ -302,9 +402,15 @@ class Process(BaseComponent, TransportOwner):
             except subprocess.TimeoutExpired:
                 pass
             self._check_exit()
-        for transport in [*self._out, *([self._stdin] if self._stdin else [])]:
+        for transport in [*self._out, *([self._stdin_transport] if self._stdin_transport else [])]:
             transport.abort("stopped")
         self._stop_watching()
+
+
+def _close_pipes(popen: subprocess.Popen[bytes]) -> None:
+    for pipe in (popen.stdin, popen.stdout, popen.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _read_available(transport: Transport) -> None:

@@ -14,7 +14,7 @@ import pytest
 from circuits import BaseComponent, Manager, handler
 from circuits.core.events import Event, stopped
 from circuits.io import Process
-from circuits.io.events import write
+from circuits.io.events import close, write
 from circuits.io.process import close_stdin, start
 
 from .helpers import Recorder, run_until
@@ -32,7 +32,49 @@ def test_stdout_stderr_and_exit_status(app: Manager, recorder: Recorder) -> None
     assert b"".join(a[0] for a in recorder.args("stderr")) == b"err\n"
     assert p.stdout.getvalue() == b"out\n" and p.stderr.getvalue() == b"err\n"
     assert recorder.args("started") == [(p,)]
-    assert recorder.count("read") == 0  # distinct events, not a shared `read`
+    assert recorder.count("read", "process") == 0  # distinct events, not a shared `read`
+    # The 3.x view: the pipes' own channels carry read/eof/closed.
+    pid = p.child_pid
+    assert b"".join(a[0] for a in recorder.args("read", f"{pid}.stdout")) == b"out\n"
+    assert b"".join(a[0] for a in recorder.args("read", f"{pid}.stderr")) == b"err\n"
+    assert recorder.count("eof", f"{pid}.stdout") == 1 and recorder.count("closed", f"{pid}.stdout") == 1
+    assert p._terminated and p._stdout_closed and p._stderr_closed
+
+
+def test_3x_pipe_channels_and_stop_terminates_the_child(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    p = Process(f"cat - > {target}; sleep 30", shell=True).register(app)
+    p.start()
+    assert not p._terminated and p._stdin is None  # the pipes join on the loop's next pass
+    run_until(app, lambda: recorder.count("started"))
+    p.fire(write("Hello"), p._stdin.channel)
+    p.fire(close(), p._stdin.channel)
+    run_until(app, lambda: target.exists() and target.read_bytes() == b"Hello")
+    p.stop()  # the child, not the app
+    run_until(app, lambda: recorder.count("terminated"))
+    assert p.status == -signal.SIGTERM
+
+
+def test_start_from_another_thread_while_the_loop_runs() -> None:
+    app = Manager()
+    recorder = Recorder().register(app)
+    app.start()
+    try:
+        p = Process([PY, "-c", "import sys; sys.stdout.write(sys.stdin.read())"]).register(app)
+        for _ in range(5):
+            recorder.events.clear()
+            p.start()  # this thread is not the loop's
+            p.fire(write(b"ping"))
+            p.fire(close())
+            assert p.wait_exit(20) == 0
+            deadline = time.monotonic() + 20
+            while not recorder.count("terminated") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert recorder.count("error") == 0, recorder.args("error")
+            assert p.stdout.getvalue() == b"ping"
+    finally:
+        app.stop()
+        app.join(10)
 
 
 def test_all_output_is_fired_before_terminated(app: Manager, recorder: Recorder) -> None:
