@@ -13,9 +13,11 @@ from .core import (
     Value,
     Worker,
     handler,
+    ipc,
     reprhandler,
     task,
 )
+from .core import sleep as sleep  # importable by name; not in __all__ (time.sleep)
 from .core.events import (
     Error,
     GenerateEvents,
@@ -32,6 +34,6 @@ from .version import __version__
 __all__ = [
     "BaseComponent", "Bridge", "Component", "Debugger", "Error", "Event", "FakeClock",
     "GenerateEvents", "Loader", "Manager", "PrepareUnregister", "Registered", "Signal",
-    "Started", "Stopped", "Timer", "Unregister", "Unregistered", "Value", "Worker",
-    "__version__", "handler", "reprhandler", "task",
+    "Started", "Stopped", "Timer", "Unregister", "Unregistered", "Value",
+    "Worker", "__version__", "handler", "ipc", "reprhandler", "task",
 ]

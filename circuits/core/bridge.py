@@ -29,7 +29,20 @@ _HEADER = struct.Struct("!I")
 LOCAL_EVENTS = frozenset({
     "registered", "unregistered", "prepare_unregister", "prepare_unregister_complete",
     "started", "stopped", "signal", "generate_events", "exception", "value_changed",
+    "ready", "ipc",
 })
+
+
+class ipc(Event):
+    """Send ``event`` to the other process (to ``channel`` there, or its own
+    channels): the ipc event's value becomes the remote result."""
+
+    def __init__(self, event: Event, channel: Any = None) -> None:
+        super().__init__(event, channel=channel)
+
+
+class ready(Event):
+    """A Bridge is set up: args (bridge,)."""
 
 
 class Bridge(BaseComponent):
@@ -63,18 +76,35 @@ class Bridge(BaseComponent):
         if writing:
             new.loop.add_writer(self._sock, self._on_writable)
 
+    @handler("registered", channel="*")
+    def _on_registered(self, component: Any, manager: Any) -> None:
+        if component is self:
+            self.fire(ready(self))
+
+    @handler("ipc", channel="*")
+    def _on_ipc(self, event: Event, inner: Event, channel: Any = None) -> Generator[Any, Any, Any] | None:
+        channels = (channel,) if channel is not None else (inner.channels or ("*",))
+        return self._forward(inner, channels, event)
+
     @handler(channel="*", priority=200)
     def _on_any(self, event: Event, *args: Any, **kwargs: Any) -> Generator[Any, Any, Any] | None:
         if (self._closed or event.name in self.ignore or getattr(event, "_bridged", False)
                 or event.parent is not None or event.name.endswith("_value_changed")):
             return None  # local, came from the other side, or a follow-up both sides make
+        return self._forward(event, event.channels, event)
+
+    def _forward(self, event: Event, channels: tuple[Any, ...], handled: Event) -> Generator[Any, Any, Any] | None:
+        """Send ``event`` to the other side; the generator (a handler of the
+        local event ``handled``) ends with the other side's result."""
+        if self._closed:
+            return None
         self._seq += 1
-        channels = tuple(c for c in event.channels if isinstance(c, str))
+        channels = tuple(c for c in channels if isinstance(c, str))
         message = ("event", self._seq, event.name, type(event), event.args, event.kwargs, channels)
         if not self._send(message) or self._closed:  # unpicklable, or the send found the peer gone
             return None
         reply = self._pending[self._seq] = _Reply()
-        return self._await_reply(event, reply)
+        return self._await_reply(handled, reply)
 
     @staticmethod
     def _await_reply(event: Event, reply: _Reply) -> Generator[Any, Any, Any]:
@@ -185,5 +215,5 @@ def link_process(manager: Manager, link: Manager, context: Any) -> Any:
     process = context.Process(target=child, name=manager.name, daemon=True)
     process.start()
     there.close()
-    Bridge(here).register(link)
-    return process
+    bridge = Bridge(here).register(link)
+    return process, bridge

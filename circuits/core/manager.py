@@ -22,9 +22,14 @@ from .dispatcher import HandlerTable, print_exception, walk
 from .events import Event, exception, generate_events, signal, started, stopped
 from .loop import Loop
 from .names import event_name
-from .tasks import EventWaiter, Task
+from .tasks import EventWaiter, Task, TimeoutError
 from .values import Value
 
+__all__ = ["TIMEOUT", "Manager", "TimeoutError", "describe"]
+
+#: How long 3.x code polls between checks when it waits from outside the
+#: loop (e.g. a test waiting for a flag); the loop itself never polls.
+TIMEOUT = 0.1
 #: Passes the loop may take after stop() to deliver what was already queued.
 FADE_OUT_PASSES = 1000
 #: A pass dispatches what was queued before it, then up to this many
@@ -76,21 +81,30 @@ class Manager:
 
     @property
     def pid(self) -> int:
-        return os.getpid()
+        """The process this manager runs in (the child's, after start(process=True))."""
+        process = self._process
+        return process.pid if process is not None and process.pid is not None else os.getpid()
+
+    @property
+    def __thread(self) -> threading.Thread | None:
+        # 3.x code polls ``_Manager__thread`` until it is None to see a
+        # started manager's thread end.
+        thread = self._thread
+        return thread if thread is not None and thread.is_alive() else None
+
+    def __len__(self) -> int:
+        """How many events are queued (``while len(app): app.flush()``)."""
+        return len(self.root._queue)
+
+    def __bool__(self) -> bool:
+        return True  # a manager with nothing queued is still a manager
 
     def __repr__(self) -> str:
-        channel = getattr(self, "channel", "*")
-        channel = channel if isinstance(channel, str) else repr(channel)
-        # Counted over the subtree, as the manual's graph() output shows.
-        handlers = [h for node in walk(self) for hs in node._handlers.values() for h in hs]
-        handlers.extend(h for node in walk(self) for h in node._globals)
-        channels = {getattr(h, "channel", None) or getattr(h.__self__, "channel", "*") for h in handlers}
-        state = "R" if self._running else "S"
+        # As 3.x shows it: <Class/channel pid:thread (queued=n) [R|S]>
+        channel = getattr(self, "channel", "")
         thread = threading.current_thread().name
-        # type(self).__name__, not self.name: a Controller may expose a page
-        # called ``name``, and formatting that bound method would recurse.
-        return (f"<{type(self).__name__}/{channel} {os.getpid()}:{thread} (queued={len(self.root._queue)}, "
-                f"channels={len(channels)}, handlers={len(set(map(id, handlers)))}) [{state}]>")
+        state = "R" if self._running else "S"  # its own flag: children show [S], as in 3.x
+        return f"<{type(self).__name__}/{channel} {os.getpid()}:{thread} (queued={len(self.root._queue)}) [{state}]>"
 
     # -- the loop of this tree ------------------------------------------
     @property
@@ -188,7 +202,8 @@ class Manager:
     def call(self, event: Event, *channels: Any, **kwargs: Any) -> Generator[Any, Any, Value]:
         """Fire ``event`` and wait until it is done: ``v = yield self.call(e)``.
 
-        ``timeout=`` seconds gives a Value holding a TimeoutError instead.
+        ``timeout=`` seconds: TimeoutError is raised at the ``yield`` if the
+        event is not done by then.
         """
         self.fire(event, *channels)
         result = yield EventWaiter(event=event, timeout=kwargs.get("timeout"))
@@ -352,8 +367,10 @@ class Manager:
                 gen = stack[-1]
                 try:
                     if exc is not None:
-                        yielded = gen.throw(exc)
-                        exc = None
+                        # Cleared first: if the generator catches it and
+                        # returns, its caller must get the value, not the error.
+                        exc, thrown = None, exc
+                        yielded = gen.throw(thrown)
                     else:
                         yielded = gen.send(send)
                     send = None
@@ -554,6 +571,11 @@ class Manager:
     def stop(self, code: Any = None) -> None:
         """Stop the loop: queued events and ``stopped`` are still delivered."""
         root = self.root
+        process = root._process
+        if process is not None and process.pid != os.getpid() and process.is_alive():
+            # Started with start(process=True) and stopped from this side:
+            # SIGTERM makes the child stop gracefully (see _install_signals).
+            process.terminate()
         if not root._running:
             return
         root._exitcode = code
@@ -568,16 +590,21 @@ class Manager:
             root._raise_exit = raise_exit
             root.stop(code)
 
-    def start(self, process: bool = False, link: Any = None) -> Manager:
-        """Run this manager in a new thread (or process) and return at once."""
+    def start(self, process: bool = False, link: Any = None) -> tuple[Any, Any]:
+        """Run this manager in a new thread (or process) and return at once.
+
+        Returns ``(thread, None)``, or ``(process, bridge)`` with
+        ``process=True``: ``bridge`` is the Bridge registered with ``link``
+        (None without one) that carries ``ipc`` events to the child.
+        """
         if process:
             if Manager.process_starter is None:
                 raise RuntimeError("circuits.core was not fully imported")
-            self._process = Manager.process_starter(self, link)
-            return self
+            self._process, bridge = Manager.process_starter(self, link)
+            return self._process, bridge
         self._thread = threading.Thread(target=self._run_quietly, name=self.name, daemon=True)
         self._thread.start()
-        return self
+        return self._thread, None
 
     def _run_quietly(self) -> None:
         try:
@@ -604,3 +631,21 @@ class Manager:
             "components": sum(1 for _ in walk(root)),
         }
 
+
+
+def describe(manager: Manager) -> str:
+    """A longer repr with the channel and handler counts of the subtree.
+
+    This is the line the manual's ``graph()`` output shows per component.
+    """
+    channel = getattr(manager, "channel", "*")
+    channel = channel if isinstance(channel, str) else repr(channel)
+    handlers = [h for node in walk(manager) for hs in node._handlers.values() for h in hs]
+    handlers.extend(h for node in walk(manager) for h in node._globals)
+    channels = {getattr(h, "channel", None) or getattr(h.__self__, "channel", "*") for h in handlers}
+    state = "R" if manager._running else "S"
+    thread = threading.current_thread().name
+    # type(manager).__name__, not .name: a Controller may expose a page
+    # called ``name``, and formatting that bound method would recurse.
+    return (f"<{type(manager).__name__}/{channel} {os.getpid()}:{thread} (queued={len(manager.root._queue)}, "
+            f"channels={len(channels)}, handlers={len(set(map(id, handlers)))}) [{state}]>")

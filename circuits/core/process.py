@@ -8,11 +8,14 @@ from typing import Any
 from .bridge import link_process
 
 
-def start_process(manager: Any, link: Any = None) -> Any:
-    """Fork a process that runs ``manager``; with ``link``, bridge their events."""
+def start_process(manager: Any, link: Any = None) -> tuple[Any, Any]:
+    """Fork a process that runs ``manager``; with ``link``, bridge their events.
+
+    Returns (process, the Bridge in this process or None).
+    """
     context = multiprocessing.get_context("fork")
     if link is None:
         process = context.Process(target=manager._run_quietly, name=manager.name, daemon=True)
         process.start()
-        return process
+        return process, None
     return link_process(manager, link, context)

@@ -9,7 +9,8 @@ value is sent back), or a :class:`Suspension` such as the one inside
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import builtins
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from .events import Event
     from .loop import TimerHandle
     from .manager import Manager
+
+
+class TimeoutError(builtins.TimeoutError):  # noqa: A001 - the 3.x name, circuits.core.TimeoutError
+    """A ``call``/``wait`` with ``timeout=`` ran out: raised inside the waiting handler."""
 
 
 class Task:
@@ -55,7 +60,8 @@ class EventWaiter(Suspension):
     """Wait until an event (a given one, or the next of a name) is done.
 
     The task is resumed with that event's :class:`Value`; on ``timeout``
-    with a Value holding a TimeoutError (``errors`` set).
+    (seconds; None or negative: no limit) a :class:`TimeoutError` is raised
+    at the ``yield``.
     """
 
     def __init__(self, event: Event | None = None, name: str | None = None,
@@ -104,10 +110,36 @@ class EventWaiter(Suspension):
             waiting = manager.root._watchers.get(self.name, [])
             if self in waiting:
                 waiting.remove(self)
-        value = Value(self.event, manager)
-        value.errors = True
-        value.value = TimeoutError(f"timed out waiting for {self.name or self.event!r}")
-        self.resume(value)
+        self.resume(exc=TimeoutError(f"timed out after {self.timeout} s waiting for {self.name or self.event!r}"))
+
+
+class Sleep(Suspension):
+    """``yield sleep(seconds)`` in a handler: go on after that long, on a loop timer.
+
+    The loop keeps running meanwhile. ``yield from sleep(s)`` works too.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        try:
+            self.seconds = max(0.0, float(seconds))
+        except (TypeError, ValueError):
+            raise TypeError(f"sleep() needs a number of seconds, not {seconds!r}") from None
+        self._timer: TimerHandle | None = None
+
+    def attach(self, manager: Manager, task: Task) -> None:
+        super().attach(manager, task)
+        self._timer = manager.root.loop.call_later(self.seconds, self.resume)
+
+    def __iter__(self) -> Iterator[Sleep]:
+        yield self
+
+    def __repr__(self) -> str:
+        return f"<sleep {self.seconds} s>"
+
+
+def sleep(seconds: float) -> Sleep:
+    """What a handler yields to pause for ``seconds`` without blocking the loop."""
+    return Sleep(seconds)
 
 
 class FutureWaiter(Suspension):

@@ -381,8 +381,9 @@ class Process(BaseComponent, TransportOwner):
 
     def _wait_exit(self, timeout: float | None) -> Generator[Any, Any, int | None]:
         while self._status is None and self.popen is not None:
-            value = yield from Manager.wait(self, "terminated", self.channel, timeout=timeout)
-            if isinstance(getattr(value, "value", None), TimeoutError):
+            try:
+                yield from Manager.wait(self, "terminated", self.channel, timeout=timeout)
+            except TimeoutError:  # still running: the status stays None
                 break
         return self._status
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from circuits.core.handlers import reprhandler
+from circuits.core.manager import describe
 
 __all__ = ["dot", "edges", "findroot", "graph", "inspect", "kill", "reprhandler", "tryimport", "walk"]
 
@@ -61,7 +62,7 @@ def graph(x: Any, name: str | None = None) -> str:
     by one more space. ``name`` names the graph (see :func:`dot`); the text
     form has no title line, so that it reads like the tutorial's output.
     """
-    return "\n".join(f"{' ' * level}* {node!r}" for level, node in walk(x))
+    return "\n".join(f"{' ' * level}* {describe(node)}" for level, node in walk(x))
 
 
 def dot(x: Any, name: str | None = None) -> str:

@@ -7,7 +7,7 @@ import socket
 import threading
 from typing import Any
 
-from circuits import Bridge, Component, Event, Manager
+from circuits import Bridge, Component, Event, Manager, ipc
 
 from .helpers import TIMEOUT, running
 
@@ -191,3 +191,49 @@ def test_the_child_stops_when_the_parent_side_of_the_link_goes_away() -> None:
         if process.is_alive():
             process.terminate()
             process.join(TIMEOUT)
+
+
+def test_ipc_sends_one_event_to_the_child_and_its_value_is_the_remote_result() -> None:
+    parent = Parent()
+    child = Child()
+    process, bridge = child.start(process=True, link=parent)
+    try:
+        assert isinstance(bridge, Bridge) and bridge.parent is parent
+        assert process is child._process and child.pid == process.pid != os.getpid()
+        with running(parent) as rec:
+            assert rec.wait_for("ready")  # the Bridge says it is set up
+            assert rec.first("ready").args == [bridge]
+            value = parent.fire(ipc(hello("ipc")))
+            assert rec.wait_for("ipc")
+            deadline = threading.Event()
+            for _ in range(int(SLOW / 0.01)):
+                if value.handled:
+                    break
+                deadline.wait(0.01)
+            assert value.value == f"hello ipc from {process.pid}"
+            assert "hello" not in rec.names()  # sent inside the ipc, never fired here
+    finally:
+        stop_child(child)
+
+
+def test_stop_from_the_parent_ends_a_child_started_in_a_process(tmp_path: Any) -> None:
+    stopped_marker = tmp_path / "stopped"
+
+    class App(Component):
+        def stopped(self, component: Any) -> None:
+            stopped_marker.write_text("graceful")  # SIGTERM stopped the loop, handlers ran
+
+        def started(self, component: Any) -> None:
+            (tmp_path / "started").write_text("1")
+
+    app = App()
+    process, bridge = app.start(process=True)
+    assert bridge is None
+    for _ in range(int(SLOW / 0.01)):
+        if (tmp_path / "started").exists():
+            break
+        threading.Event().wait(0.01)
+    app.stop()
+    app.join(SLOW)
+    assert not process.is_alive()
+    assert stopped_marker.read_text() == "graceful"

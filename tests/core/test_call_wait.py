@@ -6,7 +6,10 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from circuits import Component, Event, FakeClock, Manager, Value
+import pytest
+
+from circuits import Component, Event, FakeClock, Manager, Value, sleep
+from circuits.core import TimeoutError as CoreTimeoutError
 from circuits.core import wait_future
 
 from .helpers import TIMEOUT, running
@@ -192,13 +195,15 @@ def test_wait_on_an_event_already_handled_resumes_at_once() -> None:
     assert got == ["early"]
 
 
-def test_call_timeout_gives_a_timeout_error_value() -> None:
+def test_call_timeout_raises_timeout_error_at_the_yield() -> None:
     got: list[Any] = []
 
     class App(Component):
         def hello(self) -> Any:
-            v = yield self.call(foo(), timeout=5)
-            got.append(v)
+            try:
+                yield self.call(foo(), timeout=5)
+            except CoreTimeoutError as e:
+                got.append(e)
 
         def foo(self) -> Any:
             yield self.wait("never")  # never completes
@@ -215,7 +220,7 @@ def test_call_timeout_gives_a_timeout_error_value() -> None:
     clock.advance(0.2)
     app.tick(0)
     assert len(got) == 1
-    assert got[0].errors and isinstance(got[0].value, TimeoutError)
+    assert isinstance(got[0], TimeoutError)  # the 3.x class is a builtin TimeoutError too
 
 
 def test_wait_timeout_by_name_and_no_late_resume() -> None:
@@ -223,8 +228,11 @@ def test_wait_timeout_by_name_and_no_late_resume() -> None:
 
     class App(Component):
         def hello(self) -> Any:
-            v = yield self.wait("foo", timeout=1)
-            got.append(v.value)
+            try:
+                v = yield self.wait("foo", timeout=1)
+                got.append(v.value)
+            except CoreTimeoutError as e:
+                got.append(e)
 
         def foo(self) -> str:
             return "late"
@@ -389,3 +397,60 @@ def test_wait_future_raises_the_futures_exception() -> None:
     app.tick(0)
     app.flush()
     assert got == [("k",)]
+
+
+def test_yield_sleep_resumes_after_that_long_on_the_loop_clock() -> None:
+    got: list[Any] = []
+
+    class App(Component):
+        def hello(self) -> Any:
+            got.append("before")
+            yield sleep(2)
+            got.append("after")
+            yield from sleep(1)  # the 'yield from' spelling works too
+            got.append("end")
+
+        def foo(self) -> None:
+            got.append("foo")  # the loop keeps dispatching while hello sleeps
+
+    app = App()
+    clock = app.loop.clock = FakeClock()
+    app.fire(hello())
+    app.flush()
+    app.fire(foo())
+    app.flush()
+    assert got == ["before", "foo"]
+    clock.advance(1.9)
+    app.tick(0)
+    assert got == ["before", "foo"]
+    clock.advance(0.2)
+    app.tick(0)
+    assert got == ["before", "foo", "after"]
+    clock.advance(1)
+    app.tick(0)
+    assert got == ["before", "foo", "after", "end"]
+    with pytest.raises(TypeError):
+        sleep("soon")
+
+
+def test_a_nested_generator_that_catches_the_timeout_returns_its_value_to_its_caller() -> None:
+    got: list[Any] = []
+
+    class App(Component):
+        def hello(self) -> Any:
+            got.append((yield self._patient()))
+
+        def _patient(self) -> Any:
+            try:
+                yield self.wait("never", timeout=1)
+            except CoreTimeoutError:
+                return "gave up"
+            return "never"
+
+    app = App()
+    clock = app.loop.clock = FakeClock()
+    app.fire(hello())
+    app.flush()
+    clock.advance(1)
+    app.tick(0)
+    assert got == ["gave up"]

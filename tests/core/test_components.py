@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
+import threading
 from typing import Any
 
 import pytest
@@ -11,11 +11,16 @@ import pytest
 from circuits import BaseComponent, Component, Event, Manager, handler
 from circuits.core import SingletonError
 from circuits.core.events import prepare_unregister
+from circuits.core.manager import describe
 
 from .helpers import Recorder
 
 
 class hello(Event):
+    pass
+
+
+class bye(Event):
     pass
 
 
@@ -362,12 +367,48 @@ def test_manager_identity_and_repr() -> None:
     assert pound.pid == os.getpid()
     assert not pound.running
     assert isinstance(pound, Manager)
-    text = repr(pound)
-    assert re.fullmatch(rf"<Pound/\* {os.getpid()}:\w+ \(queued=0, channels=1, handlers=1\) \[S\]>", text), text
+    me = f"{os.getpid()}:{threading.current_thread().name}"
+    assert repr(pound) == f"<Pound/* {me} (queued=0) [S]>"  # the 3.x form
+    assert describe(pound) == f"<Pound/* {me} (queued=0, channels=1, handlers=1) [S]>"  # graph()'s
+    assert repr(Manager()) == f"<Manager/ {me} (queued=0) [S]>"  # a Manager has no channel
+    assert repr(Component(channel=(1, 2))).startswith("<Component/(1, 2) ")
     bob = Component(channel="bob").register(pound)
     assert repr(bob).startswith("<Component/bob ")
     pound.fire(hello())
     assert "queued=2" in repr(pound)  # registered + hello
+
+
+def test_len_is_the_number_of_queued_events_and_a_manager_stays_true() -> None:
+    class App(Component):
+        def hello(self) -> None:
+            self.fire(bye())
+
+        def bye(self) -> None:
+            pass
+
+    app = App()
+    assert len(app) == 0 and bool(app)
+    app.fire(hello())
+    app.fire(hello())
+    child = Component().register(app)
+    assert len(app) == 3 and len(child) == 3  # the root's queue: a child counts it too
+    passes = 0
+    while len(app):
+        app.flush()
+        passes += 1
+    assert passes == 1 and len(app) == 0 and bool(app)
+
+
+def test_a_started_manager_runs_in_a_thread_that_start_returns() -> None:
+    app = Manager()
+    thread, bridge = app.start()
+    try:
+        assert bridge is None and thread.is_alive() and thread is app._thread
+        assert app._Manager__thread is thread  # what 3.x code polls
+    finally:
+        app.stop()
+        app.join(5)
+    assert not thread.is_alive() and app._Manager__thread is None
 
 
 def test_statistics() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from circuits import Component, Debugger, Event, Timer, handler
 from circuits.core.handlers import reprhandler as core_reprhandler
+from circuits.core.manager import describe
 from circuits.tools import dot, edges, findroot, graph, inspect, kill, reprhandler, tryimport, walk
 
 
@@ -49,21 +50,21 @@ def tree():
 def test_graph_one_line_per_component_indented_by_depth():
     top, middle, leaf1, leaf2 = tree()
     assert graph(top).splitlines() == [
-        f"* {top!r}",
-        f" * {middle!r}",
-        f"  * {leaf1!r}",
-        f" * {leaf2!r}",
+        f"* {describe(top)}",
+        f" * {describe(middle)}",
+        f"  * {describe(leaf1)}",
+        f" * {describe(leaf2)}",
     ]
 
 
 def test_graph_of_a_subtree_starts_at_depth_zero():
     top, middle, leaf1, _ = tree()
-    assert graph(middle).splitlines() == [f"* {middle!r}", f" * {leaf1!r}"]
+    assert graph(middle).splitlines() == [f"* {describe(middle)}", f" * {describe(leaf1)}"]
 
 
 def test_graph_of_a_lone_component_and_the_name_argument():
     c = Leaf()
-    assert graph(c) == f"* {c!r}"
+    assert graph(c) == f"* {describe(c)}"
     assert graph(c, name="app") == graph(c)
 
 
