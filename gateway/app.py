@@ -11,6 +11,8 @@
     +- TcpBridge x N         clients <-> device                ("device.<name>")
     |  +- BridgeServer                                         ("tcp.<name>")
     +- ModbusDevice x N      profile "modbus": RTU master, Modbus TCP (gateway.modbus)
+    +- Rfc2217Bridge x N     remote COM port clients <-> device ("device.<name>")
+    |  +- Rfc2217Server                                        ("rfc2217.<name>")
     +- UdpPublisher          readings as JSON datagrams        ("udp")
     +- MqttUplink            [mqtt]: readings via the spool; {prefix}/{device}/write -> device_write
     +- WebDashboard          [web]: /, /ws, /api, /metrics, /healthz  ("web")
@@ -41,6 +43,7 @@ from .hotplug import Hotplug
 from .modbus import ModbusDevice, tcp_part
 from .mqtt import MqttUplink
 from .readiness import Readiness
+from .rfc2217 import Rfc2217Bridge, rfc2217_part
 from .sdnotify import SystemdNotifier
 from .seqstore import SeqStore
 from .service import SystemdService
@@ -106,6 +109,7 @@ class Gateway(BaseComponent):
         self.links: dict[str, DeviceLink] = {}
         self.bridges: dict[str, TcpBridge] = {}
         self.modbus: dict[str, ModbusDevice] = {}
+        self.rfc2217: dict[str, Rfc2217Bridge] = {}
         for device in self.config.devices:
             if not device.enabled:
                 log.info("%s: disabled in the configuration", device.name)
@@ -130,6 +134,14 @@ class Gateway(BaseComponent):
                                      f"{exc.strerror or exc}") from exc
                 if device.modbus_tcp is not None:
                     self.readiness.expect(tcp_part(device.name))
+            if device.rfc2217 is not None:
+                try:
+                    remote = Rfc2217Bridge(device, link)
+                except OSError as exc:
+                    raise StartError(f"{device.name}: cannot listen on rfc2217://{device.rfc2217}: "
+                                     f"{exc.strerror or exc}") from exc
+                self.rfc2217[device.name] = remote.register(self)
+                self.readiness.expect(rfc2217_part(device.name))
         targets = {d.name: d.udp for d in self.config.devices if d.enabled and d.udp is not None}
         self.udp = UdpPublisher(targets).register(self) if targets else None
         if self.config.mqtt is not None:
@@ -175,6 +187,7 @@ class Gateway(BaseComponent):
             "devices": {name: link.statistics() for name, link in self.links.items()},
             "tcp": {name: bridge.statistics() for name, bridge in self.bridges.items()},
             "modbus": {name: part.statistics() for name, part in self.modbus.items()},
+            "rfc2217": {name: bridge.statistics() for name, bridge in self.rfc2217.items()},
             "udp": self.udp.statistics() if self.udp is not None else None,
             "hotplug": self.hotplug.statistics() if self.hotplug is not None else None,
             "mqtt": self.mqtt.statistics() if self.mqtt is not None else None,

@@ -75,10 +75,17 @@ class BridgeServer6(BridgeServer):
 class TcpBridge(BaseComponent):
     """One device's TCP listener and its clients (see module doc)."""
 
-    def __init__(self, device: DeviceConfig, link: DeviceLink) -> None:
+    #: How the log names this listener's clients, and its URL scheme
+    #: (:class:`gateway.rfc2217.Rfc2217Bridge` is a TcpBridge too).
+    kind = "TCP"
+    scheme = "tcp"
+
+    def __init__(self, device: DeviceConfig, link: DeviceLink, address: Address | None = None,
+                 channel: str | None = None) -> None:
         # On the device channel: the Serial's ``read`` reaches us directly.
         super().__init__(channel=device_channel(device.name))
-        assert device.tcp is not None
+        address = address if address is not None else device.tcp
+        assert address is not None
         self.device = device.name
         self.link = link
         self.max_clients = device.max_clients
@@ -87,11 +94,16 @@ class TcpBridge(BaseComponent):
         self.accepted = 0
         self.refused = 0
         self.dropped_slow = 0
-        server_class = BridgeServer6 if ":" in device.tcp.host else BridgeServer
+        server_class = self.server_classes()[":" in address.host]
         # Binding happens here, so a port in use fails start-up loudly
         # instead of a service that says "started" but cannot be reached.
-        self.server = server_class(self, device.tcp, channel=tcp_channel(device.name),
+        self.server = server_class(self, address, channel=channel or tcp_channel(device.name),
                                    max_buffer=device.client_buffer, bufsize=READ_SIZE).register(self)
+
+    @staticmethod
+    def server_classes() -> tuple[type[BridgeServer], type[BridgeServer]]:
+        """The listener classes for an IPv4 and an IPv6 address."""
+        return BridgeServer, BridgeServer6
 
     @property
     def address(self) -> tuple[Any, int | None]:
@@ -111,21 +123,23 @@ class TcpBridge(BaseComponent):
     def client_connected(self, sock: Any, host: Any, port: Any) -> None:
         if self.max_clients is not None and len(self.clients) >= self.max_clients:
             self.refused += 1
-            log.warning("%s: refusing TCP client %s:%s: max_clients (%d) reached",
-                        self.device, host, port, self.max_clients)
+            log.warning("%s: refusing %s client %s:%s: max_clients (%d) reached",
+                        self.device, self.kind, host, port, self.max_clients)
             self.server.close(sock)
             self.fire(client_disconnected(self.device, (host, port), "max_clients", len(self.clients)), BUS)
             return
         self.clients[sock] = (host, port)
         self.accepted += 1
-        log.info("%s: TCP client %s:%s connected (%d now)", self.device, host, port, len(self.clients))
+        log.info("%s: %s client %s:%s connected (%d now)", self.device, self.kind, host, port,
+                 len(self.clients))
         self.fire(client_connected(self.device, (host, port), len(self.clients)), BUS)
 
     def client_gone(self, sock: Any) -> None:
         peer = self.clients.pop(sock, None)
         reason = self._drop_reason.pop(sock, "closed")
         if peer is not None:
-            log.info("%s: TCP client %s:%s disconnected (%d left)", self.device, *peer, len(self.clients))
+            log.info("%s: %s client %s:%s disconnected (%d left)", self.device, self.kind, *peer,
+                     len(self.clients))
             self.fire(client_disconnected(self.device, peer, reason, len(self.clients)), BUS)
 
     def client_error(self, sock: Any, err: BaseException) -> None:
@@ -133,9 +147,10 @@ class TcpBridge(BaseComponent):
         if isinstance(err, BufferOverflow):
             self.dropped_slow += 1
             self._drop_reason[sock] = "too slow"
-            log.warning("%s: dropping TCP client %s:%s: it reads too slowly (%s)", self.device, *peer, err)
+            log.warning("%s: dropping %s client %s:%s: it reads too slowly (%s)", self.device, self.kind,
+                        *peer, err)
         else:
-            log.info("%s: TCP client %s:%s: %s", self.device, *peer, err)
+            log.info("%s: %s client %s:%s: %s", self.device, self.kind, *peer, err)
 
     def announce(self) -> None:
         host, port = self.address

@@ -29,6 +29,7 @@ from importlib.metadata import version as package_version
 
 from .app import Gateway, StartError
 from .config import ConfigError, GatewayConfig, load_config
+from .config.rfc2217 import describe_rfc2217
 from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
 from .install import render as install_script
 from .logsetup import setup_logging
@@ -116,11 +117,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         return ConfigError.exit_code
     enabled = [d for d in config.devices if d.enabled]
     listeners = sum(d.tcp is not None for d in enabled)
+    remote = [d for d in enabled if d.rfc2217 is not None]
     print(f"{args.file}: ok, gateway {config.name!r}, {len(enabled)} of {len(config.devices)} devices "
-          f"enabled, {listeners} TCP listeners")
+          f"enabled, {listeners} TCP listeners" + (f", {len(remote)} RFC 2217 listeners" if remote else ""))
     for device in enabled:
         if device.modbus is not None:
             print(f"  {device.name}: {describe_modbus(device)}")
+        if device.rfc2217 is not None:
+            print(f"  {device.name}: {describe_rfc2217(device)}")
     return 0
 
 

@@ -237,6 +237,12 @@ class Transport:
         if len(out) > self.max_buffer:
             self._overflow()
 
+    def discard(self) -> int:
+        """Drop what is queued for writing (a serial purge); bytes dropped."""
+        dropped = len(self._out)
+        self._out.clear()
+        return dropped
+
     def flush(self) -> None:
         """Send what is queued now, as far as the descriptor takes it."""
         self._flush_pending = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from typing import Any
 
 import serial as pyserial
@@ -47,12 +48,28 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         self.max_buffer: int = kwargs.get("max_buffer", 1 << 20)
         self._serial: pyserial.Serial | None = None
         self._transport: Transport | None = None
+        #: Called once the write queue is empty again: a writer that paused
+        #: its sources because the port was slow resumes them from here.
+        self.on_drained: Callable[[], None] | None = None
         if kwargs.get("autoopen", True):
             self.fire(open_event())
 
     @property
     def connected(self) -> bool:
         return self._transport is not None and not self._transport.closed
+
+    @property
+    def device(self) -> pyserial.Serial | None:
+        """The open pyserial port, for its settings and control lines (None while closed).
+
+        Reading and writing go through the loop; this is for what pyserial
+        does with ioctl/termios calls, which never block.
+        """
+        return self._serial if self.connected else None
+
+    def discard_output(self) -> int:
+        """Drop the writes still queued for the port; how many bytes were dropped."""
+        return self._transport.discard() if self._transport is not None else 0
 
     @handler("open")
     def open(self, port: str | None = None, baudrate: int | None = None, bufsize: int | None = None) -> None:
@@ -87,6 +104,10 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         # A tty reads 0 bytes only once it was hung up (USB adapter pulled,
         # socat gone): to the user that is a failure like EIO, not a normal end.
         self.fire(error(OSError(errno.EIO, "the device hung up")))
+
+    def transport_drained(self, transport: Transport) -> None:
+        if self.on_drained is not None:
+            self.on_drained()
 
     def transport_closed(self, transport: Transport, reason: str | None) -> None:
         if transport is not self._transport:

@@ -15,10 +15,13 @@ from .presentation import FieldPresentation
 Profile = Literal["keyvalue", "csv", "json", "nmea", "raw", "modbus"]
 Framing = Literal["line", "raw", "slip"]
 Parity = Literal["N", "E", "O", "M", "S"]
+#: What RFC 2217 clients may change: anything, nothing, or baud rates from a list.
+Rfc2217Policy = Literal["allow", "lock", "limits"]
 
 PROFILES: tuple[Profile, ...] = ("keyvalue", "csv", "json", "nmea", "raw", "modbus")
 FRAMINGS: tuple[Framing, ...] = ("line", "raw", "slip")
 PARITIES: tuple[Parity, ...] = ("N", "E", "O", "M", "S")
+RFC2217_POLICIES: tuple[Rfc2217Policy, ...] = ("allow", "lock", "limits")
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error", "critical")
 
 DEFAULT_STATE_DIR = Path("/var/lib/circuits-gateway")
@@ -108,6 +111,13 @@ class DeviceConfig:
     max_clients: int | None = None
     client_buffer: int = 256 * 1024
     udp: Address | None = None
+    #: An RFC 2217 (remote COM port) listener, next to or instead of ``tcp``.
+    rfc2217: Address | None = None
+    rfc2217_settings: Rfc2217Policy = "allow"
+    #: With ``rfc2217_settings = "limits"``: the baud rates clients may set.
+    rfc2217_baudrates: tuple[int, ...] = ()
+    #: Restore the configured line settings when the last RFC 2217 client leaves.
+    rfc2217_revert: bool = True
     enabled: bool = True
     #: ``[device.fields.NAME]``: how the dashboard shows each field.
     fields: tuple[tuple[str, FieldPresentation], ...] = ()

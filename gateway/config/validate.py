@@ -34,6 +34,7 @@ from .model import (
     WebConfig,
 )
 from .presentation import read_fields
+from .rfc2217 import read_rfc2217
 
 #: Called with (profile, options) for each device; raises ValueError to reject
 #: them.  It lets the gateway check options against ``devices`` profiles
@@ -275,6 +276,8 @@ def _devices(top: Table, ctx: Context, web: WebConfig | None,
             _check_listener(t, device.tcp, listeners, section)
         if device.modbus_tcp is not None:
             _check_listener(t, device.modbus_tcp, listeners, f"{section} modbus_tcp", "modbus_tcp")
+        if device.rfc2217 is not None:
+            _check_listener(t, device.rfc2217, listeners, f"{section} rfc2217", "rfc2217")
         if check_profile is not None and len(ctx.problems) == before:
             try:
                 check_profile(device.profile, device.profile_options)
@@ -323,8 +326,9 @@ def _device(t: Table) -> DeviceConfig:
     kw["max_line"] = t.integer("max_line", 65536, minimum=1, maximum=MAX_BUFFER)
     kw["tcp"] = t.address("tcp")
     kw["max_clients"] = t.integer("max_clients", None, minimum=1, maximum=MAX_CLIENTS)
-    if t.has("max_clients") and not t.has("tcp"):
-        t.error("max_clients", "only valid with tcp")
+    read_rfc2217(t, kw, MAX_BAUDRATE)
+    if t.has("max_clients") and not (t.has("tcp") or t.has("rfc2217")):
+        t.error("max_clients", "only valid with tcp or rfc2217")
     kw["client_buffer"] = t.integer("client_buffer", 256 * 1024, minimum=1, maximum=MAX_BUFFER)
     kw["udp"] = t.address("udp", need_host=True)
     kw["enabled"] = t.boolean("enabled", True)

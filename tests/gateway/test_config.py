@@ -250,7 +250,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("tcp bad v6", dev('tcp = "[zz]:1"\n'), [f'8: {D} tcp: "zz" is not an IPv6 address']),
     ("tcp bad host", dev('tcp = "bad host:1"\n'), [f'8: {D} tcp: "bad host" is not a valid host name or address']),
     ("udp no host", dev('udp = ":5001"\n'), [f'8: {D} udp: needs a destination host, e.g. "192.168.1.255:5001"']),
-    ("max_clients no tcp", dev("max_clients = 2\n"), [f"8: {D} max_clients: only valid with tcp"]),
+    ("max_clients no tcp", dev("max_clients = 2\n"), [f"8: {D} max_clients: only valid with tcp or rfc2217"]),
     ("max_clients zero", dev('tcp = 4001\nmax_clients = 0\n'), [f"9: {D} max_clients: must be at least 1, got 0"]),
     ("client_buffer", dev("client_buffer = -1\n"), [f"8: {D} client_buffer: must be at least 1, got -1"]),
     # -- across devices: the k-th [[device]] gets the k-th table's lines

@@ -31,7 +31,7 @@ from .codec import (
     escape,
     subnegotiation,
 )
-from .options import OptionTable
+from .options import OptionTable, Q
 
 __all__ = ["ComPortRequest", "ComPortServer", "FlowControl", "Ignored", "ServerEvent"]
 
@@ -89,6 +89,7 @@ class ComPortServer:
         self._last_line = 0
         self._out = bytearray()
         self.commands_ignored = 0
+        self._implied = False
 
     # -- opening ---------------------------------------------------------
 
@@ -108,8 +109,13 @@ class ComPortServer:
     @property
     def active(self) -> bool:
         """COM-PORT-OPTION is on (either side: clients differ in which they ask for)."""
-        return (self.options.enabled(C.COM_PORT_OPTION, local=False)
+        return (self._implied or self.options.enabled(C.COM_PORT_OPTION, local=False)
                 or self.options.enabled(C.COM_PORT_OPTION, local=True))
+
+    def _pending(self) -> bool:
+        """Our request for COM-PORT-OPTION is unanswered on a side (not refused)."""
+        return (self.options.state(C.COM_PORT_OPTION, local=True) is Q.WANTYES
+                or self.options.state(C.COM_PORT_OPTION, local=False) is Q.WANTYES)
 
     # -- input -------------------------------------------------------------
 
@@ -135,7 +141,14 @@ class ComPortServer:
         if sub.option != C.COM_PORT_OPTION:
             return Ignored(f"subnegotiation of option {sub.option}")
         if not self.active:
-            return Ignored("COM-PORT-OPTION subnegotiation before the option was agreed")
+            if not self._pending():
+                return Ignored("COM-PORT-OPTION subnegotiation before the option was agreed")
+            # pyserial's client has a race: its reader thread may take our
+            # crossing WILL/DO for the answer to requests it has not sent
+            # yet, and then never sends them.  A COM-PORT-OPTION command
+            # while our own request is pending (not refused) is the client
+            # using the option: take it as the answer.
+            self._implied = True
         if not sub.payload:
             return Ignored("empty COM-PORT-OPTION subnegotiation")
         code, param = sub.payload[0], sub.payload[1:]

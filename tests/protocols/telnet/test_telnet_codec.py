@@ -104,3 +104,23 @@ def test_baudrate_request_and_reply():
     events = server.receive_data(subnegotiation(44, b"\x01" + struct.pack("!I", 9600)))
     assert events == [ComPortRequest(C.SET_BAUDRATE, 9600)]
     assert server.reply(C.SET_BAUDRATE, 9600) == subnegotiation(44, b"\x65" + struct.pack("!I", 9600))
+
+
+def test_com_port_command_while_our_request_is_pending_is_taken_as_the_answer():
+    # pyserial's reader thread can take our crossing WILL/DO as the answer to
+    # requests it then never sends: its first COM-PORT-OPTION command arrives
+    # while both our requests are still WANTYES.
+    server = ComPortServer()
+    server.start()
+    events = server.receive_data(subnegotiation(44, b"\x01" + struct.pack("!I", 9600)))
+    assert events == [ComPortRequest(C.SET_BAUDRATE, 9600)]
+    assert server.active
+
+
+def test_com_port_command_after_a_refusal_is_ignored():
+    server = ComPortServer()
+    server.start()
+    server.receive_data(bytes((C.IAC, C.WONT, 44, C.IAC, C.DONT, 44)))
+    events = server.receive_data(subnegotiation(44, b"\x01" + struct.pack("!I", 9600)))
+    assert [type(e).__name__ for e in events] == ["Ignored"]
+    assert not server.active
