@@ -172,6 +172,11 @@ class WebConfig:
     #: Connections kept at most (None: half the descriptor limit); past it
     #: the connections idle for longest are shed.
     max_connections: int | None = None
+    #: Host names the dashboard answers (None: localhost, the machine's name,
+    #: the listen name); IP literals always. Defeats DNS rebinding.
+    server_names: tuple[str, ...] | None = None
+    #: Origins besides the dashboard's own allowed to open /ws.
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def scheme(self) -> str:

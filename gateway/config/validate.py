@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from circuits.web.hosts import host_name
+
 from ..passwords import parse_hash
 from .fields import Context, Table, show
 from .modbus import read_modbus
@@ -144,13 +146,23 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
                  (("header_timeout", 10.0), ("body_timeout", 10.0), ("keepalive_timeout", 60.0))}
     body_min_rate = t.integer("body_min_rate", 1024, minimum=0, maximum=1 << 30)
     max_connections = t.integer("max_connections", None, minimum=1, maximum=MAX_WEB_CONNECTIONS)
+    server_names = t.string_list("server_names")
+    for name in server_names or ():
+        if name != "*" and host_name(name) != name.rstrip(".").lower():
+            t.error("server_names", f"{name!r} is not a host name (no port, no scheme)")
+    allowed_origins = t.string_list("allowed_origins") or ()
+    for origin in allowed_origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or "/" in rest or host_name(rest) is None:
+            t.error("allowed_origins", f"{origin!r} is not an origin like \"https://host:port\"")
     t.finish()
     return WebConfig(listen=listen, users=users, history=history or 1000, certfile=cert, keyfile=key,
                      header_timeout=deadlines["header_timeout"] or 10.0,
                      body_timeout=deadlines["body_timeout"] or 10.0,
                      keepalive_timeout=deadlines["keepalive_timeout"] or 60.0,
                      body_min_rate=1024 if body_min_rate is None else body_min_rate,
-                     max_connections=max_connections)
+                     max_connections=max_connections, server_names=server_names,
+                     allowed_origins=allowed_origins)
 
 
 def _check_readable(t: Table, key: str, path: Path) -> bool:

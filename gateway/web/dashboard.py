@@ -4,9 +4,10 @@
 
     WebDashboard (channel "gateway")
     +- Server                       circuits.web on [web] listen    ("web")
+    |  +- HostFilter                [web] server_names: 421 for other Host names
     |  +- Health                    /healthz, before authentication
     |  +- BasicAuthGuard            only with [web.users]
-    |  +- WebSocketsDispatcher      /ws                             (events on "dashboard.ws")
+    |  +- WebSocketsDispatcher      /ws, same origin or [web] allowed_origins (events on "dashboard.ws")
     |  +- Static                    /static/*
     |  +- Index, Api, Metrics       /, /api/*, /metrics
     +- LiveFeed                     readings/statuses -> history and /ws
@@ -25,6 +26,7 @@ from typing import Any
 
 from circuits import BaseComponent, handler
 from circuits.web import Server, Static
+from circuits.web.hosts import HostFilter, default_server_names
 from circuits.web.websockets.dispatcher import WebSocketsDispatcher
 
 from ..config import Address, WebConfig
@@ -74,13 +76,16 @@ class WebDashboard(BaseComponent):
         except BaseException:
             self.history.close()
             raise
+        names = config.server_names if config.server_names is not None else default_server_names(config.host)
+        self.hosts = HostFilter(names, channel=WEB_CHANNEL).register(self.server)
         Health(channel=WEB_CHANNEL).register(self.server)
         self.guard = None
         if config.users:
             self.guard = BasicAuthGuard(config.users, f"gateway {gateway_name}",
                                         channel=WEB_CHANNEL).register(self.server)
         self.ws = WebSocketsDispatcher("/ws", wschannel=WS_CHANNEL, channel=WEB_CHANNEL,
-                                       max_send_buffer=max_send_buffer).register(self.server)
+                                       max_send_buffer=max_send_buffer, same_origin=True,
+                                       origins=config.allowed_origins).register(self.server)
         Static(path="/static", docroot=str(STATIC_DIR), channel=WEB_CHANNEL).register(self.server)
         Index().register(self.server)
         Api(parts, gateway_name, self.history).register(self.server)

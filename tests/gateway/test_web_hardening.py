@@ -110,3 +110,57 @@ def test_a_silent_connection_and_a_stalled_body_are_closed(tmp_path: Path, pair:
         assert closed and status_of(data) == 408
         data, closed = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert closed and status_of(data) == 200
+
+
+def _ws_status(address: tuple[str, int], host: str, origin: str | None) -> int:
+    head = (f"GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + (f"Origin: {origin}\r\n" if origin else "") + "\r\n")
+    sock = socket.create_connection(address, timeout=TIMEOUT)
+    try:
+        sock.sendall(head.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        sock.close()
+    return status_of(data)
+
+
+def test_ws_checks_origin_and_the_server_checks_host(tmp_path: Path, pair: SocatPair) -> None:
+    config = make_config(tmp_path, pair, 'allowed_origins = ["https://ha.example:8123"]')
+    with running(config) as (gateway, address):
+        own = f"127.0.0.1:{address[1]}"
+        # A page elsewhere cannot read the feed (cross-site WebSocket hijacking) ...
+        assert _ws_status(address, own, "http://evil.example") == 403
+        assert _ws_status(address, own, f"http://{own}") == 101
+        assert _ws_status(address, own, "https://ha.example:8123") == 101
+        # ... nor through a name rebound to 127.0.0.1 (DNS rebinding).
+        rebound = f"evil.example:{address[1]}"
+        assert _ws_status(address, rebound, f"http://{rebound}") == 421
+        data, _ = exchange(address, f"GET /api/devices HTTP/1.1\r\nHost: {rebound}\r\nConnection: close\r\n\r\n"
+                           .encode())
+        assert status_of(data) == 421
+        data, _ = exchange(address, f"GET /api/devices HTTP/1.1\r\nHost: localhost:{address[1]}\r\n"
+                                    "Connection: close\r\n\r\n".encode())
+        assert status_of(data) == 200
+
+
+def test_server_names_replace_the_default_names(tmp_path: Path, pair: SocatPair) -> None:
+    config = make_config(tmp_path, pair, 'server_names = ["gw.lan"]')
+    with running(config) as (gateway, address):
+        for host, status in (("gw.lan", 200), ("localhost", 421), ("127.0.0.1", 200)):
+            data, _ = exchange(address, f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                               .encode())
+            assert status_of(data) == status, host
+
+
+@pytest.mark.parametrize("line", ['server_names = ["gw.lan:80"]', 'allowed_origins = ["ha.example"]',
+                                  'allowed_origins = ["https://ha.example/"]'])
+def test_bad_names_and_origins_are_configuration_errors(tmp_path: Path, pair: SocatPair, line: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_config(tmp_path, pair, line)
+    assert line.split(" ")[0] in str(info.value)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from circuits.web import Controller
+from circuits.web.hosts import HostFilter, same_origin
+from circuits.web.websockets.dispatcher import WebSocketsDispatcher
 
-from .helpers import parse_responses, recv_all, serve
+from .helpers import parse_responses, recv_all, recv_until, serve
 
 
 class Root(Controller):
@@ -28,3 +30,54 @@ def test_unsplittable_absolute_target_gets_400_at_once_and_the_connection_closes
         assert [r.status for r in replies] == [400]
         res, body = s.get("/")
         assert (res.status, body) == (200, b"ok")
+
+
+# -- cross-site WebSocket hijacking and DNS rebinding (issue 12, item 8) -----------
+
+
+def _handshake(s, origin: str | None = None, host: str = "127.0.0.1", version: str = "1.1") -> int:
+    lines = [f"GET /ws HTTP/{version}", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    sock = s.raw()
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = recv_until(sock, b"\r\n\r\n")
+    finally:
+        sock.close()
+    return int(head.split(b" ", 2)[1])
+
+
+def test_websocket_refuses_a_foreign_origin_and_accepts_its_own():
+    ws = WebSocketsDispatcher("/ws", same_origin=True, origins=["https://ha.example"])
+    with serve(Root(), ws) as s:
+        own = f"127.0.0.1:{s.port}"
+        assert _handshake(s, "http://evil.example", host=own) == 403
+        assert _handshake(s, f"https://{own}", host=own) == 403  # another scheme is another origin
+        assert _handshake(s, "null", host=own) == 403
+        assert _handshake(s, f"http://{own}", host=own) == 101
+        assert _handshake(s, "https://ha.example", host=own) == 101  # configured
+        assert _handshake(s, None, host=own) == 101  # not a browser
+
+
+def test_websocket_over_http_1_0_is_refused():
+    with serve(Root(), WebSocketsDispatcher("/ws")) as s:
+        assert _handshake(s, version="1.0") == 400
+
+
+def test_host_filter_answers_421_for_names_it_does_not_serve():
+    with serve(Root(), HostFilter(["localhost", "gw.lan"])) as s:
+        for host, status in ((f"evil.example:{s.port}", 421), ("EVIL.example", 421), ("gw.lan.", 200),
+                             (f"localhost:{s.port}", 200), ("127.0.0.1", 200), ("[::1]:80", 200),
+                             ("GW.LAN:8080", 200), ("localhost:x", 421)):
+            res, _ = s.get("/", headers={"Host": host})
+            assert res.status == status, host
+
+
+def test_same_origin_compares_scheme_host_and_port():
+    assert same_origin("http://a:80", "a", "http")
+    assert same_origin("https://[::1]", "[::1]:443", "https")
+    assert not same_origin("http://a:81", "a", "http")
+    assert not same_origin("http://a/", "a", "http")
+    assert not same_origin("http://a", "b", "http")

@@ -14,6 +14,13 @@ On *wschannel* the application sees ``connect(sock, host, port)``,
 reason])`` and ``broadcast(data)``. A ``read`` handler may also return data:
 it is sent back to that socket.
 
+``origins`` lists the ``Origin`` values allowed (None: any);
+``same_origin=True`` also allows the page the server itself served (an
+Origin naming the request's ``Host`` and scheme), and a handshake without
+``Origin`` (not a browser: browsers always send it). Anything else gets 403:
+without it any web page the user opens can read the feed (cross-site
+WebSocket hijacking, RFC 6455 section 10.2).
+
 A client whose transport holds more than ``max_send_buffer`` unsent bytes
 is dropped at once (a slow consumer must not make the server buffer
 without bound, nor slow the others: writes never block).
@@ -40,6 +47,7 @@ from ...protocols.websocket import (
     server_handshake_response,
     validate_client_handshake,
 )
+from ..hosts import same_origin as is_same_origin
 from ..http import HTTP
 from .endpoint import DEFAULT_MAX_MESSAGE, WebSocketEndpoint
 from .events import ChannelAdapter
@@ -72,7 +80,7 @@ class WebSocketsDispatcher(BaseComponent):
                  max_message_size: int = DEFAULT_MAX_MESSAGE, max_send_buffer: int = 1 << 20,
                  ping_interval: float | None = 20.0, ping_timeout: float | None = 20.0,
                  close_timeout: float = 5.0, origins: Iterable[str] | None = None,
-                 subprotocols: Iterable[str] = (), **kwargs: Any) -> None:
+                 same_origin: bool = False, subprotocols: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(channel=channel)
         if wschannel == self.channel:
             raise ValueError("wschannel must differ from the web channel")
@@ -86,6 +94,7 @@ class WebSocketsDispatcher(BaseComponent):
         #: Allowed Origin values (None: any). Section 10.2: a server that only
         #: serves its own pages should refuse other origins (403).
         self.origins = frozenset(origins) if origins is not None else None
+        self.same_origin = same_origin
         self.subprotocols = tuple(subprotocols)
         self._accepted: dict[Any, _Peer] = {}  # 101 answered, hand-off pending
         self._http: HTTP | None = None
@@ -115,9 +124,13 @@ class WebSocketsDispatcher(BaseComponent):
         event.stop()  # this path is ours: never routed to a controller
         headers = list(request.headers.items())
         try:
+            if request.protocol < (1, 1):
+                # Section 4.1: "The method of the request MUST be GET, and the
+                # HTTP version MUST be at least 1.1."
+                raise HandshakeError("a WebSocket handshake needs HTTP/1.1", 400)
             key = validate_client_handshake(request.method, headers)
             origin = request.headers.get("Origin")
-            if self.origins is not None and origin not in self.origins:
+            if not self._origin_allowed(origin, request):
                 raise HandshakeError(f"origin {origin!r} not allowed", 403)
         except HandshakeError as e:
             # Section 4.2.1: "If the server, while reading the handshake, finds
@@ -152,6 +165,13 @@ class WebSocketsDispatcher(BaseComponent):
             response.headers["Sec-WebSocket-Protocol"] = chosen
         self._accepted[request.sock] = peer
         return response
+
+    def _origin_allowed(self, origin: str | None, request: Any) -> bool:
+        if self.origins is not None and origin in self.origins:
+            return True
+        if self.same_origin:
+            return origin is None or is_same_origin(origin, request.headers.get("Host", ""), request.scheme)
+        return self.origins is None
 
     def _http_component(self) -> HTTP | None:
         """The HTTP component serving this dispatcher's channel."""
