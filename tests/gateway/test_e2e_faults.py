@@ -25,6 +25,7 @@ import re
 import select
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -309,6 +310,105 @@ def test_sigkill_of_gateway_run_while_the_broker_is_down_delivers_the_spool_afte
                  "the spool drained")
     second.process.send_signal(signal.SIGTERM)
     assert second.process.wait(TIMEOUT) == 0
+
+
+# -- a slow disk ---------------------------------------------------------------------------
+
+
+class DiskGate:
+    """A controlled slow disk: the spool's commit blocks inside its
+    transaction (on the writer thread) until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def __call__(self) -> None:
+        self.entered.set()
+        assert self.gate.wait(TIMEOUT), "the test never opened the gate"
+
+
+def test_the_loop_keeps_serving_while_a_spool_commit_is_stuck_and_publishes_only_after_it(
+        tmp_path: Path, pair: SocatPair, cleanup: Callable[[Any], None]) -> None:
+    broker = fx.Broker(tmp_path / "broker").start()
+    cleanup(broker)
+    sub = fx.Subscriber(broker.port, [READINGS])
+    cleanup(sub)
+    with running(make_config(tmp_path, pair, broker=broker.port)) as (gateway, bus, base):
+        assert gateway.mqtt is not None
+        wait_metrics(base, lambda m: m["gateway_mqtt_connected"] == 1, "the broker connection")
+        disk = DiskGate()
+        gateway.mqtt.spool.store.before_commit = disk
+        client = socket.create_connection(gateway.bridges["thermo"].address, timeout=TIMEOUT)
+        bus.wait_until(lambda: len(bus.named("client_connected")) == 1, "the TCP client")
+        fd = pair.open_peer()
+        try:
+            write_all(fd, b"n=1\n")
+            assert disk.entered.wait(TIMEOUT), "the spool never committed"
+            # The commit is stuck in the writer thread. The loop still runs
+            # the raw bridge both ways, HTTP and the WebSocket feed:
+            client.sendall(b"to the device\n")
+            got = b""
+            while len(got) < 14:
+                assert select.select([fd], [], [], TIMEOUT)[0], f"the device got only {got!r}"
+                got += os.read(fd, 64)
+            assert got == b"to the device\n"
+            ws = WsClient(base)
+            cleanup(ws)
+            write_all(fd, b"n=2\n")
+            echoed = b""
+            while len(echoed) < 8:  # the device's lines reach the bridge's client too
+                chunk = client.recv(64)
+                assert chunk, f"the bridge closed after {echoed!r}"
+                echoed += chunk
+            assert echoed == b"n=1\nn=2\n"
+            ws.wait(lambda ms: any(m["type"] == "reading" and m["fields"]["n"] == 2 for m in ms), "reading 2")
+            with urllib.request.urlopen(base + "/healthz", timeout=TIMEOUT) as response:
+                assert response.status == 200
+            during = metrics(base)
+            # ... but nothing is accepted, so nothing is published, until the disk says so.
+            assert during["gateway_spool_accepted_total"] == 0
+            assert during["gateway_spool_unaccepted"] == 2
+            assert gateway.mqtt.published == 0
+        finally:
+            os.close(fd)
+            disk.gate.set()
+            client.close()
+        after = wait_metrics(base, lambda m: m["gateway_spool_accepted_total"] == 2
+                             and m["gateway_spool_depth"] == 0, "both readings accepted and acknowledged")
+        assert after["gateway_spool_unaccepted"] == 0
+    assert sub.wait_for(lambda ms: len(ms) >= 2)
+    assert seqs_of(sub, READINGS) == [1, 2]
+
+
+def test_when_the_disk_cannot_keep_up_the_oldest_unaccepted_readings_are_dropped_and_counted(
+        tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    topic_len = len(f"{fx.config(1).topic_prefix}/dev/reading")
+    payload_len = len(b'{"device":"dev","seq":100,"ts":1700000100.0,"fields":{"v":1}}')
+    row = topic_len + payload_len + 32  # gateway.spool.ROW_OVERHEAD
+    bound = 10 * row
+    # No broker: nothing is published, everything stays in the spool.
+    with fx.running_uplink(fx.config(free_port(0)), state, max_handover_bytes=bound) as (app, uplink, probe):
+        disk = DiskGate()
+        uplink.spool.store.before_commit = disk
+        fx.send(app, "dev", 100, v=1)
+        assert disk.entered.wait(TIMEOUT), "the spool never committed"
+        for seq in range(101, 200):  # 99 more while the first commit is stuck
+            fx.send(app, "dev", seq, v=1)
+        assert probe.wait_until(lambda: uplink.readings == 100)
+        stats = uplink.spool.statistics()
+        assert (stats["committed"], stats["unaccepted"]) == (0, 1 + 10)  # the stuck one + the bound
+        assert stats["overflow_dropped"] == 89 and stats["dropped"] == 89
+        disk.gate.set()
+        assert probe.wait_until(lambda: uplink.spool.committed == 11 and uplink.spool.unaccepted == 0)
+    db = sqlite3.connect(state / "spool.sqlite3")
+    try:
+        seqs = [json.loads(payload)["seq"] for (payload,) in db.execute("SELECT payload FROM spool ORDER BY id")]
+    finally:
+        db.close()
+    # The batch already at the disk, then the newest that fitted.
+    assert seqs == [100, *range(190, 200)]
 
 
 # -- slow consumers ---------------------------------------------------------------------------
