@@ -45,6 +45,8 @@ POLL_INTERVAL = 0.1
 #: the queue is empty: a program sending a file at network speed to a
 #: 9600 baud port gets TCP backpressure, not silently dropped bytes.
 DEVICE_HIGH_WATER = 256 * 1024
+#: RFC 2217 SIGNATURE: who we are, then the device's name.
+SIGNATURE = "circuits-gateway"
 
 
 def rfc2217_channel(name: str) -> str:
@@ -131,7 +133,8 @@ class Rfc2217Bridge(TcpBridge):
         super().client_connected(sock, host, port)
         if sock not in self.clients:
             return  # refused (max_clients)
-        session = self.sessions[sock] = Session(str(Address(str(host), int(port or 0))), ComPortServer())
+        telnet = ComPortServer(f"{SIGNATURE} {self.device}")
+        session = self.sessions[sock] = Session(str(Address(str(host), int(port or 0))), telnet)
         if self._paused:
             self.server.pause_reading(sock)
         self.server.write(sock, session.telnet.start())
@@ -273,6 +276,14 @@ class Rfc2217Bridge(TcpBridge):
         log.info("%s: listening on rfc2217://%s (settings: %s)", self.device, Address(host, port or 0),
                  self.control.policy)
         self.fire(part_ready(rfc2217_part(self.device)), BUS)
+
+    def summary(self) -> dict[str, Any]:
+        """What ``/api/devices`` shows: the listener, its clients, the line settings now."""
+        host, port = self.address
+        return {"listen": str(Address(str(host), int(port or 0))), "policy": self.control.policy,
+                "clients": [s.peer for s in self.sessions.values()],
+                "settings": self.control.settings().as_dict(), "changes": self.control.changes,
+                "refused": self.control.refused}
 
     def statistics(self) -> dict[str, Any]:
         stats = super().statistics()

@@ -48,6 +48,9 @@ class Api(BaseController):
             entry["status"] = getattr(link, "status", "online" if snapshot.online else "offline")
             entry["detail"] = getattr(link, "detail", "")
             entry["fields"] = {name: shown.as_dict() for name, shown in link.config.fields}
+            remote = self.parts.rfc2217.get(snapshot.name)
+            if remote is not None:
+                entry["rfc2217"] = remote.summary()
             listed.append(entry)
         return self._json(json.dumps({"gateway": self.gateway_name, "devices": listed}))
 

@@ -8,7 +8,7 @@ counters end in ``_total``; the body ends with a line feed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from circuits.web.controllers import BaseController, expose
@@ -36,7 +36,7 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> 
 
 
 def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any],
-                   warnings: Iterable[Sample] = ()) -> str:
+                   warnings: Iterable[Sample] = (), rfc2217: Mapping[str, dict[str, Any]] | None = None) -> str:
     """The whole exposition for one scrape."""
 
     def per_device(getter: Any) -> list[Sample]:
@@ -82,6 +82,16 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
                      "WebSocket clients dropped because they read too slowly.", [({}, web["dropped_slow"])])
     lines += _family("gateway_field_warnings_total", "counter",
                      "Readings with a field past its warn_above/warn_below ([device.fields.NAME]).", warnings)
+    if rfc2217:
+        # Only devices with an ``rfc2217`` listener (their summary()).
+        lines += _family("gateway_rfc2217_clients", "gauge", "RFC 2217 clients connected to the device.",
+                         [({"device": name}, len(s["clients"])) for name, s in rfc2217.items()])
+        lines += _family("gateway_rfc2217_settings_changes_total", "counter",
+                         "Line settings changed by RFC 2217 clients.",
+                         [({"device": name}, s["changes"]) for name, s in rfc2217.items()])
+        lines += _family("gateway_rfc2217_settings_refused_total", "counter",
+                         "Changes refused by rfc2217_settings (lock, limits).",
+                         [({"device": name}, s["refused"]) for name, s in rfc2217.items()])
     return "\n".join(lines) + "\n"
 
 
@@ -103,4 +113,5 @@ class Metrics(BaseController):
         self.response.headers["Cache-Control"] = "no-store"
         return render_metrics(device_snapshots(self.parts), uplink_state(self.parts),
                               {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]},
-                              self.thresholds.samples() if self.thresholds is not None else ())
+                              self.thresholds.samples() if self.thresholds is not None else (),
+                              {name: part.summary() for name, part in self.parts.rfc2217.items()})

@@ -33,6 +33,8 @@ class GatewayParts(Protocol):
 
     links: Mapping[str, _Link]
     bridges: Mapping[str, _Bridge]
+    #: RFC 2217 listeners by device (gateway.rfc2217.Rfc2217Bridge: summary()).
+    rfc2217: Mapping[str, Any]
     mqtt: Any  # an MqttUplink, or None when [mqtt] is not configured
 
 

@@ -17,6 +17,7 @@ import socket
 import termios
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -42,17 +43,20 @@ pytestmark = pytest.mark.timeout(90)
 # -- harness -------------------------------------------------------------------
 
 
-def config_for(state_dir: Path, **device: Any) -> GatewayConfig:
+def config_for(state_dir: Path, web: int | None = None, **device: Any) -> GatewayConfig:
     lines = ["[gateway]", 'name = "test"', f"state_dir = {json.dumps(str(state_dir))}", "", "[[device]]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in device.items()]
+    if web is not None:
+        lines += ["", "[web]", f'listen = "127.0.0.1:{web}"']
     return parse_config("\n".join(lines) + "\n", "<test>", check_profile=check_profile)
 
 
 @contextmanager
-def gateway_on(tmp_path: Path, pair: SocatPair, **device: Any) -> Iterator[tuple[Gateway, fx.BusLog, int]]:
+def gateway_on(tmp_path: Path, pair: SocatPair, web: int | None = None,
+               **device: Any) -> Iterator[tuple[Gateway, fx.BusLog, int]]:
     port = free_port(0)
     settings = {"name": "dev", "port": str(pair.dev), "profile": "raw", "rfc2217": f"127.0.0.1:{port}"}
-    config = config_for(tmp_path, **(settings | device))
+    config = config_for(tmp_path, web, **(settings | device))
     with fx.running_gateway(config, TIMEOUT) as (gateway, bus):
         bus.wait("device_status", lambda d, status, detail: status == "online")
         yield gateway, bus, port
@@ -91,6 +95,15 @@ def write_fd(fd: int, data: bytes, timeout: float = TIMEOUT) -> None:
         if left <= 0 or not select.select([], [fd], [], left)[1]:
             raise AssertionError("the device side would not take the data")
         view = view[os.write(fd, view[:4096]):]
+
+
+def until(predicate: Any, what: str, timeout: float = TIMEOUT) -> None:
+    """Wait for a condition of the gateway's state, with a deadline."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
 
 
 def read_serial(port: serial.Serial, size: int) -> bytes:
@@ -432,3 +445,101 @@ def test_garbage_and_a_client_vanishing_mid_negotiation_leave_the_gateway_workin
             write_fd(peer, b"back")
             assert read_serial(remote, 4) == b"back"
         assert gateway.links["dev"].online
+
+
+# -- what pyserial never sends: request forms, masks, signature, flow control ------------------
+
+
+def sb(*payload: int) -> bytes:
+    """IAC SB COM-PORT-OPTION payload IAC SE, with IAC doubled in the payload (RFC 855)."""
+    return IAC + SB + bytes([C.COM_PORT_OPTION, *payload]).replace(IAC, IAC + IAC) + IAC + SE
+
+
+def answer(*payload: int) -> bytes:
+    """The server's answer: the client's code + 100, then the value."""
+    return sb(payload[0] + C.SERVER_OFFSET, *payload[1:])
+
+
+def expect(sock: socket.socket, wanted: bytes, *also: bytes) -> None:
+    """Read until ``wanted`` and each of ``also`` came (answers the server
+    gives by itself may come before those the port gives, in one read)."""
+    got = b""
+    sock.settimeout(TIMEOUT)
+    while not all(w in got for w in (wanted, *also)):
+        chunk = sock.recv(4096)
+        assert chunk, f"closed; got {got!r}, waiting for {(wanted, *also)!r}"
+        got += chunk
+
+
+def agreed_client(port: int, bus: fx.BusLog) -> socket.socket:
+    sock = raw_client(port, bus)
+    sock.sendall(bytes([C.IAC, C.WILL, C.COM_PORT_OPTION, C.IAC, C.DO, C.COM_PORT_OPTION]))
+    expect(sock, answer(C.NOTIFY_MODEMSTATE, 0))  # the first modem state: the option is on
+    return sock
+
+
+def test_request_forms_masks_and_signature(tmp_path: Path, pair: SocatPair) -> None:
+    with gateway_on(tmp_path, pair) as (_gateway, bus, port):
+        sock = agreed_client(port, bus)
+        sock.sendall(sb(C.SET_CONTROL, C.CONTROL_DTR_OFF) + sb(C.SET_CONTROL, C.CONTROL_REQUEST_DTR))
+        expect(sock, answer(C.SET_CONTROL, C.CONTROL_DTR_OFF) + answer(C.SET_CONTROL, C.CONTROL_DTR_OFF))
+        sock.sendall(sb(C.SET_CONTROL, C.CONTROL_REQUEST_RTS) + sb(C.SET_CONTROL, C.CONTROL_REQUEST_BREAK)
+                     + sb(C.SET_CONTROL, C.CONTROL_REQUEST_FLOW) + sb(C.SET_CONTROL, C.CONTROL_REQUEST_FLOW_IN))
+        expect(sock, answer(C.SET_CONTROL, C.CONTROL_RTS_ON) + answer(C.SET_CONTROL, C.CONTROL_BREAK_OFF)
+               + answer(C.SET_CONTROL, C.CONTROL_FLOW_NONE) + answer(C.SET_CONTROL, C.CONTROL_FLOW_IN_NONE))
+        sock.sendall(sb(C.SET_BAUDRATE, 0, 0, 0, 0) + sb(C.SET_DATASIZE, 0) + sb(C.SET_PARITY, 0)
+                     + sb(C.SET_STOPSIZE, 0))  # 0: "what is it now?"
+        expect(sock, answer(C.SET_BAUDRATE, 0, 1, 0xC2, 0) + answer(C.SET_DATASIZE, 8)
+               + answer(C.SET_PARITY, C.PARITY_NONE) + answer(C.SET_STOPSIZE, C.STOPSIZE_1))
+        sock.sendall(sb(C.SET_LINESTATE_MASK, 0xFF) + sb(C.NOTIFY_LINESTATE) + sb(C.SIGNATURE))
+        expect(sock, answer(C.SET_LINESTATE_MASK, 0xFF), answer(C.NOTIFY_LINESTATE, 0),
+               answer(C.SIGNATURE, *b"circuits-gateway dev"))
+        sock.sendall(sb(C.PURGE_DATA, 9) + sb(C.SET_PARITY, 77))  # codes that do not exist
+        expect(sock, answer(C.PURGE_DATA, 0) + answer(C.SET_PARITY, C.PARITY_NONE))
+        sock.close()
+
+
+def test_flowcontrol_suspend_holds_our_output_until_resume(tmp_path: Path, pair: SocatPair, peer: int) -> None:
+    with gateway_on(tmp_path, pair) as (gateway, bus, port):
+        sock = agreed_client(port, bus)
+        sock.sendall(sb(C.FLOWCONTROL_SUSPEND))
+        until(lambda: any(s.held is not None for s in gateway.rfc2217["dev"].sessions.values()), "the suspend")
+        write_fd(peer, b"held\xff")
+        # Written by the device, held by the gateway: the parser saw it, the client not yet.
+        until(lambda: gateway.links["dev"].bytes_in == 5, "the device bytes")
+        assert drain(sock, 0.3) == b""
+        sock.sendall(sb(C.FLOWCONTROL_RESUME))
+        expect(sock, b"held\xff\xff")
+        sock.close()
+
+
+def test_api_and_metrics_show_the_rfc2217_clients_and_settings(tmp_path: Path, pair: SocatPair) -> None:
+    web = free_port(0)
+    with gateway_on(tmp_path, pair, web=web) as (_gateway, _bus, port), client(port, baudrate=9600) as remote:
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/api/devices", timeout=TIMEOUT) as response:
+            device = json.load(response)["devices"][0]
+        local = remote._socket.getsockname()
+        assert device["rfc2217"]["clients"] == [f"{local[0]}:{local[1]}"]
+        assert device["rfc2217"]["settings"]["baudrate"] == 9600
+        assert device["rfc2217"]["policy"] == "allow"
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics", timeout=TIMEOUT) as response:
+            metrics = response.read().decode()
+        assert 'gateway_rfc2217_clients{device="dev"} 1' in metrics
+        assert 'gateway_rfc2217_settings_changes_total{device="dev"} 1' in metrics
+
+
+def test_unplug_and_replug_keep_the_client_and_its_settings(tmp_path: Path, pair: SocatPair) -> None:
+    with gateway_on(tmp_path, pair) as (gateway, bus, port), client(port, baudrate=9600) as remote:
+        pair.unplug()
+        bus.wait("device_status", lambda d, status, detail: status == "offline")
+        with pytest.raises((serial.SerialException, ValueError), match="rejected"):
+            remote.baudrate = 19200  # offline: answered with the setting we keep for the port
+        pair.replug()
+        bus.wait("device_status", lambda d, status, detail: status == "online", count=2)
+        assert kernel(gateway)[5] == termios.B9600, "the client's setting was not put back on the new port"
+        fd = pair.open_peer()
+        try:
+            write_fd(fd, b"back again")
+            assert read_serial(remote, 10) == b"back again"
+        finally:
+            os.close(fd)
