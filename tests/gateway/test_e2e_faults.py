@@ -186,6 +186,14 @@ class WsClient:
         self.thread.join(TIMEOUT)
 
 
+def last_n(messages: list[dict[str, Any]]) -> int:
+    """The ``n`` field of the newest reading (0 if none): cheap however many messages there are."""
+    for m in reversed(messages):
+        if m["type"] == "reading":
+            return int(m["fields"]["n"])
+    return 0
+
+
 def seqs_of(sub: Any, topic: str) -> list[int]:
     return [json.loads(m.payload)["seq"] for m in sub.on(topic)]
 
@@ -436,7 +444,7 @@ def raw_websocket(base: str, rcvbuf: int = 4096) -> socket.socket:
 def test_slow_websocket_and_tcp_clients_are_dropped_while_a_fast_one_gets_everything(
         tmp_path: Path, pair: SocatPair, cleanup: Callable[[Any], None]) -> None:
     config = make_config(tmp_path, pair, device="client_buffer = 65536")
-    total = 6000
+    total, chunk = 6000, 64
     pad = "x" * 1500  # ~9 MB in all: more than any kernel buffers for the slow ones
     with running(config, ws_send_buffer=256 * 1024) as (gateway, bus, base):
         fast = WsClient(base)
@@ -450,12 +458,14 @@ def test_slow_websocket_and_tcp_clients_are_dropped_while_a_fast_one_gets_everyt
         cleanup_socket.append(slow_tcp)
         bus.wait_until(lambda: len(bus.named("client_connected")) == 1, "the TCP client")
         fd = pair.open_peer()
-        writer = threading.Thread(target=write_all, daemon=True, args=(fd, b"".join(
-            f"n={i} pad={pad}\n".encode() for i in range(1, total + 1)), 60.0))
         try:
-            writer.start()
-            fast.wait(lambda ms: sum(m["type"] == "reading" for m in ms) >= total, f"{total} readings", 60)
-            writer.join(TIMEOUT)
+            # Paced by the fast client: the next chunk is written only once it has the previous
+            # one, so it is never more than a chunk (~100 KB, under its 256 KiB allowance) behind,
+            # however slowly this test process runs; the slow ones fall ever further behind.
+            for start in range(1, total + 1, chunk):
+                stop = min(start + chunk, total + 1)
+                write_all(fd, b"".join(f"n={i} pad={pad}\n".encode() for i in range(start, stop)))
+                fast.wait(lambda ms, last=stop - 1: last_n(ms) >= last, f"readings up to n={stop - 1}")
         finally:
             os.close(fd)
         values = wait_metrics(base, lambda m: m["gateway_websocket_clients_dropped_total"] == 1
