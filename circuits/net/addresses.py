@@ -1,4 +1,5 @@
-"""The flexible ``bind`` parameter: 8000, ("host", 8000), "host:8000", "/path"."""
+"""The flexible ``bind`` parameter: 8000, ("host", 8000), "host:8000", "/path";
+and what every socket component shares (the default read size, stale registrations)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def split_host_port(text: str, default_host: str = "0.0.0.0") -> tuple[str, int]
 def family_of(host: str) -> int:
     """AF_INET6 for an IPv6 literal, else AF_INET."""
     return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def forget_stale(loop: Any, sock: Any) -> None:
+    """Drop whatever the loop still has registered under a brand-new socket's number.
+
+    A descriptor number is reused as soon as it is closed. If its previous
+    owner closed it without telling the loop (3.x code closes ``_sock``
+    itself), epoll dropped it but the loop still holds the old callbacks:
+    the new socket would be "modified" (ENOENT) and the old callbacks
+    called for it. A socket we just made cannot legitimately be watched
+    already, so any registration under its number is stale.
+    """
+    loop.discard(sock)

@@ -2,7 +2,8 @@
 
 ``connect`` never blocks: the socket connects in the background (name
 resolution in a thread when the host is not a literal address) and the
-loop reports ``connected`` or ``unreachable``. After ``disconnected`` the
+loop reports ``connected`` or ``unreachable`` (a failed name lookup is
+also an ``error(err)`` first, as in 3.x). After ``disconnected`` the
 same client may ``connect`` again.
 """
 
@@ -20,7 +21,7 @@ from ..core.handlers import handler
 from ..core.loop import TimerHandle
 from ..core.manager import Manager
 from ..core.transport import Transport, TransportOwner
-from .addresses import BUFSIZE, parse_bind
+from .addresses import BUFSIZE, forget_stale, parse_bind
 from .events import connected, disconnected, error, read, ready, unreachable
 from .tls import client_context
 
@@ -114,6 +115,7 @@ class Client(BaseComponent, TransportOwner):
         try:
             infos = future.result()
         except Exception as e:  # gaierror, or whatever a replaced resolver raises
+            self.fire(error(e))  # 3.x code waits for an error on a failed lookup
             self._unreachable(e)
             return
         self._start_connect(infos[0][4])
@@ -140,6 +142,7 @@ class Client(BaseComponent, TransportOwner):
         self._sock = sock
         # Writable means the connect finished, one way or the other.
         self._connect_loop = self.loop
+        forget_stale(self._connect_loop, sock)
         self._connect_loop.add_writer(sock, self._on_connect_done)
 
     def _on_connect_done(self) -> None:

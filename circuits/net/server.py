@@ -23,7 +23,7 @@ from ..core.loop import Loop, TimerHandle
 from ..core.manager import Manager
 from ..core.transport import Transport, TransportOwner
 from ..core.values import Value
-from .addresses import BUFSIZE, family_of, parse_bind
+from .addresses import BUFSIZE, family_of, forget_stale, parse_bind
 from .events import close as close_event
 from .events import closed, connect, disconnect, error, read, ready
 from .tls import server_context
@@ -205,6 +205,7 @@ class Server(BaseComponent, TransportOwner):
 
     def _add_client(self, sock: Any, address: Any, handshake: bool) -> None:
         conn = _Connection(sock, address)
+        forget_stale(self.loop, sock)
         # Keyed before the Transport exists: its constructor may already report.
         self._clients[sock] = None  # type: ignore[assignment]
         transport = Transport(self.loop, sock, self, bufsize=self.bufsize, max_buffer=self.max_buffer,

@@ -11,7 +11,7 @@ from ..core.handlers import handler
 from ..core.loop import Loop
 from ..core.manager import Manager
 from .addresses import parse_bind, split_host_port
-from .events import closed, error, read, ready
+from .events import closed, disconnect, error, read, ready
 
 #: Datagrams read per readiness notification.
 READ_BATCH = 64
@@ -25,6 +25,7 @@ class UDPServer(BaseComponent):
     counted past it). ``broadcast(data, port)`` sends to
     ``broadcast_address`` ("<broadcast>", i.e. 255.255.255.255, unless
     given, e.g. "127.255.255.255" to stay on the loopback network).
+    ``close()`` fires ``disconnect(sock)`` then ``closed()``, as 3.x does.
     """
 
     channel: Any = "server"
@@ -38,7 +39,7 @@ class UDPServer(BaseComponent):
         self.max_queue: int = kwargs.get("max_queue", 1024)
         self.broadcast_address: str = kwargs.get("broadcast_address", "<broadcast>")
         self.dropped = 0
-        self._queue: deque[tuple[Any, bytes]] = deque()
+        self._datagrams: deque[tuple[Any, bytes]] = deque()
         self._sock: socket.socket | None = socket.socket(self.socket_family, socket.SOCK_DGRAM)
         sock = self._sock
         try:
@@ -76,7 +77,7 @@ class UDPServer(BaseComponent):
             self._watched_on.discard(self._sock)
         self._watched_on = loop
         loop.add_reader(self._sock, self._on_readable)
-        if self._queue:
+        if self._datagrams:
             loop.add_writer(self._sock, self._on_writable)
 
     def _root_changed(self, old: Manager, new: Manager) -> None:
@@ -112,7 +113,7 @@ class UDPServer(BaseComponent):
         if isinstance(address, str):
             address = split_host_port(address)
         payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        if self._queue:
+        if self._datagrams:
             self._enqueue(address, payload)
             return
         try:
@@ -123,24 +124,24 @@ class UDPServer(BaseComponent):
             self.fire(error(address, e))
 
     def _enqueue(self, address: Any, payload: bytes) -> None:
-        if len(self._queue) >= self.max_queue:
-            self._queue.popleft()
+        if len(self._datagrams) >= self.max_queue:
+            self._datagrams.popleft()
             self.dropped += 1
-        self._queue.append((address, payload))
+        self._datagrams.append((address, payload))
         if self._sock is not None and self._watched_on is not None:
             self._watched_on.add_writer(self._sock, self._on_writable)
 
     def _on_writable(self) -> None:
         sock = self._sock
-        while self._queue and sock is not None:
-            address, payload = self._queue[0]
+        while self._datagrams and sock is not None:
+            address, payload = self._datagrams[0]
             try:
                 sock.sendto(payload, address)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as e:
                 self.fire(error(address, e))
-            self._queue.popleft()
+            self._datagrams.popleft()
         if sock is not None and self._watched_on is not None:
             self._watched_on.remove_writer(sock)
 
@@ -154,9 +155,11 @@ class UDPServer(BaseComponent):
             if self._watched_on is not None:
                 self._watched_on.discard(self._sock)
                 self._watched_on = None
-            self._sock.close()
-            self._sock = None
-            self._queue.clear()
+            sock, self._sock = self._sock, None
+            sock.close()
+            self._datagrams.clear()
+            # As in 3.x: the socket "disconnects" (args: the socket), then closed().
+            self.fire(disconnect(sock))
             self.fire(closed())
 
     @handler("stopped", channel="*")

@@ -182,6 +182,8 @@ def test_unresolvable_hostname_is_unreachable(monkeypatch):
         (event,) = rec.wait_for("unreachable", "client")
         assert event.args[:2] == ["unresolvable.test", 80]
         assert isinstance(event.args[2], socket.gaierror)
+        (err,) = rec.wait_for("error", "client")  # 3.x code waits for this one
+        assert err.args[0] is event.args[2]
 
 
 def test_close_while_resolving_cancels_the_connect(monkeypatch):

@@ -387,3 +387,18 @@ def test_unix_server_replaces_a_stale_socket_file_but_not_a_live_one(tmp_path):
         f.write("not a socket")
     with pytest.raises(OSError):
         UNIXServer(os.path.join(tmp_path, "file"))
+
+
+def test_a_listening_socket_closed_behind_the_loops_back_does_not_break_the_next_socket():
+    # 3.x code closes server._sock itself; epoll forgets the number, the loop
+    # did not, and the next socket gets that number.
+    server = TCPServer(("127.0.0.1", 0))
+    client = TCPClient()
+    with running(server, client) as (app, rec):
+        rec.wait_for("ready", "server")
+        port = server.port
+        server._sock.close()
+        app.fire(connect("127.0.0.1", port), "client")
+        (event,) = rec.wait_for("unreachable", "client")
+        assert isinstance(event.args[2], ConnectionRefusedError)
+        assert rec.of("exception") == []

@@ -119,3 +119,27 @@ def test_oversized_datagram_is_an_error_not_a_crash():
         assert isinstance(err.args[1], OSError)
         app.fire(write(peer.getsockname(), b"fine"), "server")
         assert peer.recvfrom(10)[0] == b"fine"
+
+
+def test_close_fires_disconnect_then_closed_as_3x_did():
+    server = UDPServer(("127.0.0.1", 0))
+    with running(server) as (app, rec):
+        rec.wait_for("ready", "server")
+        sock = server._sock
+        app.fire(close(), "server")
+        rec.wait_for("closed", "server")
+        names = [e.name for e in rec.of("disconnect")] + [e.name for e in rec.of("closed")]
+        assert names == ["disconnect", "closed"]
+        assert rec.of("disconnect")[0].args == [sock]
+
+
+def test_a_udp_server_made_as_a_root_keeps_its_event_queue():
+    # The datagram queue once shared the name of the Manager's event queue.
+    server = UDPServer(("127.0.0.1", 0))
+    try:
+        server.fire(write(("127.0.0.1", 9), b"x"))
+        server.flush()
+        assert server._datagrams is not server.root._queue
+    finally:
+        server.fire(close())
+        server.flush()
