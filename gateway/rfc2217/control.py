@@ -79,6 +79,7 @@ class PortControl:
         self.refused = 0
         self.reverts = 0
         self._warned_lines = False
+        self._pollable: tuple[int, bool] | None = None
 
     # -- what the port has -----------------------------------------------
 
@@ -112,11 +113,18 @@ class PortControl:
 
     @property
     def pollable(self) -> bool:
-        """The port has modem lines or error counters worth polling (a pty has neither)."""
+        """The port has modem lines or error counters worth polling (a pty has neither).
+
+        Probed once per open of the port: the bridge asks after every read
+        from a client.
+        """
         fd = self.fd
         if fd is None:
+            self._pollable = None
             return False
-        return modem_lines(fd) is not None or LineErrors().poll(fd) is not None
+        if self._pollable is None or self._pollable[0] != fd:
+            self._pollable = (fd, modem_lines(fd) is not None or LineErrors().poll(fd) is not None)
+        return self._pollable[1]
 
     # -- requests ----------------------------------------------------------
 
@@ -298,6 +306,7 @@ class PortControl:
     def reopened(self) -> None:
         """The port was opened again: the clients' settings back on it."""
         self.line_errors.reset()
+        self._pollable = None
         if self.wanted:
             self._apply(dict(self.wanted), "(reapplied after a reopen)")
 
