@@ -52,7 +52,7 @@ class Connection:
         "sock", "transport", "parser", "write", "request", "response", "spool", "busy",
         "head_started", "last_active", "continue_sent", "pending", "paused", "iterator",
         "frame", "finish_frame", "backlog", "head_out", "remaining", "waiting_drain", "closed", "linger_until", "close_after",
-        "body_started",
+        "body_started", "body_max",
     )
 
     def __init__(self, sock: Any, transport: Any, parser: RequestParser,
@@ -94,6 +94,8 @@ class Connection:
         self.close_after = False
         #: When the head of the request whose body is being received was parsed.
         self.body_started = 0.0
+        #: A per-request limit on a chunked body (``body_limit``), else None.
+        self.body_max: int | None = None
 
     @property
     def buffered(self) -> int:

@@ -28,6 +28,13 @@ Rules that make it safe to expose:
   soft ``RLIMIT_NOFILE``, so other servers in the process keep descriptors
   of their own); past it, or when ``accept`` reports that descriptors ran
   out, the connections idle for longest are shed first.
+* ``body_limit(request) -> int | None``, when given, decides on the head
+  alone how large a body this request may have (None: ``max_body``). A
+  body declared larger -- or any body when the limit is 0 -- is never read:
+  the request is handled at once with an empty body and
+  ``request.body_refused`` set (an authentication handler answers 401, the
+  Dispatcher 413), and the connection closes after the answer. This is how
+  a server authenticates before it accepts a byte of an upload.
 * ``100 Continue`` is sent only when the server is about to read the body,
   i.e. the head passed every check (RFC 9110 section 10.1.1).
 * Streamed bodies (files, generators) are written only while the
@@ -60,6 +67,7 @@ from ..net.events import write as write_event
 from ..protocols.h1 import (
     NEED_DATA,
     ConnectionClosed,
+    ContentTooLarge,
     Data,
     EndOfMessage,
     Limits,
@@ -127,7 +135,8 @@ class HTTP(BaseComponent):
                  limits: Limits | None = None, max_body: int | None = 10 * 1024 * 1024,
                  header_timeout: float = 10.0, keepalive_timeout: float = 60.0,
                  body_timeout: float = 30.0, body_min_rate: float = 1024.0,
-                 max_connections: int | None = None, spool_size: int = 1024 * 1024, high_water: int = 256 * 1024,
+                 max_connections: int | None = None,
+                 body_limit: Callable[[Request], int | None] | None = None, spool_size: int = 1024 * 1024, high_water: int = 256 * 1024,
                  pipeline_buffer: int = 256 * 1024, **kwargs: Any) -> None:
         if isinstance(server, str) and encoding == "utf-8":  # HTTP("latin-1") as documented
             server, encoding = None, server
@@ -139,6 +148,7 @@ class HTTP(BaseComponent):
         self.header_timeout = header_timeout
         self.keepalive_timeout = keepalive_timeout
         self.body_timeout = body_timeout
+        self.body_limit = body_limit
         self.body_min_rate = body_min_rate
         self.max_connections = max_connections if max_connections is not None else default_max_connections()
         #: Connections closed to make room (max_connections or out of descriptors).
@@ -328,12 +338,15 @@ class HTTP(BaseComponent):
                 event = parser.next_event()
                 cls = event.__class__
                 if cls is H1Request:
-                    self._on_head(conn, event)  # type: ignore[arg-type]
+                    if self._on_head(conn, event):  # type: ignore[arg-type]
+                        return  # answered without its body
                 elif cls is Data:
                     spool = conn.spool
                     if spool is None:
                         spool = conn.spool = BodySpool(self.spool_size)
                     spool.write(event.data)  # type: ignore[union-attr]
+                    if conn.body_max is not None and spool.size > conn.body_max:
+                        raise ContentTooLarge(f"body larger than {conn.body_max} bytes")
                 elif cls is EndOfMessage:
                     self._dispatch(conn)
                     return
@@ -351,7 +364,8 @@ class HTTP(BaseComponent):
         except ProtocolError as e:
             self._reject(conn, e.status, e.message)
 
-    def _on_head(self, conn: Connection, head: H1Request) -> None:
+    def _on_head(self, conn: Connection, head: H1Request) -> bool:
+        """Make the request; True when it was dispatched already, without its body."""
         target = head.target
         if target[0] == "/":
             path, _, qs = target.partition("?")
@@ -375,6 +389,28 @@ class HTTP(BaseComponent):
         conn.response = res
         conn.head_started = 0.0
         conn.body_started = time.monotonic()
+        conn.body_max = None
+        check = self.body_limit
+        if check is not None and conn.parser.declared_length != 0:  # asked only when there is a body
+            limit = check(req)
+            if limit is not None:
+                declared = conn.parser.declared_length
+                if (declared is None and limit <= 0) or (declared is not None and declared > limit):
+                    self._refuse_body(conn)
+                    return True
+                if declared is None:
+                    conn.body_max = limit  # chunked: checked as it arrives
+        return False
+
+    def _refuse_body(self, conn: Connection) -> None:
+        """Handle the request now, with an empty body that is never read; then close."""
+        conn.request.body_refused = True
+        conn.response.close = True
+        transport = conn.transport
+        if transport is not None and not conn.paused:
+            conn.paused = True  # not a byte more until the answer is out
+            transport.pause_reading()
+        self._dispatch(conn)
 
     def _dispatch(self, conn: Connection) -> None:
         req = conn.request

@@ -80,6 +80,8 @@ class Request:
         self.index = False
         self.session: Any = None
         self.peer_cert: Any = None
+        #: The body was refused on the head (``HTTP(body_limit=...)``) and never read.
+        self.body_refused = False
         # Lazy: raw codec headers until someone asks for .headers.
         if headers is None or isinstance(headers, Headers):
             self._raw_headers: Any = None

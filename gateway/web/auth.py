@@ -113,6 +113,21 @@ class BasicAuthGuard(BaseComponent):
         self.checks = 0
         self.busy = 0
 
+    def knows(self, request: Any) -> bool:
+        """On the head alone, without waiting: an open path, or credentials already verified.
+
+        The server asks before it reads a body (``body_limit``): a client it
+        does not know yet gets its 401 without a byte of the body read.
+        """
+        if request.path in self.open_paths:
+            return True
+        credentials = parse_basic(request.headers.get("Authorization"))
+        if credentials is None:
+            return False
+        user, password = credentials
+        key = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        return self._good.get(key) is not None
+
     @handler("request", priority=PRIORITY)
     def _on_request(self, event: Any, request: Any, response: Any) -> Any:
         if request.path in self.open_paths or getattr(request, "gateway_authenticated", False):

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 #: The name READY=1 waits for.
 PART = "web"
+#: Largest request body the dashboard reads: none of its endpoints takes
+#: uploads, so a body is at most a small form or JSON document.
+MAX_BODY = 16 * 1024
 #: Bytes a WebSocket client may have unsent before it is dropped as too slow:
 #: a few seconds of every reading of a busy gateway.
 DEFAULT_SEND_BUFFER = 1 << 20
@@ -72,7 +75,8 @@ class WebDashboard(BaseComponent):
                                  header_timeout=config.header_timeout, body_timeout=config.body_timeout,
                                  body_min_rate=config.body_min_rate,
                                  keepalive_timeout=config.keepalive_timeout,
-                                 max_connections=config.max_connections, **tls).register(self)
+                                 max_connections=config.max_connections,
+                                 body_limit=self._body_limit, **tls).register(self)
         except BaseException:
             self.history.close()
             raise
@@ -93,6 +97,16 @@ class WebDashboard(BaseComponent):
         Metrics(parts, self.ws, self.thresholds).register(self.server)
         self.feed = LiveFeed(parts, self.ws, self.history, counters_interval=counters_interval,
                              thresholds=self.thresholds).register(self)
+
+    def _body_limit(self, request: Any) -> int | None:
+        """Asked on each head with a body: with [web.users], none is read before its sender is known.
+
+        (The parser's own max_body would answer 413 before authentication.)
+        """
+        guard = self.guard
+        if guard is not None and not guard.knows(request):
+            return 0
+        return MAX_BODY
 
     @property
     def address(self) -> Address:

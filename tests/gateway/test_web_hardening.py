@@ -6,6 +6,7 @@ gateway to close a socket or answer, with deadlines.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import time
@@ -20,6 +21,7 @@ import pytest
 from gateway.app import Gateway
 from gateway.config import ConfigError, GatewayConfig, parse_config
 from gateway.demo import free_port
+from gateway.passwords import hash_password
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
@@ -164,3 +166,28 @@ def test_bad_names_and_origins_are_configuration_errors(tmp_path: Path, pair: So
     with pytest.raises(ConfigError) as info:
         make_config(tmp_path, pair, line)
     assert line.split(" ")[0] in str(info.value)
+
+
+# -- no body before authentication, small bodies (issue 12, item 2) ----------------
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_an_unauthenticated_body_is_never_read_and_bodies_are_small(tmp_path: Path, pair: SocatPair) -> None:
+    users = f'[web.users]\nalice = "{hash_password("pw", iterations=1000)}"\n'
+    with running(make_config(tmp_path, pair, users)) as (gateway, address):
+        # 10 MiB announced and none sent: 401 at once, then EOF (nothing spooled).
+        data, closed = exchange(address, b"POST /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                         b"Content-Length: 10485760\r\n\r\n")
+        assert closed and status_of(data) == 401
+        # Credentials verified once (a GET) ...
+        auth = _basic("alice", "pw")
+        data, _ = exchange(address, f"GET /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+                                    "Connection: close\r\n\r\n".encode())
+        assert status_of(data) == 200
+        # ... still get 413 on the head for a body beyond the dashboard's limit.
+        data, closed = exchange(address, f"POST /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+                                         "Content-Length: 120000\r\n\r\n".encode())
+        assert closed and status_of(data) == 413

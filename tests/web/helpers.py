@@ -141,3 +141,23 @@ def recv_until(sock: socket.socket, marker: bytes, timeout: float = TIMEOUT) -> 
             break
         data += chunk
     return data
+
+
+def wait_closed(sock: socket.socket, timeout: float = TIMEOUT) -> tuple[bytes, bool]:
+    """What the server sent, and whether it closed (EOF or reset) before ``timeout``."""
+    deadline = time.monotonic() + timeout
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"".join(chunks), False
+        sock.settimeout(left)
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            return b"".join(chunks), False
+        except ConnectionResetError:
+            return b"".join(chunks), True
+        if not data:
+            return b"".join(chunks), True
+        chunks.append(data)

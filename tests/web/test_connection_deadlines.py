@@ -15,7 +15,7 @@ from pathlib import Path
 
 from circuits.web import Controller
 
-from .helpers import TIMEOUT, parse_responses, serve
+from .helpers import TIMEOUT, parse_responses, serve, wait_closed
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The short deadlines the servers of these tests are configured with.
@@ -28,26 +28,6 @@ class Root(Controller):
 
     def upload(self) -> str:
         return str(len(self.request.body.read()))
-
-
-def wait_closed(sock: socket.socket, timeout: float = TIMEOUT) -> tuple[bytes, bool]:
-    """What the server sent, and whether it closed (EOF or reset) before ``timeout``."""
-    deadline = time.monotonic() + timeout
-    chunks = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return b"".join(chunks), False
-        sock.settimeout(left)
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            return b"".join(chunks), False
-        except ConnectionResetError:
-            return b"".join(chunks), True
-        if not data:
-            return b"".join(chunks), True
-        chunks.append(data)
 
 
 def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout():

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from circuits import BaseComponent, handler
 from circuits.web import Controller
+from circuits.web.errors import unauthorized
 from circuits.web.hosts import HostFilter, same_origin
 from circuits.web.websockets.dispatcher import WebSocketsDispatcher
 
-from .helpers import parse_responses, recv_all, recv_until, serve
+from .helpers import parse_responses, recv_all, recv_until, serve, wait_closed
 
 
 class Root(Controller):
     def index(self) -> str:
         return "ok"
+
+
+class Upload(Controller):
+    def upload(self) -> str:
+        return str(len(self.request.body.read()))
 
 
 def test_unsplittable_absolute_target_gets_400_at_once_and_the_connection_closes():
@@ -81,3 +88,58 @@ def test_same_origin_compares_scheme_host_and_port():
     assert not same_origin("http://a:81", "a", "http")
     assert not same_origin("http://a/", "a", "http")
     assert not same_origin("http://a", "b", "http")
+
+
+# -- no body before authentication (issue 12, item 2) ---------------------------------
+
+
+class KeyGuard(BaseComponent):
+    """Lets through requests with the right X-Key, answers 401 otherwise (before the controllers)."""
+
+    channel = "web"
+
+    @handler("request", priority=100)
+    def _on_request(self, event, request, response):
+        if request.headers.get("X-Key") != "sesame":
+            return unauthorized(request, response)
+        return None
+
+
+def _known_limit(request):
+    return 100 if request.headers.get("X-Key") == "sesame" else 0
+
+
+def _head_only(s, head: bytes) -> tuple[bytes, bool]:
+    """Send only a head announcing a body; what comes back and whether the server closed."""
+    sock = s.raw()
+    try:
+        sock.sendall(head)
+        return wait_closed(sock)
+    finally:
+        sock.close()
+
+
+def test_an_unauthenticated_body_is_refused_on_the_head_without_being_read():
+    with serve(Upload(), KeyGuard(), body_limit=_known_limit, body_timeout=30.0) as s:
+        # 10 MiB announced, not a byte sent: the 401 comes at once, and EOF.
+        data, closed = _head_only(s, b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n")
+        assert closed and [r.status for r in parse_responses(data)] == [401]
+        data, closed = _head_only(s, b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert closed and [r.status for r in parse_responses(data)] == [401]
+        # Expect: 100-continue gets its final answer instead of 100.
+        data, closed = _head_only(s, b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+                                     b"Expect: 100-continue\r\n\r\n")
+        assert closed and [r.status for r in parse_responses(data)] == [401]
+
+
+def test_a_known_client_gets_413_on_the_head_for_a_body_above_its_limit():
+    with serve(Upload(), KeyGuard(), body_limit=_known_limit, body_timeout=30.0) as s:
+        data, closed = _head_only(s, b"POST /upload HTTP/1.1\r\nHost: x\r\nX-Key: sesame\r\n"
+                                     b"Content-Length: 101\r\n\r\n")
+        assert closed and [r.status for r in parse_responses(data)] == [413]
+        chunked = b"".join(b"a\r\n" + b"x" * 10 + b"\r\n" for _ in range(11)) + b"0\r\n\r\n"
+        data, closed = _head_only(s, b"POST /upload HTTP/1.1\r\nHost: x\r\nX-Key: sesame\r\n"
+                                     b"Transfer-Encoding: chunked\r\n\r\n" + chunked)
+        assert closed and [r.status for r in parse_responses(data)] == [413]
+        res, body = s.request("POST", "/upload", body=b"y" * 100, headers={"X-Key": "sesame"})
+        assert (res.status, body) == (200, b"100")

@@ -35,10 +35,12 @@ class BodyReader(Protocol):
 class ContentLengthReader:
     """Exactly ``length`` bytes (RFC 9112 section 6.3, item 6); also used with 0 for "no body"."""
 
-    __slots__ = ("_remaining",)
+    __slots__ = ("_remaining", "length")
 
     def __init__(self, length: int) -> None:
         self._remaining = length
+        #: The declared length (the body's size).
+        self.length = length
 
     def read(self, buf: ReceiveBuffer) -> Data | EndOfMessage | Sentinel:
         remaining = self._remaining

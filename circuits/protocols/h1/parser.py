@@ -218,13 +218,14 @@ class RequestParser(_Parser):
     rejected for every version.
     """
 
-    __slots__ = ("_require_host", "_expect_continue", "_body_started")
+    __slots__ = ("_require_host", "_expect_continue", "_body_started", "_declared")
 
     def __init__(self, limits: Limits | None = None, *, require_host: bool = True) -> None:
         super().__init__(DEFAULT_LIMITS if limits is None else limits)
         self._require_host = require_host
         self._expect_continue = False
         self._body_started = False
+        self._declared: int | None = 0
 
     def start_next_cycle(self) -> None:
         """Begin the next request on this connection (pipelined bytes are kept)."""
@@ -241,6 +242,15 @@ class RequestParser(_Parser):
         HTTP/1.0 clients, which must not receive 1xx (RFC 9110 section 15.2).
         """
         return self._expect_continue and self._state == _BODY and not self._body_started
+
+    @property
+    def declared_length(self) -> int | None:
+        """The current request's body size as its head declares it: 0 for none, None when chunked.
+
+        Known once the ``Request`` event was returned, before any body byte is
+        read: a server can refuse a body it will not take without reading it.
+        """
+        return self._declared
 
     def _on_data(self) -> None:
         self._body_started = True
@@ -262,7 +272,8 @@ class RequestParser(_Parser):
                 raise BadRequest("more than one Host header field")
             if version == "1.1" and self._require_host:
                 raise BadRequest("HTTP/1.1 request without a Host header field")
-        self._reader = request_body_reader(info, version, self._limits)
+        reader = self._reader = request_body_reader(info, version, self._limits)
+        self._declared = reader.length if isinstance(reader, ContentLengthReader) else None
         self._keep_alive = info.keep_alive(version)
         if info.expect is not None:
             self._expect_continue = version == "1.1" and info.expects_continue()

@@ -116,6 +116,8 @@ class Dispatcher(BaseComponent):
         if found is None:
             return None
         controller, fn, vpath, index = found
+        if request.body_refused:
+            return httperror(request, response, 413, description="The request body is larger than this server takes.")
         request.index = index
         try:
             params = parse_qs(request.qs) if request.qs else {}

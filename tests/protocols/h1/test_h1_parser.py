@@ -667,3 +667,14 @@ def test_iterate_events_stops_on_need_data() -> None:
     parser.receive_data(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab")
     assert list(parser.events()) == [Response(200, "OK", "1.1", [(b"content-length", b"4")]), Data(b"ab")]
     assert parser.next_event() is NEED_DATA
+
+
+@pytest.mark.parametrize(("framing", "declared"), [
+    (b"", 0), (b"Content-Length: 0\r\n", 0), (b"Content-Length: 10485760\r\n", 10485760),
+    (b"Transfer-Encoding: chunked\r\n", None),
+])
+def test_declared_length_is_known_on_the_head_before_any_body_byte(framing, declared):
+    parser = RequestParser()
+    parser.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n")
+    assert isinstance(parser.next_event(), Request)
+    assert parser.declared_length == declared
