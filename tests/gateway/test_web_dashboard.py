@@ -231,7 +231,6 @@ def test_units_thresholds_parse_problems_and_the_offline_reason(tmp_path: Path, 
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
-@pytest.mark.skip(reason="times out in a clean-clone CI run (selenium hover); to be investigated")
 def test_hovering_a_chart_reads_the_time_and_value_of_a_point(tmp_path: Path, pair: SocatPair) -> None:
     with running(make_presented_config(tmp_path, pair)) as gateway, chromium() as driver:
         assert gateway.web is not None

@@ -37,10 +37,13 @@ const Chart = (() => {
       this.tip.className = "tip";
       this.tip.hidden = true;
       box.append(this.canvas, this.tip);
-      const move = (e) => this.hover(e.clientX);
+      // The pointer's place is kept so the tip follows new data (and appears once the first
+      // points arrive) without the pointer having to move again.
+      this.pointerX = null;
+      const move = (e) => { this.pointerX = e.clientX; this.hover(e.clientX); };
       this.canvas.addEventListener("pointermove", move);
       this.canvas.addEventListener("pointerdown", move);
-      this.canvas.addEventListener("pointerleave", () => this.setCursor(-1));
+      this.canvas.addEventListener("pointerleave", () => { this.pointerX = null; this.setCursor(-1); });
       this.canvas.addEventListener("blur", () => this.setCursor(-1));
       this.canvas.addEventListener("keydown", (e) => this.key(e));
       this.view = [];
@@ -52,14 +55,18 @@ const Chart = (() => {
     setPoints(points) { this.points = points; this.dirty = true; }
 
     hover(clientX) {
-      if (!this.view.length) return;
+      if (this.view.length) this.setCursor(this.nearest(clientX));
+    }
+
+    // The index in the drawn view of the point nearest to a pointer at clientX.
+    nearest(clientX) {
       const r = this.canvas.getBoundingClientRect();
       const t = this.t0 + ((clientX - r.left) / r.width) * (this.t1 - this.t0);
       let best = 0;
       for (let i = 1; i < this.view.length; i++) {
         if (Math.abs(this.view[i][0] - t) <= Math.abs(this.view[best][0] - t)) best = i;  // ties: the newer
       }
-      this.setCursor(best);
+      return best;
     }
 
     key(e) {
@@ -71,9 +78,9 @@ const Chart = (() => {
       e.preventDefault();
     }
 
-    setCursor(i) {
+    setCursor(i, redraw = true) {
       this.cursor = i;
-      this.dirty = true;
+      if (redraw) this.dirty = true;
       if (i < 0 || !this.view[i]) { this.tip.hidden = true; return; }
       const [t, v] = this.view[i];
       this.tip.textContent = clock(t, true) + "  " + this.format(v);
@@ -90,8 +97,9 @@ const Chart = (() => {
       g.clearRect(0, 0, w, h);
       const from = now - windowSeconds;
       this.view = this.points.filter((p) => p[0] >= from);
-      if (this.cursor >= this.view.length) this.setCursor(-1);
       this.t0 = from; this.t1 = now;
+      if (this.pointerX !== null && this.view.length) this.setCursor(this.nearest(this.pointerX), false);
+      else if (this.cursor >= this.view.length) this.setCursor(-1, false);
       const axis = 14 * ratio;                // room for the time labels
       const plotH = h - axis;
       g.font = (10 * ratio) + "px system-ui, sans-serif";
