@@ -12,6 +12,13 @@ one watched directory, to another). When the kernel's queue overflowed
 (events were lost) it fires ``overflow()``: rescan what you watch.
 A path that cannot be watched gives ``error(err)`` (an OSError naming it).
 
+Once registered, it fires ``ready(notify)`` on its channel: it is
+watching then (3.x code waits for that before ``add_path``). ``add_path``
+may be called from any thread: it only adds a kernel watch, and the
+descriptor joins the loop in the loop's own thread. With
+``recursive=True`` new subdirectories are watched too, unless
+``auto_add=False``.
+
 No threads and no polling: the inotify descriptor sits on the loop's
 poller; when it is readable pyinotify's Notifier reads and decodes the
 events (``read_events`` + ``process_events``, never its blocking loop).
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from typing import Any
 
@@ -34,7 +42,19 @@ from ..core.components import BaseComponent
 from ..core.events import Event
 from ..core.handlers import handler
 from ..core.manager import Manager
-from .events import accessed, closed, created, deleted, error, modified, moved, opened, overflow, unmounted
+from .events import (
+    accessed,
+    closed,
+    created,
+    deleted,
+    error,
+    modified,
+    moved,
+    opened,
+    overflow,
+    ready,
+    unmounted,
+)
 
 with warnings.catch_warnings():
     # pyinotify imports asyncore, which warns that it is deprecated.
@@ -102,10 +122,14 @@ class Notify(BaseComponent):
 
     def __init__(self, channel: Any = channel) -> None:
         super().__init__(channel=channel)
-        # Created on the first add_path: a Notify nobody uses holds no descriptor.
+        # Created once registered (or on the first add_path): a Notify
+        # standing alone holds no descriptor.
         self._wm: pyinotify.WatchManager | None = None
         self._notifier: pyinotify.Notifier | None = None
         self._fd: int | None = None
+        #: The loop the descriptor is registered on (None: not yet).
+        self._reading_on: Any = None
+        self._lock = threading.Lock()
         #: Overflows seen (each also fired as ``overflow()``).
         self.overflows = 0
 
@@ -117,23 +141,46 @@ class Notify(BaseComponent):
         return sorted(w.path for w in self._wm.watches.values())
 
     def _root_changed(self, old: Manager, new: Manager) -> None:
-        if self._fd is not None:
-            old.loop.discard(self._fd)
-            new.loop.add_reader(self._fd, self._on_readable)
+        if self._fd is not None and self._reading_on is not None:
+            self._reading_on.discard(self._fd)
+            self._reading_on = None
+            self.loop.call_soon_threadsafe(self._read_on_loop)
 
     def _watch_manager(self) -> pyinotify.WatchManager:
+        with self._lock:  # add_path in one thread, registered in the loop's: one descriptor
+            return self._make_watch_manager()
+
+    def _make_watch_manager(self) -> pyinotify.WatchManager:
         if self._wm is None:
             wm = pyinotify.WatchManager()
             self._notifier = pyinotify.Notifier(wm, _Dispatch(notify=self), timeout=0)
             self._wm = wm
             self._fd = wm.get_fd()
-            self.loop.add_reader(self._fd, self._on_readable)
+            # Events queue up in the descriptor meanwhile: nothing is lost.
+            self.loop.call_soon_threadsafe(self._read_on_loop)
         return self._wm
+
+    def _read_on_loop(self) -> None:
+        """In the loop's thread: put the descriptor on its poller."""
+        if self._fd is not None and self._reading_on is None:
+            self._reading_on = self.loop
+            self._reading_on.add_reader(self._fd, self._on_readable)
+
+    @handler("registered", channel="*")
+    def _on_registered(self, component: Any, manager: Any) -> None:
+        if component is self:
+            self._watch_manager()
+            self._read_on_loop()
+            self.fire(ready(self))
 
     # -- requests ----------------------------------------------------------
     @handler("add_path")
-    def add_path(self, path: str, mask: int | None = None, recursive: bool = False) -> bool:
-        """Watch ``path``; False (and an ``error`` event) if it cannot be watched."""
+    def add_path(self, path: str, mask: int | None = None, recursive: bool = False,
+                 auto_add: bool | None = None) -> bool:
+        """Watch ``path``; False (and an ``error`` event) if it cannot be watched.
+
+        ``auto_add`` (default: ``recursive``) also watches directories made later.
+        """
         path = os.path.abspath(path)
         try:
             os.stat(path)  # the reason a watch fails, as an OSError with errno and path
@@ -143,7 +190,7 @@ class Notify(BaseComponent):
         wm = self._watch_manager()
         try:
             wm.add_watch(path, DEFAULT_MASK if mask is None else mask, rec=recursive,
-                         auto_add=recursive, quiet=False)
+                         auto_add=recursive if auto_add is None else auto_add, quiet=False)
         except pyinotify.WatchManagerError as e:
             self.fire(error(OSError(f"cannot watch {path}: {e}")))
             return False
@@ -165,7 +212,9 @@ class Notify(BaseComponent):
     def close(self) -> None:
         """Drop every watch and the inotify descriptor."""
         if self._fd is not None:
-            self.loop.discard(self._fd)
+            if self._reading_on is not None:
+                self._reading_on.discard(self._fd)
+                self._reading_on = None
             self._fd = None
         if self._wm is not None:
             self._wm.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from circuits import Manager
+from circuits import BaseComponent, Manager, handler
 from circuits.io import Notify
 from circuits.io.notify import DEFAULT_MASK, add_path, remove_path
 
@@ -27,8 +27,10 @@ def events(recorder: Recorder) -> list[tuple[str, tuple[object, ...]]]:
 def test_file_life_cycle_events_and_their_arguments(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
     threads = threading.active_count()
     n = Notify().register(app)
-    assert n.add_path(str(tmp_path)) is True
+    run_until(app, lambda: recorder.count("ready", "notify"))
+    assert recorder.args("ready", "notify") == [(n,)]  # watching now (3.x code waits for it)
     assert n._fd is not None and app.loop.is_reading(n._fd)  # on the loop's poller
+    assert n.add_path(str(tmp_path)) is True
     assert threading.active_count() == threads  # no thread of its own
     f = tmp_path / "a.txt"
     f.write_bytes(b"x")  # created, opened, modified, closed
@@ -179,3 +181,42 @@ def test_pyinotify_prints_nothing_on_its_own(tmp_path: Path) -> None:
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and result.stdout == ""
+
+
+def test_recursive_without_auto_add_ignores_new_directories(
+        app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    n = Notify().register(app)
+    n.add_path(str(tmp_path), mask=pyinotify.IN_CREATE, recursive=True, auto_add=False)
+    (tmp_path / "new").mkdir()
+    run_until(app, lambda: recorder.count("created"))
+    (tmp_path / "new" / "unseen").write_bytes(b"")
+    (tmp_path / "old" / "seen").write_bytes(b"")  # existing subdirectories are watched
+    run_until(app, lambda: recorder.count("created") == 2)
+    assert [args[0] for name, args in events(recorder)] == ["new", "seen"]
+    assert str(tmp_path / "new") not in n.watched
+
+
+class CreatedFlag(BaseComponent):
+    channel = "notify"
+
+    def init(self) -> None:
+        self.flag = threading.Event()
+
+    @handler("created")
+    def _created(self, *args: object) -> None:
+        self.flag.set()
+
+
+def test_add_path_from_another_thread_while_the_loop_runs(tmp_path: Path) -> None:
+    app = Manager()
+    seen = CreatedFlag().register(app)
+    n = Notify().register(app)
+    app.start()
+    try:
+        assert n.add_path(str(tmp_path)) is True  # this thread is not the loop's
+        (tmp_path / "file").write_bytes(b"")
+        assert seen.flag.wait(20)
+    finally:
+        app.stop()
+        app.join(10)

@@ -235,9 +235,16 @@ def test_tryimport_does_not_hide_a_broken_module(tmp_path, monkeypatch):
 
 # -- reprhandler --------------------------------------------------------------
 
-def test_reprhandler_is_the_core_one():
-    assert reprhandler is core_reprhandler
-    text = reprhandler(Middle()._on_any_ping)
+def test_reprhandler_has_the_3x_short_form():
+    middle = Middle()
+    assert reprhandler(middle._on_any_ping) == "<handler[*][ping,pong] (Middle._on_any_ping)>"
+    assert reprhandler(middle.ping) == "<handler[middle][ping] (Middle.ping)>"  # the component's channel
+    with pytest.raises(AttributeError):
+        reprhandler(lambda: None)  # not a handler
+
+
+def test_the_core_form_adds_the_priority():
+    text = core_reprhandler(Middle()._on_any_ping)
     assert "Middle._on_any_ping" in text
     assert "ping,pong" in text
     assert "priority=5" in text
