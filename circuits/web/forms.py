@@ -2,8 +2,10 @@
 
 Multipart bodies are parsed as a stream from the request's body file:
 file parts go straight into anonymous temporary files on disk, in pieces,
-so an upload is never held in memory as a whole. The number of fields and
-the size of plain (non-file) fields are bounded.
+so an upload is never held in memory as a whole. The number of fields, the
+size of plain (non-file) fields and of each part's header block are
+bounded, and so is an urlencoded body: forms are parsed on the loop, so
+the work one request can cause in one pass must stay small.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ __all__ = ["MAX_FIELDS", "UploadedFile", "parse_body", "parse_multipart", "parse
 MAX_FIELDS = 1000
 #: Largest non-file field of a multipart form, in bytes.
 MAX_FIELD_SIZE = 1024 * 1024
+#: Largest header block of one multipart part, in bytes.
+MAX_PART_HEADERS = 16 * 1024
+#: Largest urlencoded body parsed (it is decoded whole, on the loop).
+MAX_URLENCODED = 1024 * 1024
 _CHUNK = 64 * 1024
 #: RFC 2046 section 5.1.1: 1 to 70 characters, last not a space.
 _BOUNDARY = re.compile(r"^[ -~]{0,69}[!-~]$")
@@ -116,9 +122,9 @@ def parse_multipart(fp: IO[bytes], boundary: str, encoding: str = "utf-8") -> di
         count += 1
         if count > MAX_FIELDS:
             raise BadRequest("Too many multipart fields")
-        raw_headers = reader.read_until(b"\r\n\r\n", 16 * 1024)
+        raw_headers = reader.read_until(b"\r\n\r\n", MAX_PART_HEADERS)
         if raw_headers is None:
-            raise BadRequest("Malformed multipart part headers")
+            raise BadRequest(f"Multipart part headers missing or larger than {MAX_PART_HEADERS} bytes")
         headers, _ = parse_headers(raw_headers + b"\r\n\r\n")
         disposition = HeaderElement.from_str(headers.get("Content-Disposition", ""))
         name = disposition.params.get("name")
@@ -186,13 +192,18 @@ class _Reader:
                 return False
 
     def read_until(self, delimiter: bytes, limit: int) -> bytes | None:
+        """The bytes before ``delimiter`` (consumed), or None past ``limit`` bytes or at the end.
+
+        The limit holds however the bytes were read: a delimiter found
+        beyond ``limit`` in one large read does not make the block acceptable.
+        """
         while True:
-            pos = self.buf.find(delimiter)
+            pos = self.buf.find(delimiter, 0, limit + len(delimiter))
             if pos >= 0:
                 data = self.buf[:pos]
                 self.buf = self.buf[pos + len(delimiter):]
                 return data
-            if len(self.buf) > limit or not self._fill():
+            if len(self.buf) >= limit + len(delimiter) or not self._fill():
                 return None
 
     def copy_until(self, delimiter: bytes, sink: IO[bytes], limit: int | None) -> bool:
@@ -232,7 +243,9 @@ def parse_body(request: Any, response: Any = None, params: dict[str, Any] | None
     charset = element.params.get("charset", "utf-8")
     body = request.body
     if mtype == "application/x-www-form-urlencoded":
-        data = body.read()
+        data = body.read(MAX_URLENCODED + 1)
+        if len(data) > MAX_URLENCODED:
+            raise RequestEntityTooLarge(f"An urlencoded form is at most {MAX_URLENCODED} bytes")
         body.seek(0)
         try:
             text = data.decode(charset)

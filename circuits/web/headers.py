@@ -13,11 +13,47 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["AcceptElement", "HeaderElement", "Headers", "header_elements", "parse_headers"]
+__all__ = ["AcceptElement", "HeaderElement", "Headers", "header_elements", "parse_headers", "split_unquoted"]
 
-# A comma inside a quoted string does not separate list elements (RFC 9110 section 5.6).
-_LIST_SPLIT = re.compile(r',(?=(?:[^"]*"[^"]*")*[^"]*$)')
-_PARAM_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
+# A separator inside a quoted string does not separate (RFC 9110 sections
+# 5.6.1, 5.6.4, 5.6.6). The scan below jumps from one quote or separator to
+# the next, so it is linear in the value's length; a look-ahead regex that
+# counts the quotes after every separator was quadratic (a 120 KB value
+# froze the loop for seconds).
+_NEXT = {",": re.compile(r'[",]'), ";": re.compile(r'[";]')}
+_IN_QUOTES = re.compile(r'["\\]')
+
+
+def split_unquoted(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` ("," or ";") wherever it is not inside a quoted-string.
+
+    A quoted-pair (backslash and any character) never ends a quoted string;
+    a quote that is never closed runs to the end of the text.
+    """
+    find_next = _NEXT[sep].search
+    find_in_quotes = _IN_QUOTES.search
+    parts: list[str] = []
+    start = pos = 0
+    while True:
+        m = find_next(text, pos)
+        if m is None:
+            parts.append(text[start:])
+            return parts
+        i = m.start()
+        if text[i] == sep:
+            parts.append(text[start:i])
+            start = pos = i + 1
+            continue
+        pos = i + 1
+        while True:  # inside a quoted string
+            q = find_in_quotes(text, pos)
+            if q is None:
+                parts.append(text[start:])
+                return parts
+            if text[q.start()] == '"':
+                pos = q.start() + 1
+                break
+            pos = q.start() + 2  # skip the quoted-pair
 
 
 class Headers(dict):  # type: ignore[type-arg]
@@ -215,7 +251,7 @@ class HeaderElement:
     @staticmethod
     def parse(elementstr: str) -> tuple[str, dict[str, str]]:
         """Transform 'token;key=val' to ('token', {'key': 'val'})."""
-        atoms = [x.strip() for x in _PARAM_SPLIT.split(elementstr) if x.strip()]
+        atoms = [x.strip() for x in split_unquoted(elementstr, ";") if x.strip()]
         initial_value = atoms.pop(0).strip() if atoms else ""
         params: dict[str, str] = {}
         for atom in atoms:
@@ -241,7 +277,7 @@ class AcceptElement(HeaderElement):
     def from_str(cls, elementstr: str) -> AcceptElement:
         qvalue = None
         # The q parameter separates media-type parameters from accept-params.
-        atoms = _PARAM_SPLIT.split(elementstr, maxsplit=0)
+        atoms = split_unquoted(elementstr, ";")
         media = []
         for atom in atoms:
             key, _, val = atom.strip().partition("=")
@@ -288,7 +324,7 @@ def header_elements(fieldname: str, fieldvalue: str | None) -> list[Any]:
         return []
     accept = fieldname.lower().startswith("accept") or fieldname.lower() == "te"
     cls = AcceptElement if accept else HeaderElement
-    result = [cls.from_str(part) for part in _LIST_SPLIT.split(fieldvalue) if part.strip()]
+    result = [cls.from_str(part) for part in split_unquoted(fieldvalue, ",") if part.strip()]
     return sorted(result) if accept else result
 
 
