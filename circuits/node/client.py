@@ -58,8 +58,13 @@ class Client(BaseComponent):
 
     def __init__(self, host: str, port: int, channel: Any = channel, name: str | None = None,
                  reconnect: bool = True, backoff: tuple[float, float] = (0.05, 5.0),
-                 max_queued: int = 10_000, max_packet: int = 16 << 20) -> None:
+                 max_queued: int = 10_000, max_packet: int = 16 << 20,
+                 reconnect_delay: float | None = None, connect_timeout: float = 5.0) -> None:
         super().__init__(channel=channel)
+        if reconnect_delay is not None:  # 3.x: a fixed delay between attempts
+            backoff = (reconnect_delay, reconnect_delay)
+        #: Seconds a connection attempt may take before it counts as unreachable.
+        self.connect_timeout = connect_timeout
         self.host, self.port = host, port
         self.peer_name = name or f"{host}:{port}"
         self.reconnect = reconnect
@@ -82,6 +87,11 @@ class Client(BaseComponent):
     @property
     def connected(self) -> bool:
         return self._state == "connected"
+
+    @property
+    def link_channel(self) -> str:
+        """The channel the socket's own events (connect, connected, read...) come on."""
+        return self._link_channel
 
     # -- requests ------------------------------------------------------------
     def send(self, event: Event, channels: tuple[str, ...] | list[str] | None = None) -> _Reply:
@@ -119,7 +129,7 @@ class Client(BaseComponent):
         if self._closed or self._state in ("connecting", "connected") or self._retry is not None:
             return
         self._state = "connecting"
-        self.fire(connect(self.host, self.port, timeout=5.0), self._link_channel)
+        self.fire(connect(self.host, self.port, timeout=self.connect_timeout), self._link_channel)
 
     def _on_connected(self) -> None:
         self._state = "connected"
@@ -143,7 +153,9 @@ class Client(BaseComponent):
             self._fail_all(ConnectionError(f"{self.peer_name} is unreachable"))
             return
         low, high = self.backoff
-        delay = min(high, low * (2 ** self._attempts)) * random.uniform(0.5, 1.0)
+        delay = min(high, low * (2 ** self._attempts))
+        if low != high:  # a fixed delay (3.x reconnect_delay) is kept as asked
+            delay *= random.uniform(0.5, 1.0)
         self._attempts += 1
         self._cancel_retry()
         self._retry = self.loop.call_later(delay, self._retry_now)

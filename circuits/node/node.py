@@ -12,6 +12,13 @@ peers by name (``add(name, host, port)``) so events can be sent there::
 Connections go one way: a node calls the peers it added, and serves the
 peers that added it. For calls both ways, both nodes bind and add each
 other.
+
+circuits 3.x spelling: ``Node(port=8000, server_ip="127.0.0.1")`` binds
+like ``bind=("127.0.0.1", 8000)`` (``server_ip`` defaults to all
+interfaces), and ``add(..., reconnect_delay=1, connect_timeout=1)`` are
+accepted. ``add`` returns, as in 3.x, the channel the connection's socket
+events (``connect``, ``connected``, ``unreachable``...) come on; the
+:class:`~circuits.node.client.Client` itself is ``node.peers[name]``.
 """
 
 from __future__ import annotations
@@ -33,20 +40,26 @@ class Node(BaseComponent):
 
     channel: Any = "node"
 
-    def __init__(self, bind: Any = None, channel: Any = channel, **kwargs: Any) -> None:
+    def __init__(self, bind: Any = None, channel: Any = channel, *, port: int | None = None,
+                 server_ip: str | None = None, **kwargs: Any) -> None:
         super().__init__(channel=channel)
+        if bind is None and port is not None:  # the 3.x keywords (see module doc)
+            bind = (server_ip or "0.0.0.0", port)
         self.server: Server | None = None
         if bind is not None:
             self.server = Server(bind, channel=channel, **kwargs).register(self)
         self.peers: dict[str, Client] = {}
 
-    def add(self, name: str, host: str, port: int, **kwargs: Any) -> Client:
-        """Know the node server at (host, port) as ``name``; connects (and reconnects) to it."""
+    def add(self, name: str, host: str, port: int, **kwargs: Any) -> str:
+        """Know the node server at (host, port) as ``name``; connects (and reconnects) to it.
+
+        Returns the channel of the connection's socket events (see module doc).
+        """
         if name in self.peers:
             raise ValueError(f"a peer named {name!r} is already known")
         client = Client(host, port, channel=self.channel, name=name, **kwargs).register(self)
         self.peers[name] = client
-        return client
+        return client.link_channel
 
     def remove(self, name: str) -> None:
         client = self.peers.pop(name)
