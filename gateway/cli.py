@@ -5,6 +5,7 @@
     gateway run -c FILE        run in the foreground, log to stderr
     gateway check FILE         validate a configuration (exit 0, or 78 with every problem)
     gateway ports [--json]     serial ports: vid:pid, serial number, by-id path
+    gateway init [-o FILE]     a commented starter configuration for the ports found
     gateway demo               simulated devices on in-process ptys and the dashboard; nothing to set up
     gateway udev-rules -c FILE udev rules for the devices configured by match
     gateway hash-password      a pbkdf2 hash for a [web.users] entry
@@ -37,6 +38,7 @@ from .modbus import describe_modbus
 from .passwords import hash_password
 from .ports import describe, list_ports, udev_running
 from .readings import check_profile
+from .starter import starter_config
 from .udevrules import rules_for
 
 log = logging.getLogger("gateway")
@@ -64,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     ports = sub.add_parser("ports", help="list serial ports")
     ports.add_argument("--json", action="store_true", help="one JSON array of port objects")
     ports.set_defaults(func=cmd_ports)
+
+    init = sub.add_parser("init", help="write a starter configuration for the serial ports found")
+    init.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    init.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    init.set_defaults(func=cmd_init)
 
     demo = sub.add_parser("demo", help="run with simulated devices: no config, root or hardware")
     demo.add_argument("--tcp-base", type=int, default=DEFAULT_TCP_BASE,
@@ -175,6 +182,27 @@ def cmd_ports(args: argparse.Namespace) -> int:
     print(f"# {len(ports)} serial ports (source: {source})")
     for port in ports:
         print(describe(port))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    ports = list_ports()
+    text = starter_config(ports)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        # "x" unless --force: an existing configuration is never overwritten by accident.
+        with open(args.output, "w" if args.force else "x", encoding="utf-8") as out:
+            out.write(text)
+    except FileExistsError:
+        print(f"gateway init: {args.output} exists (use --force to replace it)", file=sys.stderr)
+        return 73  # EX_CANTCREAT
+    except OSError as exc:
+        print(f"gateway init: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 73
+    found = f"{len(ports)} device(s) from the ports found" if ports else "no ports found: an example to edit"
+    print(f"wrote {args.output}: {found}; check it with `gateway check {args.output}`")
     return 0
 
 
