@@ -152,7 +152,7 @@ class Gateway(BaseComponent):
         if self.config.web is not None:
             try:
                 self.web = WebDashboard(self.config.web, self, self.config.name, self.config.state_dir,
-                                        max_send_buffer=self.ws_send_buffer).register(self)
+                                        max_send_buffer=self.ws_send_buffer, writer=self.writer).register(self)
             except OSError as exc:
                 raise StartError(f"cannot serve the dashboard on {self.config.web.scheme}://"
                                  f"{self.config.web.listen}: {exc.strerror or exc}") from exc

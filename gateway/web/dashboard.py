@@ -30,6 +30,7 @@ from circuits.web.hosts import HostFilter, default_server_names
 from circuits.web.websockets.dispatcher import WebSocketsDispatcher
 
 from ..config import Address, WebConfig
+from ..diskwriter import DiskWriter
 from ..events import BUS, part_ready
 from ..history import DEFAULT_NAME as HISTORY_FILE
 from ..history import History
@@ -62,10 +63,13 @@ class WebDashboard(BaseComponent):
     channel = BUS
 
     def __init__(self, config: WebConfig, parts: GatewayParts, gateway_name: str, state_dir: Path, *,
-                 max_send_buffer: int = DEFAULT_SEND_BUFFER, counters_interval: float = 1.0) -> None:
+                 max_send_buffer: int = DEFAULT_SEND_BUFFER, counters_interval: float = 1.0,
+                 writer: DiskWriter | None = None) -> None:
         super().__init__(channel=BUS)
         self.config = config
-        self.history = History(Path(state_dir) / HISTORY_FILE, config.history)
+        # With the gateway's disk writer the history's commits leave the loop.
+        self.history = History(Path(state_dir) / HISTORY_FILE, config.history, writer=writer,
+                               loop=None if writer is None else lambda: self.loop)
         try:
             tls: dict[str, Any] = {}
             if config.certfile is not None:  # checked when the configuration was read

@@ -150,7 +150,7 @@ class LiveFeed(BaseComponent):
     def _commit(self) -> None:
         self._commit_handle = None
         if self.history is not None:
-            self.history.commit()
+            self.history.flush()  # on the disk writer thread when the gateway gave one
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
@@ -161,7 +161,9 @@ class LiveFeed(BaseComponent):
                 handle.cancel()
         self._commit_handle = self._tick_handle = None
         if self.history is not None:
-            self.history.commit()
+            # The last rows: now, or (on the writer thread) before the
+            # owner's close() closes the file.
+            self.history.flush()
 
     def statistics(self) -> dict[str, Any]:  # type: ignore[override]
         return {"clients": self.clients, "readings": self.readings, "unserialisable": self.unserialisable}

@@ -389,6 +389,31 @@ def test_the_loop_keeps_serving_while_a_spool_commit_is_stuck_and_publishes_only
     assert seqs_of(sub, READINGS) == [1, 2]
 
 
+def test_the_history_answers_from_memory_while_the_disk_writer_is_stuck(tmp_path: Path, pair: SocatPair) -> None:
+    with running(make_config(tmp_path, pair)) as (gateway, bus, base):
+        disk = DiskGate()
+        # A job that holds the one disk thread: every store's commit waits behind it.
+        gateway.writer.submit(gateway.loop, disk, lambda future: None)
+        assert disk.entered.wait(TIMEOUT)
+        fd = pair.open_peer()
+        try:
+            write_all(fd, lines(1, 51))
+            bus.wait_until(lambda: len(bus.named("reading")) == 50, "50 readings")
+            with urllib.request.urlopen(base + "/api/history?limit=1000", timeout=TIMEOUT) as response:
+                history = json.loads(response.read())
+            assert [r["fields"]["n"] for r in history["thermo"]] == list(range(1, 51))
+        finally:
+            os.close(fd)
+            disk.gate.set()
+    # Stopped and closed: every reading is in the file, none twice.
+    db = sqlite3.connect(tmp_path / "state" / "history.sqlite3")
+    try:
+        stored = [json.loads(body)["fields"]["n"] for (body,) in db.execute("SELECT body FROM readings ORDER BY n")]
+    finally:
+        db.close()
+    assert stored == list(range(1, 51))
+
+
 def test_when_the_disk_cannot_keep_up_the_oldest_unaccepted_readings_are_dropped_and_counted(
         tmp_path: Path) -> None:
     state = tmp_path / "state"
