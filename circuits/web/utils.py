@@ -15,14 +15,20 @@ __all__ = ["compress", "dictform", "get_ranges", "is_unix_socket", "parse_body",
 
 #: More ranges than this in one Range header is abuse, not a client need.
 MAX_RANGES = 32
+#: Digits of a byte position: 18 is beyond any file, and int() stays cheap.
+MAX_POS_DIGITS = 18
 
 
 def get_ranges(headervalue: str | None, content_length: int) -> list[tuple[int, int]] | None:
     """(start, stop) slices for a Range header (RFC 9110 section 14.1.2), or None.
 
     ``bytes=3-6`` gives ``[(3, 7)]``. None means "no usable Range header":
-    serve the whole representation. An empty list means no range can be
-    satisfied: answer 416.
+    serve the whole representation (a malformed header is ignored, RFC 9110
+    section 14.2). An empty list means no range can be satisfied: answer 416.
+    Overlapping and adjacent ranges are coalesced, in ascending order
+    (section 14.2 allows it), so a response is never larger than the
+    representation plus its part heads: ``bytes=0-`` sent 32 times is one
+    range.
     """
     if not headervalue:
         return None
@@ -36,8 +42,8 @@ def get_ranges(headervalue: str | None, content_length: int) -> list[tuple[int, 
     for part in parts:
         start_text, dash, stop_text = part.partition("-")
         start_text, stop_text = start_text.strip(), stop_text.strip()
-        if not dash or not (start_text.isdigit() or start_text == "") or not (stop_text.isdigit() or stop_text == ""):
-            return None  # a syntax error: ignore the whole header
+        if not dash or not (_is_pos(start_text) or start_text == "") or not (_is_pos(stop_text) or stop_text == ""):
+            return None  # a syntax error (or "²", or 4000 digits): ignore the whole header
         if start_text:
             start = int(start_text)
             if stop_text:
@@ -56,7 +62,24 @@ def get_ranges(headervalue: str | None, content_length: int) -> list[tuple[int, 
             if suffix == 0:
                 continue
             result.append((max(0, content_length - suffix), content_length))
-    return result
+    return _coalesce(result)
+
+
+def _is_pos(text: str) -> bool:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    return 0 < len(text) <= MAX_POS_DIGITS and text.isascii() and text.isdigit()
+
+
+def _coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, with overlapping or adjacent ranges merged."""
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            if stop > merged[-1][1]:
+                merged[-1] = (merged[-1][0], stop)
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 def compress(body: Iterable[bytes | str], compress_level: int, encoding: str = "utf-8") -> Iterator[bytes]:

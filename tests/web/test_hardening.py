@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from circuits import BaseComponent, handler
-from circuits.web import Controller
+from circuits.web import Controller, Static
 from circuits.web.errors import unauthorized
 from circuits.web.hosts import HostFilter, same_origin
 from circuits.web.websockets.dispatcher import WebSocketsDispatcher
@@ -178,3 +180,31 @@ def test_an_urlencoded_form_above_its_limit_gets_413():
         res, text = s.request("POST", "/form", body=b"a=1&b=2",
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert (res.status, text) == (200, b"a,b")
+
+
+# -- Range amplification and malformed ranges (issue 12, item 7) ------------------------
+
+
+@pytest.fixture
+def docroot(tmp_path):
+    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+    return tmp_path
+
+
+def test_overlapping_ranges_are_coalesced_not_repeated(docroot):
+    with serve(Static(docroot=str(docroot))) as s:
+        res, body = s.get("/big.bin", headers={"Range": ",".join(["0-"] * 32).join(["bytes=", ""])})
+        assert res.status == 206
+        assert res.getheader("Content-Range") == "bytes 0-1048575/1048576"
+        assert len(body) == 1048576
+        res, body = s.get("/big.bin", headers={"Range": "bytes=10-19,0-4,3-12"})
+        assert (res.status, res.getheader("Content-Range"), body) == (206, "bytes 0-19/1048576",
+                                                                       (bytes(range(256)))[:20])
+
+
+@pytest.mark.parametrize("header", ["bytes=" + "9" * 4301 + "-", "bytes=\u00b2-5", "bytes=0-\u00b3",
+                                    "bytes=-" + "1" * 5000])
+def test_a_malformed_range_is_ignored(docroot, header):
+    with serve(Static(docroot=str(docroot))) as s:
+        res, body = s.get("/big.bin", headers={"Range": header})
+        assert res.status == 200 and len(body) == 1048576
