@@ -128,7 +128,7 @@ class Gateway(BaseComponent):
                 self.readiness.expect(f"tcp:{device.name}")
             if device.modbus is not None:
                 try:
-                    self.modbus[device.name] = ModbusDevice(device, link).register(self)
+                    self.modbus[device.name] = ModbusDevice(device, link, self.seqs.next).register(self)
                 except OSError as exc:
                     raise StartError(f"{device.name}: cannot listen on modbus_tcp {device.modbus_tcp}: "
                                      f"{exc.strerror or exc}") from exc

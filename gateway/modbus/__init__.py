@@ -5,7 +5,8 @@
     ModbusDevice                 ("modbus.<name>")
     +- RtuMaster                 the bus: one request at a time, t3.5 gaps  ("device.<name>")
     +- ModbusTcpServer           [modbus_tcp]: Modbus TCP clients share it
-       +- listener
+    |  +- listener
+    +- Poller                    [[device.modbus.read]]: one reading per unit and cycle
 
 The port itself stays the :class:`~gateway.device.DeviceLink`'s: opening,
 hot-plug and reopening work as for every other profile.
@@ -13,6 +14,7 @@ hot-plug and reopening work as for every other profile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from circuits import BaseComponent
@@ -20,9 +22,11 @@ from circuits import BaseComponent
 from ..config import DeviceConfig
 from ..device import DeviceLink
 from .master import Outcome, RtuMaster
+from .plan import plan
+from .poll import Poller
 from .tcp import ModbusTcpServer, tcp_part
 
-__all__ = ["ModbusDevice", "Outcome", "RtuMaster", "ModbusTcpServer", "describe_modbus", "tcp_part"]
+__all__ = ["ModbusDevice", "Outcome", "Poller", "RtuMaster", "ModbusTcpServer", "describe_modbus", "tcp_part"]
 
 
 def describe_modbus(device: DeviceConfig) -> str:
@@ -35,22 +39,26 @@ def describe_modbus(device: DeviceConfig) -> str:
         parts.append(f"Modbus TCP on {device.modbus_tcp}")
     if m.reads:
         units = sorted({r.unit for r in m.reads})
+        blocks = plan(m.reads)
         parts.append(f"{len(m.reads)} values polled from unit{'s' if len(units) > 1 else ''} "
-                     f"{', '.join(map(str, units))}")
+                     f"{', '.join(map(str, units))} in {len(blocks)} request{'s' if len(blocks) > 1 else ''} "
+                     "per cycle")
     return "; ".join(parts)
 
 
 class ModbusDevice(BaseComponent):
     """The Modbus parts of one device (see module doc)."""
 
-    def __init__(self, device: DeviceConfig, link: DeviceLink) -> None:
+    def __init__(self, device: DeviceConfig, link: DeviceLink, next_seq: Callable[[str], int]) -> None:
         super().__init__(channel=f"modbus.{device.name}")
         assert device.modbus is not None
         self.device = device.name
         self.master = RtuMaster(device, link).register(self)
         # Binding may raise OSError: the caller turns it into a StartError.
         self.tcp = ModbusTcpServer(device, self.master).register(self) if device.modbus_tcp else None
+        self.poller = Poller(device, self.master, next_seq).register(self) if device.modbus.reads else None
 
     def statistics(self) -> dict[str, Any]:
         return {"bus": self.master.statistics(),
-                "tcp": self.tcp.statistics() if self.tcp is not None else None}
+                "tcp": self.tcp.statistics() if self.tcp is not None else None,
+                "poll": self.poller.statistics() if self.poller is not None else None}

@@ -13,6 +13,7 @@ from typing import Any
 
 from circuits.web.controllers import BaseController, expose
 
+from ..modbus.metrics import modbus_samples
 from .snapshot import DeviceSnapshot, GatewayParts, device_snapshots, uplink_state
 from .thresholds import ThresholdCounter
 
@@ -36,7 +37,8 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> 
 
 
 def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any],
-                   warnings: Iterable[Sample] = (), rfc2217: Mapping[str, dict[str, Any]] | None = None) -> str:
+                   warnings: Iterable[Sample] = (), rfc2217: Mapping[str, dict[str, Any]] | None = None,
+                   modbus: tuple[Iterable[Sample], Iterable[Sample]] = ((), ())) -> str:
     """The whole exposition for one scrape."""
 
     def per_device(getter: Any) -> list[Sample]:
@@ -92,6 +94,12 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
         lines += _family("gateway_rfc2217_settings_refused_total", "counter",
                          "Changes refused by rfc2217_settings (lock, limits).",
                          [({"device": name}, s["refused"]) for name, s in rfc2217.items()])
+    requests, stale = modbus
+    lines += _family("gateway_modbus_requests_total", "counter",
+                     "Modbus RTU requests by unit and result (ok, exception, timeout, invalid, offline, "
+                     "busy, broadcast).", requests)
+    lines += _family("gateway_modbus_unit_stale", "gauge",
+                     "1 while a polled unit's last cycle failed (its values are stale).", stale)
     return "\n".join(lines) + "\n"
 
 
@@ -114,4 +122,5 @@ class Metrics(BaseController):
         return render_metrics(device_snapshots(self.parts), uplink_state(self.parts),
                               {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]},
                               self.thresholds.samples() if self.thresholds is not None else (),
-                              {name: part.summary() for name, part in self.parts.rfc2217.items()})
+                              {name: part.summary() for name, part in self.parts.rfc2217.items()},
+                              modbus_samples(getattr(self.parts, "modbus", {})))

@@ -118,7 +118,7 @@ def test_gateway_check_shows_the_bus_and_the_example_is_valid(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [
         "  rs485: Modbus RTU master at 9600 8E1, timeout 0.5 s; Modbus TCP on 0.0.0.0:5020; "
-        "5 values polled from units 1, 7"]
+        "5 values polled from units 1, 7 in 3 requests per cycle"]
     bad = tmp_path / "bad.toml"
     bad.write_text(dev(modbus=read(unit=300)))
     result = fx.gateway_cli("check", str(bad), timeout=60)
