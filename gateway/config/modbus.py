@@ -60,7 +60,8 @@ def read_modbus(t: Table, profile: str | None) -> dict[str, Any]:
                     t.error(key, 'only valid with profile = "modbus"')
         return {}
     if t.has("tcp"):
-        # Raw bytes from TCP clients would collide with the master's frames.
+        # Raw bytes from TCP clients would collide with the master's frames
+        # (gateway.config.rfc2217 refuses rfc2217 here for the same reason).
         t.error("tcp", 'not valid with profile = "modbus": the gateway is the bus master; '
                 "give modbus_tcp for Modbus TCP clients")
     config = _modbus(table) if table is not None else ModbusConfig()

@@ -62,6 +62,9 @@ CASES = [
     ("tcp on a master", dev('modbus_tcp = 5020\ntcp = 4001\n'),
      [f'9: {D} tcp: not valid with profile = "modbus": the gateway is the bus master; give modbus_tcp '
       "for Modbus TCP clients"]),
+    ("rfc2217 on a master", dev('modbus_tcp = 5020\nrfc2217 = 4001\n'),
+     [f'9: {D} rfc2217: not valid with profile = "modbus": the gateway is the bus master; give modbus_tcp '
+      "for Modbus TCP clients"]),
     ("bad address", dev('modbus_tcp = "nowhere"\n'),
      [f'8: {D} modbus_tcp: must be "host:port", "[ipv6]:port", ":port" or a port number, got "nowhere"']),
     ("timeout", dev('modbus_tcp = 1\n', "timeout = 0\n"), [f"10: {D} modbus.timeout: must be greater than 0, got 0"]),
