@@ -95,6 +95,7 @@ class Gateway(BaseComponent):
             # a missing one would be taken for a file name.
             config.state_dir.mkdir(parents=True, exist_ok=True)
             self.seqs = seqstore if seqstore is not None else SeqStore(config.state_dir)
+            self.seqs.use_writer(self.writer, lambda: self.loop)
         except (OSError, sqlite3.Error) as exc:
             raise StartError(f"cannot open the sequence store in {config.state_dir}: {exc}") from exc
         try:

@@ -11,6 +11,14 @@ After a crash the store resumes above the last ceiling -- numbers may jump
 forward, never repeat.  A clean :meth:`SeqStore.close` lowers the ceiling to
 the last number used, so an orderly restart continues without a gap.
 
+Off the loop: given a :class:`DiskWriter` (:meth:`SeqStore.use_writer`),
+the next block of a device is reserved on the writer thread when half the
+current one is used, so :meth:`SeqStore.next` stays an in-memory increment.
+Only if the disk is so slow that the whole half block is used before the
+reservation is durable does ``next`` wait for it (counted in ``stalls``):
+a number is never handed out above a ceiling that is not yet committed.
+The first block of each device is still reserved synchronously.
+
 Durability: WAL with ``synchronous=NORMAL`` makes a commit safe against the
 process dying (SIGKILL, OOM killer), which is what this guarantees.  A power
 cut can lose the newest reservation; since one happens per ``block`` numbers,
@@ -25,8 +33,13 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from types import TracebackType
 
+from circuits.core.loop import Loop
+
+from .diskwriter import DiskWriter
 from .sqlitedb import database_path, move_aside, open_database
 
 __all__ = ["SeqStore"]
@@ -53,10 +66,15 @@ class SeqStore:
         self.path = database_path(path, DEFAULT_NAME)
         self.block = block
         self.timeout = timeout
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the counters
+        self._db_lock = threading.Lock()  # the connection (the loop's or the writer's)
         self._next: dict[str, int] = {}
         self._ceiling: dict[str, int] = {}
+        self._pending: dict[str, Future[int]] = {}  # device -> its next ceiling, being committed
+        self._writer: DiskWriter | None = None
+        self._loop: Callable[[], Loop] | None = None
         self.reservations = 0
+        self.stalls = 0
         db = self._open()
         self._db: sqlite3.Connection | None = db
         # Devices never seen by this database start above the floor, which
@@ -97,6 +115,10 @@ class SeqStore:
 
     # -- numbers ---------------------------------------------------------
 
+    def use_writer(self, writer: DiskWriter, loop: Callable[[], Loop]) -> None:
+        """Reserve blocks ahead on ``writer``'s thread; results come back on ``loop()``."""
+        self._writer, self._loop = writer, loop
+
     def next(self, device: str) -> int:
         """The next sequence number for ``device``: 1, 2, 3, ... per device."""
         with self._lock:
@@ -104,38 +126,85 @@ class SeqStore:
             if value is None or value > self._ceiling[device]:
                 value = self._reserve(device, value)
             self._next[device] = value + 1
+            if (self._writer is not None and device not in self._pending
+                    and self._ceiling[device] - value < self.block // 2):
+                self._reserve_ahead(device)
             return value
 
     def _reserve(self, device: str, value: int | None) -> int:
-        """Persist a new ceiling for ``device``; returns the number to use."""
-        db = self._db
-        if db is None:
-            raise ValueError("SeqStore is closed")
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if value is None:
-                row = db.execute("SELECT ceiling FROM seq WHERE device = ?", (device,)).fetchone()
-                value = (row[0] if row else self._floor) + 1
-            ceiling = value + self.block - 1
-            db.execute("INSERT OR REPLACE INTO seq VALUES (?, ?)", (device, ceiling))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        self._ceiling[device] = ceiling
-        self.reservations += 1
+        """Persist a new ceiling for ``device`` now; returns the number to use."""
+        pending = self._pending.pop(device, None)
+        if pending is not None:
+            # The disk is behind: waiting is the only way not to repeat a number.
+            self.stalls += 1
+            try:
+                self._raise_ceiling(device, pending.result())
+            except Exception as exc:
+                log.warning("sequence database %s: a reservation failed (%s); reserving again", self.path, exc)
+            if value is not None and value <= self._ceiling[device]:
+                return value
+        with self._db_lock:
+            db = self._db
+            if db is None:
+                raise ValueError("SeqStore is closed")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if value is None:
+                    row = db.execute("SELECT ceiling FROM seq WHERE device = ?", (device,)).fetchone()
+                    value = (row[0] if row else self._floor) + 1
+                ceiling = value + self.block - 1
+                db.execute("INSERT OR REPLACE INTO seq VALUES (?, ?)", (device, ceiling))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        self._raise_ceiling(device, ceiling)
         return value
+
+    def _reserve_ahead(self, device: str) -> None:
+        assert self._writer is not None and self._loop is not None
+        ceiling = self._ceiling[device] + self.block
+
+        def persist() -> int:
+            with self._db_lock:
+                db = self._db
+                if db is None:
+                    raise ValueError("SeqStore is closed")
+                with db:  # BEGIN ... COMMIT (ROLLBACK on error)
+                    db.execute("BEGIN IMMEDIATE")
+                    db.execute("INSERT OR REPLACE INTO seq VALUES (?, ?)", (device, ceiling))
+            return ceiling
+
+        def done(future: Future[int]) -> None:
+            with self._lock:
+                if self._pending.get(device) is not future:
+                    return  # next() already waited for it
+                del self._pending[device]
+                try:
+                    self._raise_ceiling(device, future.result())
+                except Exception as exc:  # next() reserves synchronously when it gets there
+                    log.warning("sequence database %s: reserving ahead failed: %s", self.path, exc)
+
+        self._pending[device] = self._writer.submit(self._loop(), persist, done)
+
+    def _raise_ceiling(self, device: str, ceiling: int) -> None:
+        if ceiling > self._ceiling.get(device, 0):
+            self._ceiling[device] = ceiling
+            self.reservations += 1
 
     def statistics(self) -> dict[str, object]:
         with self._lock:
             return {"path": str(self.path), "devices": len(self._next),
-                    "reservations": self.reservations, "block": self.block}
+                    "reservations": self.reservations, "block": self.block, "stalls": self.stalls}
 
     # -- lifetime --------------------------------------------------------
 
     def close(self) -> None:
-        """Record exactly the last numbers used, then close the database."""
-        with self._lock:
+        """Record exactly the last numbers used, then close the database
+        (after any reservation still at the writer: shutdown only)."""
+        if self._writer is not None and not self._writer.closed:
+            self._writer.run(lambda: None, 30.0)
+        with self._lock, self._db_lock:
             db = self._db
             if db is None:
                 return

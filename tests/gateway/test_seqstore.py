@@ -9,10 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
+from circuits import Component
+from gateway.diskwriter import DiskWriter
 from gateway.seqstore import SeqStore
 
 
@@ -119,3 +122,49 @@ def test_locked_database_is_not_mistaken_for_corruption(tmp_path: Path) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     assert list(tmp_path.glob("*.corrupt-*")) == []
+
+
+def test_blocks_are_reserved_ahead_on_the_writer_thread_and_never_repeat(tmp_path: Path) -> None:
+    app = Component()
+    app.start()
+    writer = DiskWriter()
+    entered, gate = threading.Event(), threading.Event()
+
+    def stuck_disk() -> None:
+        entered.set()
+        assert gate.wait(10)
+
+    def ceiling() -> int:
+        db = sqlite3.connect(tmp_path / "seq.sqlite3")
+        try:
+            return int(db.execute("SELECT ceiling FROM seq WHERE device = 'a'").fetchone()[0])
+        finally:
+            db.close()
+
+    try:
+        store = SeqStore(tmp_path, block=10)
+        store.use_writer(writer, lambda: app.loop)
+        writer.submit(app.loop, stuck_disk, lambda future: None)
+        assert entered.wait(10)
+        # The first block is reserved at once; the next one is asked for at
+        # half way and waits behind the stuck disk -- the numbers do not.
+        assert [store.next("a") for _ in range(10)] == list(range(1, 11))
+        assert ceiling() == 10 and store.stalls == 0
+        gate.set()
+        writer.run(lambda: None, 10)  # FIFO: the reservation is committed
+        back = threading.Event()
+        app.loop.call_soon_threadsafe(back.set)  # and its result handled on the loop (queued before this)
+        assert back.wait(10)
+        assert [store.next("a") for _ in range(10)] == list(range(11, 21))
+        assert store.stalls == 0 and ceiling() >= 20
+        writer.run(lambda: None, 10)
+        used = 20
+        # As after a SIGKILL: the store is never closed, another one opens the file.
+        reopened = SeqStore(tmp_path, block=10)
+        assert reopened.next("a") > used
+        reopened.close()
+    finally:
+        gate.set()
+        app.stop()
+        app.join(10)
+        writer.close()
