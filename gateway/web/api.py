@@ -11,6 +11,9 @@
   device from the history, newest last. ``device`` must be a configured
   device (else 404), ``limit`` a whole number >= 1 (else 400); it is capped
   at the history's bound (default 100 when absent).
+* ``GET /api/readings.csv?device=NAME&since=T`` -> that device's history
+  as CSV (:mod:`.csvexport`), all of it or from ``since`` (ISO 8601 or
+  Unix seconds), as a download named ``NAME.csv``.
 
 Errors are JSON too (``{"error": "..."}``): the caller is a script.
 """
@@ -18,10 +21,12 @@ Errors are JSON too (``{"error": "..."}``): the caller is a script.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from circuits.web.controllers import BaseController, expose
 
 from ..history import History
+from .csvexport import parse_since, readings_csv
 from .snapshot import GatewayParts, device_snapshots
 
 __all__ = ["Api", "DEFAULT_LIMIT"]
@@ -73,6 +78,25 @@ class Api(BaseController):
             return self._error(400, "limit must be a whole number >= 1")
         # Stored as JSON text already: joined, not decoded and encoded again.
         return self._json("[" + ",".join(self.history.latest(device, count)) + "]")
+
+    @expose("readings.csv")
+    def readings_csv(self, device: str | None = None, since: str | None = None) -> str | Iterator[str]:
+        if not device or not isinstance(device, str):
+            return self._error(400, "the device parameter is required")
+        if device not in self.parts.links:
+            return self._error(404, f"no device named {device!r}")
+        if since is not None and not isinstance(since, str):
+            return self._error(400, "since may be given once")
+        try:
+            start = parse_since(since) if since is not None else None
+        except ValueError as exc:
+            return self._error(400, str(exc))
+        headers = self.response.headers
+        headers["Content-Type"] = "text/csv; charset=utf-8"
+        headers["Cache-Control"] = "no-store"
+        # The name is a configured device name ([A-Za-z0-9_-]): safe in the header as it is.
+        headers["Content-Disposition"] = f'attachment; filename="{device}.csv"'
+        return readings_csv(self.history.latest(device, self.history.per_device), start)
 
     def _limit(self, limit: object) -> int | None:
         """``limit`` capped at the history's bound, or None when it is not a whole number >= 1."""

@@ -1,5 +1,5 @@
 """The dashboard's HTTP side against a real gateway on a socat pair:
-/api/devices, /api/readings (validation, cap, order, bounded history that
+/api/devices, /api/readings and its CSV form (validation, cap, order, bounded history that
 survives a restart), /metrics in the Prometheus text format, /healthz,
 basic auth on everything but /healthz (the WebSocket upgrade and static
 files included), READY waiting for the web server, and a web port in use.
@@ -11,6 +11,8 @@ answers on real sockets, with deadlines.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import os
 import re
@@ -94,6 +96,10 @@ def feed(pair: SocatPair, bus: fx.BusLog, lines: list[bytes], readings: int) -> 
     bus.wait("reading", count=readings)
 
 
+def csv_rows(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode())))
+
+
 # -- the API ---------------------------------------------------------------------
 
 
@@ -131,6 +137,38 @@ def test_readings_are_the_last_n_newest_last_and_capped_at_the_history(tmp_path:
         assert [r["fields"]["n"] for r in json.loads(body)] == list(range(31, 81))  # capped at 50
         status, _, body = get(base + "/api/readings?device=thermo")
         assert len(json.loads(body)) == 50
+
+
+def test_the_gateway_serves_a_devices_history_as_a_csv_download(tmp_path: Path, pair: SocatPair) -> None:
+    with running(make_config(tmp_path, pair)) as (gateway, bus, base):
+        before = time.time()
+        feed(pair, bus, [f"n={i} temp={20 + i / 10}\n".encode() for i in range(1, 31)], 30)
+        status, headers, body = get(base + "/api/readings.csv?device=thermo")
+        assert status == 200
+        assert headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert headers["Content-Disposition"] == 'attachment; filename="thermo.csv"'
+        table = csv_rows(body)
+        assert table[0] == ["time", "seq", "n", "temp"]
+        assert [int(r[2]) for r in table[1:]] == list(range(1, 31))
+        assert table[1][0].endswith("Z") and table[1][0] >= time.strftime("%Y-%m-%dT%H:%M", time.gmtime(before))
+        # since: exactly the readings stamped at or after the 11th's time (one read may stamp several).
+        readings = json.loads(get(base + "/api/readings?device=thermo&limit=30")[2])
+        since = readings[10]["ts"]
+        _, _, body = get(base + f"/api/readings.csv?device=thermo&since={since!r}")
+        expected = [r["seq"] for r in readings if r["ts"] >= since]
+        assert 11 in expected
+        assert [int(r[1]) for r in csv_rows(body)[1:]] == expected
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("", 400), ("device=nope", 404), ("device=thermo&since=soon", 400),
+    ("device=thermo&since=1&since=2", 400),
+])
+def test_bad_csv_queries_get_a_json_error(tmp_path: Path, pair: SocatPair, query: str, status: int) -> None:
+    with running(make_config(tmp_path, pair)) as (_, _, base):
+        code, headers, body = get(base + "/api/readings.csv?" + query)
+    assert code == status
+    assert headers["Content-Type"] == "application/json" and "error" in json.loads(body)
 
 
 @pytest.mark.parametrize(("query", "status"), [
