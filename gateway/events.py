@@ -16,9 +16,11 @@ Everything a consumer may want is fired on the public :data:`BUS` channel:
 
 * ``device_write(device, data)``: bytes for a device, fired by the MQTT
   uplink for a payload published to ``{prefix}/{device}/write``; the
-  :class:`gateway.app.Gateway` writes them to that device's port (the
-  event class is :class:`gateway.mqtt.events.device_write`; handlers match
-  by name).
+  :class:`gateway.app.Gateway` writes them to that device's port.
+
+This is the one module of these events: the MQTT uplink, the dashboard and
+the tests all fire and handle these classes (``gateway.mqtt`` re-exports
+them); only the MQTT client's own ``mqtt_*`` events live with it.
 
 A component that needs start-up time (the web server) calls
 ``Readiness.expect(name)`` while being wired and fires ``part_ready(name)``
@@ -51,6 +53,10 @@ class device_status(Event):
 
 class reading(Event):
     """A message was parsed: args (reading,)."""
+
+
+class device_write(Event):
+    """Bytes to write to a device (from ``{prefix}/{device}/write``): args (device, data)."""
 
 
 class listening(Event):

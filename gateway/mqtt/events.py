@@ -3,40 +3,15 @@
 The ``mqtt_*`` events carry ``event.connection``, the client's id of the
 connection they belong to (message ids are per connection).
 
-Handlers match events by name, so the gateway may define its own
-``reading``/``device_status``/``device_write`` classes: these are the
-uplink's, usable by anyone who has none.
+The gateway's own events (``reading``, ``device_status``,
+``device_write``) are in :mod:`gateway.events`, the one module for them.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from circuits.core import Event
 
-__all__ = ["device_status", "device_write", "mqtt_connected", "mqtt_disconnected", "mqtt_message",
-           "mqtt_published", "reading"]
-
-
-class reading(Event):
-    """A parsed reading: args (reading,) -- a dict with device, seq, ts, fields."""
-
-    def __init__(self, reading: dict[str, Any]) -> None:
-        super().__init__(reading)
-
-
-class device_status(Event):
-    """A device came or went: args (device, online)."""
-
-    def __init__(self, device: str, online: bool) -> None:
-        super().__init__(device, online)
-
-
-class device_write(Event):
-    """Bytes to write to a device (from ``{prefix}/{device}/write``): args (device, data)."""
-
-    def __init__(self, device: str, data: bytes) -> None:
-        super().__init__(device, data)
+__all__ = ["mqtt_connected", "mqtt_disconnected", "mqtt_message", "mqtt_published"]
 
 
 class mqtt_connected(Event):

@@ -26,13 +26,13 @@ from circuits.core import BaseComponent, Event, handler
 from circuits.core.loop import TimerHandle
 from gateway.config import MqttConfig
 from gateway.diskwriter import DiskWriter
+from gateway.events import device_write
 from gateway.readings import reading_json
 from gateway.spool import DEFAULT_NAME, Spool, Synchronous
 from gateway.spoolqueue import DEFAULT_HANDOVER_BYTES, SpoolQueue
 
 from .client import MqttClient, Will
 from .discovery import Discovery
-from .events import device_write
 from .topics import OFFLINE, ONLINE, Topics
 
 __all__ = ["DEFAULT_WINDOW", "MqttUplink"]
@@ -113,10 +113,8 @@ class MqttUplink(BaseComponent):
         self._schedule_flush()
 
     @handler("device_status")
-    def _on_device_status(self, device: str, status: str | bool, detail: str = "") -> None:
-        # The gateway's event is (device, "online"/"offline"/"starting", detail)
-        # (gateway.events); this package's own is (device, online: bool).
-        online = status == "online" if isinstance(status, str) else bool(status)
+    def _on_device_status(self, device: str, status: str, detail: str = "") -> None:
+        online = status == "online"  # "starting" and "offline" are both not online
         self._statuses[device] = online
         self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
 

@@ -70,14 +70,14 @@ def test_gateway_and_device_status_are_retained(broker: Any, subscribers: Any, t
     status = f"{PREFIX}/status"
     with fx.running_uplink(fx.config(broker.port), tmp_path / "state") as (app, uplink, probe):
         app.fire(reading({"device": "x", "seq": 1, "ts": 0, "fields": {}}), "gateway")  # any traffic
-        app.fire(device_status("pump", True), "gateway")
+        app.fire(device_status("pump", "online", "/dev/ttyUSB0"), "gateway")
         assert probe.wait_until(lambda: uplink.acked == 1)
         # A subscriber arriving later gets the retained state.
         late = subscribers(broker.port, [status, f"{PREFIX}/pump/status"])
         assert late.wait_for(lambda ms: len(ms) >= 2)
         assert {(m.topic, m.payload, m.retain) for m in late.messages} == {
             (status, b"online", True), (f"{PREFIX}/pump/status", b"online", True)}
-        app.fire(device_status("pump", False), "gateway")
+        app.fire(device_status("pump", "offline", "unplugged"), "gateway")
         assert late.wait_for(count_on(f"{PREFIX}/pump/status", 2))
         assert late.on(f"{PREFIX}/pump/status")[-1].payload == b"offline"
     # A clean stop says "offline" itself (the will is for dying without DISCONNECT).
