@@ -208,3 +208,48 @@ def test_a_malformed_range_is_ignored(docroot, header):
     with serve(Static(docroot=str(docroot))) as s:
         res, body = s.get("/big.bin", headers={"Range": header})
         assert res.status == 200 and len(body) == 1048576
+
+
+# -- the small ones (issue 12, item 9) ------------------------------------------------
+
+
+def _head_of(size: int) -> bytes:
+    start = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    lines, left = [], size - len(start) - 2
+    while left > 0:
+        n = min(8000, left - 5) if left > 8005 else left - 5
+        lines.append(b"X: " + b"a" * n + b"\r\n")
+        left -= n + 5
+    head = start + b"".join(lines) + b"\r\n"
+    assert len(head) == size
+    return head
+
+
+def test_a_head_at_the_limit_gets_the_same_answer_however_it_is_segmented():
+    head = _head_of(64 * 1024 + 2)  # the limit, plus the final empty line
+    with serve(Root()) as s:
+        for pieces in ([head], [head[:-1], head[-1:]], [head[:-2], head[-2:]]):
+            sock = s.raw()
+            try:
+                early = b""
+                for piece in pieces[:-1]:
+                    sock.sendall(piece)
+                    early += wait_closed(sock, timeout=0.05)[0]  # lets the server read the piece on its own
+                sock.sendall(pieces[-1])
+                data, closed = wait_closed(sock)
+                data = early + data
+            finally:
+                sock.close()
+            assert closed and [r.status for r in parse_responses(data)] == [200], len(pieces[0])
+
+
+def test_chunked_with_parameters_gets_400():
+    with serve(Upload()) as s:
+        sock = s.raw()
+        try:
+            sock.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked;foo=bar\r\n\r\n"
+                         b"3\r\nabc\r\n0\r\n\r\n")
+            data, closed = wait_closed(sock)
+        finally:
+            sock.close()
+        assert closed and [r.status for r in parse_responses(data)] == [400]

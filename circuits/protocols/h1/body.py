@@ -157,7 +157,7 @@ class ChunkedReader:
             _, current = buf.pending_line_lengths()
             if current > limits.max_header_line + 1:
                 raise HeaderFieldsTooLarge(f"trailer field line longer than {limits.max_header_line} bytes")
-            if len(buf) > limits.max_head_size:
+            if len(buf) > limits.max_head_size + 1:  # +1: see _Parser._check_partial_head
                 raise HeaderFieldsTooLarge(f"trailer section larger than {limits.max_head_size} bytes")
             return NEED_DATA
         if len(block) > limits.max_head_size:

@@ -122,7 +122,16 @@ def parse_content_length(values: list[bytes], limits: Limits) -> int:
 
 def _codings(values: list[bytes]) -> list[bytes]:
     # transfer-coding = token *( OWS ";" OWS transfer-parameter )  (RFC 9110 section 10.1.4)
-    codings = [item.partition(b";")[0].rstrip(b" \t") for value in values for item in split_list(value)]
+    codings = []
+    for value in values:
+        for item in split_list(value):
+            coding, semi, _ = item.partition(b";")
+            coding = coding.rstrip(b" \t")
+            if semi and coding == b"chunked":
+                # RFC 9112 section 7: chunked defines no parameters, and
+                # their presence SHOULD be treated as an error.
+                raise BadRequest("parameters on the chunked transfer coding")
+            codings.append(coding)
     if not codings:
         raise BadRequest("empty Transfer-Encoding")
     return codings

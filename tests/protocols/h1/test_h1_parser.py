@@ -678,3 +678,44 @@ def test_declared_length_is_known_on_the_head_before_any_body_byte(framing, decl
     parser.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n")
     assert isinstance(parser.next_event(), Request)
     assert parser.declared_length == declared
+
+
+def _outcome(data: bytes, cuts: Iterable[int], limits: Limits) -> object:
+    """The status a head gets, or "ok", fed in pieces cut at ``cuts``."""
+    parser = RequestParser(limits)
+    pieces, last = [], 0
+    for cut in [*cuts, len(data)]:
+        pieces.append(data[last:cut])
+        last = cut
+    try:
+        for piece in pieces:
+            if piece:
+                parser.receive_data(piece)
+            event = parser.next_event()
+            if isinstance(event, Request):
+                return "ok"
+    except ProtocolError as e:
+        return e.status
+    return "incomplete"
+
+
+@pytest.mark.parametrize("size", range(196, 206))
+def test_the_head_size_limit_does_not_depend_on_how_the_head_was_split(size):
+    # A head of exactly the limit was accepted in one segment but 431 when
+    # its last byte arrived on its own: one limit, whatever the segmentation.
+    limits = Limits(max_head_size=200)
+    start = b"GET / HTTP/1.1\r\nHost: x\r\nX: "
+    head = start + b"a" * (size - len(start) - 4) + b"\r\n\r\n"
+    assert len(head) == size
+    whole = _outcome(head, [], limits)
+    assert whole == ("ok" if size <= 202 else 431)
+    for cut in range(len(head) - 6, len(head)):
+        assert _outcome(head, [cut], limits) == whole, cut
+    assert _outcome(head, range(1, len(head)), limits) == whole  # byte by byte
+
+
+@pytest.mark.parametrize("value", [b"chunked;foo=bar", b"chunked ; x", b"Chunked;q=1"])
+def test_parameters_on_chunked_are_rejected(value):
+    data = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + value + b"\r\n\r\n0\r\n\r\n"
+    assert _outcome(data, [], Limits()) == 400
+    assert _outcome(data, range(1, len(data)), Limits()) == 400
