@@ -41,11 +41,12 @@ from gateway.sdnotify import SystemdNotifier
 from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(60)
 
 
 def make_config(tmp_path: Path, pair: SocatPair, *, web: str = "", history: int = 1000,
-                listen: int | None = None) -> GatewayConfig:
+                listen: int | None = None, extra: str = "", device: str = "") -> GatewayConfig:
     text = f"""
 [gateway]
 name = "lab"
@@ -55,13 +56,14 @@ state_dir = {json.dumps(str(tmp_path / "state"))}
 listen = "127.0.0.1:{listen or free_port(0)}"
 history = {history}
 {web}
+{extra}
 
 [[device]]
 name = "thermo"
 port = {json.dumps(str(pair.dev))}
 profile = "keyvalue"
 tcp = "127.0.0.1:{free_port(0)}"
-"""
+{device}"""
     return parse_config(text, "<test>", check_profile=check_profile)
 
 
@@ -398,3 +400,36 @@ def test_the_dashboard_serves_https_and_wss_with_the_configured_certificate(tmp_
         status, _, body = get(base + "/api/devices", ("admin", "s3cret"), context=trusted)
         assert status == 200 and json.loads(body)["devices"][0]["counters"]["readings"] == 1
 
+
+
+# -- the Grafana dashboard in examples/ --------------------------------------------------
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_and_labels_the_gateway_exports(
+        tmp_path: Path, pair: SocatPair) -> None:
+    board = json.loads((ROOT / "examples" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
+    used = {name for e in exprs for name in re.findall(r"\bgateway_[a-z0-9_]+", e)}
+    # A gateway with everything a panel shows: an uplink (its broker absent: the spool still
+    # reports), an RFC 2217 listener, a field warning.
+    fields = '[device.fields.temp]\nwarn_above = 30\n'
+    config = make_config(tmp_path, pair, device=f'rfc2217 = "127.0.0.1:{free_port(0)}"\n' + fields,
+                         extra=f'[mqtt]\nhost = "127.0.0.1"\nport = {free_port(0)}\n')
+    with running(config) as (_, bus, base):
+        feed(pair, bus, [b"temp=35\n"], 1)
+        _, _, body = get(base + "/metrics")
+    exported: dict[str, set[str]] = {}
+    for line in body.decode().splitlines():
+        if line.startswith("# TYPE "):
+            exported.setdefault(line.split()[2], set())
+        elif line and not line.startswith("#"):
+            name, _, labels = line.partition("{")
+            exported.setdefault(name.split()[0], set()).update(re.findall(r'(\w+)="', labels))
+    assert used - set(exported) == set()
+    for e in exprs:
+        for group in re.findall(r"by \(([^)]*)\)\s*\((?:rate|increase)?\(?(gateway_[a-z0-9_]+)", e):
+            wanted = {label.strip() for label in group[0].split(",")}
+            if not exported[group[1]]:
+                continue  # a family with no samples here (no modbus device): its name was checked
+            assert wanted <= exported[group[1]] | {"instance", "job"}, (e, exported[group[1]])
