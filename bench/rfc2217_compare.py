@@ -13,8 +13,8 @@ Both are measured with the same clients:
   quantised; and its reader thread handles one byte at a time, so its
   throughput is mostly the client's own;
 * a raw Telnet client, to see the servers rather than pyserial:
-  throughput (decoded, checked intact) and the time from sending
-  SET-BAUDRATE to its answer.
+  throughput (decoded, checked intact), the 64-byte echo, and the time
+  from sending SET-BAUDRATE to its answer.
 
 ser2net runs ``accepter: telnet(rfc2217),tcp,127.0.0.1,PORT``.  Prints one
 JSON document with both sides and the ratios against the bars of issue 13
@@ -196,7 +196,7 @@ def raw_client(port: int) -> socket.socket:
     return sock
 
 
-def with_raw_client(port: int, peer: int, mib: float, bauds: int) -> dict[str, Any]:
+def with_raw_client(port: int, peer: int, mib: float, echoes: int, bauds: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     sock = raw_client(port)
     try:
@@ -214,6 +214,22 @@ def with_raw_client(port: int, peer: int, mib: float, bauds: int) -> dict[str, A
                 seen += chunk
             changes.append(time.perf_counter() - started)
         result["baud_change_us"] = round(statistics.median(changes) * 1e6)
+        echo = Echo(peer)
+        echo.start()
+        message = bytes(range(64))
+        times = []
+        for _ in range(echoes):
+            started = time.perf_counter()
+            sock.sendall(message)
+            seen = b""
+            while len(seen) < len(message):
+                seen += sock.recv(4096)
+            times.append(time.perf_counter() - started)
+        echo.running = False
+        echo.join()
+        times.sort()
+        result["echo_p50_us"] = round(times[len(times) // 2] * 1e6)
+        result["echo_p99_us"] = round(times[int(len(times) * 0.99)] * 1e6)
         # Back to 115200 for the stream (the pty does not care, ser2net's
         # timing might), then device -> client.
         discard(peer)
@@ -253,7 +269,7 @@ def measure(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         result = {"pyserial": with_pyserial(url, peer, args.mb, args.echo, args.bauds)}
         discard(peer)
         time.sleep(0.5)  # pyserial's close sleeps 0.3 s "to give the server time"; so do we
-        result["raw"] = with_raw_client(port, peer, args.raw_mb, args.bauds)
+        result["raw"] = with_raw_client(port, peer, args.raw_mb, args.echo, args.bauds)
         return result
     finally:
         os.close(peer)
@@ -285,6 +301,7 @@ def main() -> int:
     results["ratios"] = {
         "pyserial_throughput_vs_ser2net": ratio(ours["pyserial"]["mib_per_s"], theirs["pyserial"]["mib_per_s"]),
         "raw_throughput_vs_ser2net": ratio(ours["raw"]["mib_per_s"], theirs["raw"]["mib_per_s"]),
+        "raw_echo_p50_vs_ser2net": ratio(ours["raw"]["echo_p50_us"], theirs["raw"]["echo_p50_us"]),
         "echo_p50_vs_ser2net": ratio(ours["pyserial"]["echo_p50_us"], theirs["pyserial"]["echo_p50_us"]),
         "pyserial_baud_change_vs_ser2net": ratio(ours["pyserial"]["baud_change_ms"],
                                                  theirs["pyserial"]["baud_change_ms"]),

@@ -145,6 +145,7 @@ class PortControl:
     def _setting(self, command: int, value: int, client: str) -> int:
         attr = _SETTING[command]
         wanted: Any = None
+        now: LineSettings | None = None
         if value != 0:  # 0 asks for the current value (RFC 2217)
             if command == C.SET_PARITY:
                 wanted = PARITY_OF.get(value)
@@ -156,8 +157,9 @@ class PortControl:
                 log.info("%s: RFC 2217 client %s asked for %s code %d, which does not exist",
                          self.device, client, attr, value)
             elif self._permitted(command, wanted, client):
-                self._apply({attr: wanted}, client)
-        now = self.settings()
+                now = self._apply({attr: wanted}, client)
+        if now is None:
+            now = self.settings()
         if command == C.SET_BAUDRATE:
             return now.baudrate
         if command == C.SET_DATASIZE:
@@ -179,12 +181,13 @@ class PortControl:
                      self.device, client, what, wanted, self.policy)
         return False
 
-    def _apply(self, change: dict[str, Any], client: str) -> None:
+    def _apply(self, change: dict[str, Any], client: str) -> LineSettings | None:
+        """Apply ``change``; the settings the port has afterwards (None while it is closed)."""
         port = self.serial.device
         if port is None:
             log.info("%s: RFC 2217 client %s: %s not applied, the device is offline", self.device, client,
                      ", ".join(f"{k} = {v}" for k, v in change.items()))
-            return
+            return None
         before = self.settings().as_dict()
         previous = {key: getattr(port, key) for key in change}
         try:
@@ -196,7 +199,8 @@ class PortControl:
                 port.apply_settings(previous)  # pyserial keeps the refused value otherwise
             except _APPLY_ERRORS:
                 pass
-        after = self.settings().as_dict()
+        now = self.settings()
+        after = now.as_dict()
         for key in change:
             if after[key] != before[key]:
                 self.changes += 1
@@ -205,6 +209,7 @@ class PortControl:
             self.wanted[key] = after[key]
         configured = self._configured()
         self.wanted = {k: v for k, v in self.wanted.items() if configured[k] != v}
+        return now
 
     def _configured(self) -> dict[str, Any]:
         cfg = self.config
