@@ -33,7 +33,7 @@ from .profile import (
     Profile,
     ProfileOptions,
 )
-from .reading import Reading, make_reading
+from .reading import Reading, make_reading, reading_bytes, reading_text
 from .registry import PROFILES, UnknownProfileError, get_profile
 from .simulator import Simulator, make_simulator
 
@@ -58,5 +58,7 @@ __all__ = [
     "get_profile",
     "make_framer",
     "make_reading",
+    "reading_bytes",
+    "reading_text",
     "make_simulator",
 ]

@@ -1,20 +1,70 @@
-"""The reading record the gateway publishes for every parsed message."""
+"""The reading record the gateway publishes for every parsed message.
+
+A :class:`Reading` is the dict ``{"device", "seq", "ts", "fields"}`` that
+every consumer reads, and it carries its own JSON, made on first use and
+kept: the UDP datagram, the MQTT payload, the WebSocket frame and the
+history row are the same text, serialised once per reading however many
+sinks there are. A reading is a value: nobody changes it once it is fired
+(the cached JSON would no longer match).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TypedDict
+from typing import Any
 
-from .profile import Fields, FieldValue
+from .profile import FieldValue
+
+__all__ = ["Reading", "make_reading", "reading_bytes", "reading_text"]
 
 
-class Reading(TypedDict):
-    device: str  # configured device name, e.g. "gps0"
-    seq: int  # per-device message counter, so consumers can spot gaps
-    ts: float  # seconds since the Unix epoch when the message was framed
-    fields: Fields
+class Reading(dict[str, Any]):
+    """``{"device": str, "seq": int, "ts": float, "fields": {...}}`` plus its JSON (see module doc)."""
+
+    __slots__ = ("_text", "_bytes")
+
+    def text(self) -> str:
+        """Compact JSON (UTF-8 text, not ASCII escapes), made once."""
+        try:
+            return self._text
+        except AttributeError:
+            self._text: str = _dumps(self)
+            return self._text
+
+    def data(self) -> bytes:
+        """:meth:`text` encoded as UTF-8, made once."""
+        try:
+            return self._bytes
+        except AttributeError:
+            self._bytes: bytes = self.text().encode("utf-8")
+            return self._bytes
 
 
 def make_reading(device: str, seq: int, ts: float, fields: Mapping[str, FieldValue]) -> Reading:
     """Build a reading; ``fields`` is copied so the record owns its data."""
-    return {"device": device, "seq": seq, "ts": ts, "fields": dict(fields)}
+    return Reading(device=device, seq=seq, ts=ts, fields=dict(fields))
+
+
+def reading_text(reading: Mapping[str, Any]) -> str:
+    """The JSON of a reading: its own for a :class:`Reading`, else made now
+    (a plain dict fired by a test or another component)."""
+    return reading.text() if isinstance(reading, Reading) else _dumps(reading)
+
+
+def reading_bytes(reading: Mapping[str, Any]) -> bytes:
+    """:func:`reading_text` as UTF-8 bytes (made once for a :class:`Reading`)."""
+    return reading.data() if isinstance(reading, Reading) else _dumps(reading).encode("utf-8")
+
+
+def _dumps(reading: Mapping[str, Any]) -> str:
+    return json.dumps(reading, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON for what json.dumps cannot encode by itself (raw bytes, sets, ...)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)

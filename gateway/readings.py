@@ -10,13 +10,12 @@ readings that follow.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devices import ParseError, ParseStats, Reading, get_profile, make_framer, make_reading
+from devices import ParseError, ParseStats, Reading, get_profile, make_framer, make_reading, reading_text
 
 from .config import DeviceConfig
 
@@ -109,14 +108,5 @@ def _excerpt(message: bytes) -> str:
 
 
 def reading_json(reading: Mapping[str, Any]) -> str:
-    """A reading as compact JSON (bytes fields as text, sets and tuples as lists)."""
-    return json.dumps(reading, separators=(",", ":"), default=_jsonable)
-
-
-def _jsonable(value: Any) -> Any:
-    """JSON for what json.dumps cannot encode by itself (raw bytes, sets, ...)."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).decode("utf-8", "backslashreplace")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
+    """A reading as compact JSON: the text it carries (see :mod:`devices.reading`)."""
+    return reading_text(reading)

@@ -9,14 +9,13 @@ and skipped: splitting it would make it unparsable for listeners.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from circuits import BaseComponent, handler
 from circuits.net.udp import UDP6Server, UDPServer
-from devices import Reading
+from devices import Reading, reading_bytes
 
 from .config import Address
 from .events import BUS
@@ -28,8 +27,8 @@ MAX_DATAGRAM = 65507
 
 
 def encode(item: Reading) -> bytes:
-    """The datagram for a reading: compact JSON, UTF-8."""
-    return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The datagram for a reading: its compact UTF-8 JSON, the bytes every sink sends."""
+    return reading_bytes(item)
 
 
 class UdpPublisher(BaseComponent):

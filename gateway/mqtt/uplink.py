@@ -24,10 +24,10 @@ from typing import Any
 
 from circuits.core import BaseComponent, Event, handler
 from circuits.core.loop import TimerHandle
+from devices import reading_bytes
 from gateway.config import MqttConfig
 from gateway.diskwriter import DiskWriter
 from gateway.events import device_write
-from gateway.readings import reading_json
 from gateway.spool import DEFAULT_NAME, Spool, Synchronous
 from gateway.spoolqueue import DEFAULT_HANDOVER_BYTES, SpoolQueue
 
@@ -99,8 +99,7 @@ class MqttUplink(BaseComponent):
         try:
             device = str(reading["device"])
             fields = reading.get("fields") or {}
-            payload = reading_json({"device": device, "seq": reading.get("seq"), "ts": reading.get("ts"),
-                                    "fields": fields}).encode()
+            payload = reading_bytes(reading)  # the bytes the reading carries: made once for every sink
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.rejected += 1
             log.warning("MQTT uplink: reading not publishable (%s): %r", exc, reading)

@@ -7,7 +7,15 @@ import json
 import pytest
 
 import devices
-from devices import PROFILES, ParseError, UnknownProfileError, get_profile, make_reading
+from devices import (
+    PROFILES,
+    ParseError,
+    UnknownProfileError,
+    get_profile,
+    make_reading,
+    reading_bytes,
+    reading_text,
+)
 from devices.raw import PROFILE as RAW
 
 
@@ -88,3 +96,17 @@ def test_make_reading_is_json_safe_and_copies() -> None:
 
 def test_parse_error_is_a_value_error() -> None:
     assert issubclass(ParseError, ValueError)
+
+
+def test_a_reading_carries_its_json_made_once_for_every_sink() -> None:
+    reading = make_reading("salle", 3, 1.5, {"name": "salle à manger", "raw": b"\x01", "t": 20.5})
+    text = reading_text(reading)
+    assert json.loads(text) == {"device": "salle", "seq": 3, "ts": 1.5,
+                                "fields": {"name": "salle à manger", "raw": "\x01", "t": 20.5}}
+    assert "à" in text and " " not in text.replace("salle à manger", "")  # compact UTF-8, no escapes
+    # The same objects every time: UDP, MQTT, WebSocket and history share them.
+    assert reading_text(reading) is text
+    assert reading_bytes(reading) is reading_bytes(reading)
+    assert reading_bytes(reading) == text.encode()
+    # A plain dict (fired by anyone else) gets the same JSON, made on the spot.
+    assert reading_text(dict(reading)) == text
