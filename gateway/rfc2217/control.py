@@ -53,8 +53,9 @@ STOP_OF = {code: bits for bits, code in STOP_CODES.items()}
 _SETTING = {C.SET_BAUDRATE: "baudrate", C.SET_DATASIZE: "bytesize", C.SET_PARITY: "parity",
             C.SET_STOPSIZE: "stopbits"}
 #: What pyserial raises when the port refuses a setting (termios.error is
-#: not an OSError: a Linux pty answers EINVAL to 7 data bits or parity).
-_APPLY_ERRORS = (ValueError, OSError, termios.error, pyserial.SerialException)
+#: not an OSError: a Linux pty answers EINVAL to 7 data bits or parity;
+#: a baud rate past 2**31 is an OverflowError).
+_APPLY_ERRORS = (ValueError, OverflowError, OSError, termios.error, pyserial.SerialException)
 
 
 class PortControl:
