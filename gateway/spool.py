@@ -54,9 +54,26 @@ ROW_OVERHEAD = 32
 _SCHEMA_VERSION = 1
 
 SpoolRow = tuple[int, str, bytes, int]  # (id, topic, payload, qos)
+#: Benchmark-only: milliseconds every commit is held inside its transaction
+#: (an SD card's fsync, for the stall benchmark). Unset in production.
+SLOW_COMMIT_ENV = "GATEWAY_SPOOL_SLOW_COMMIT_MS"
 #: Ids per ``IN (...)`` statement: under SQLite's oldest parameter limit (999).
 _CHUNK = 500
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
+
+
+def _slow_commit_from_environment() -> Callable[[], object] | None:
+    value = os.environ.get(SLOW_COMMIT_ENV)
+    if not value:
+        return None
+    try:
+        delay = float(value) / 1000
+    except ValueError:
+        log.error("%s=%r is not a number of milliseconds: ignored", SLOW_COMMIT_ENV, value)
+        return None
+    log.warning("%s=%s: every spool commit is slowed by %g ms (benchmark hook)", SLOW_COMMIT_ENV, value,
+                delay * 1000)
+    return lambda: time.sleep(delay)
 
 
 class Spool:
@@ -83,8 +100,8 @@ class Spool:
         #: Test and benchmark hook: called inside every commit's transaction,
         #: just before COMMIT, on the committing thread -- a controlled slow
         #: disk (block on an Event, sleep like an SD card's fsync). None in
-        #: production.
-        self.before_commit: Callable[[], object] | None = None
+        #: production (unless the benchmark variable SLOW_COMMIT_ENV is set).
+        self.before_commit: Callable[[], object] | None = _slow_commit_from_environment()
         self._next_id = 1
         self._rows = 0  # committed rows
         self._bytes = 0  # committed logical bytes

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.spool import ROW_OVERHEAD, Spool
+from gateway.spool import ROW_OVERHEAD, SLOW_COMMIT_ENV, Spool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -195,3 +195,19 @@ def test_a_spool_locked_by_another_process_is_left_alone(tmp_path: Path, caplog:
     assert "locked" in caplog.text
     assert not list(tmp_path.glob("*.corrupt-*"))
     spool.close()
+
+
+def test_the_slow_commit_benchmark_hook_is_off_unless_its_variable_is_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.delenv(SLOW_COMMIT_ENV, raising=False)
+    with Spool(tmp_path / "a") as spool:
+        assert spool.before_commit is None
+    monkeypatch.setenv(SLOW_COMMIT_ENV, "fast")
+    with caplog.at_level(logging.ERROR, logger="gateway.spool"), Spool(tmp_path / "b") as spool:
+        assert spool.before_commit is None
+    assert "not a number" in caplog.text
+    monkeypatch.setenv(SLOW_COMMIT_ENV, "0")
+    with Spool(tmp_path / "c") as spool:
+        assert spool.before_commit is not None
+        spool.append("t", b"x", 1)
+        assert spool.commit() == 1  # the hook runs inside the commit, which still succeeds
