@@ -25,10 +25,11 @@ def get_ranges(headervalue: str | None, content_length: int) -> list[tuple[int, 
     ``bytes=3-6`` gives ``[(3, 7)]``. None means "no usable Range header":
     serve the whole representation (a malformed header is ignored, RFC 9110
     section 14.2). An empty list means no range can be satisfied: answer 416.
-    Overlapping and adjacent ranges are coalesced, in ascending order
-    (section 14.2 allows it), so a response is never larger than the
-    representation plus its part heads: ``bytes=0-`` sent 32 times is one
-    range.
+    Ranges that overlap are refused (an empty list: 416), as section 14.2
+    allows -- they are the signature of an amplification attack
+    (``bytes=0-`` 32 times was 32 copies) -- and adjacent ones are sent as
+    one, in ascending order. So a response is never larger than the
+    representation plus its part heads.
     """
     if not headervalue:
         return None
@@ -71,12 +72,13 @@ def _is_pos(text: str) -> bool:
 
 
 def _coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, with overlapping or adjacent ranges merged."""
+    """Sorted, adjacent ranges merged; [] (unsatisfiable) if any two overlap."""
     merged: list[tuple[int, int]] = []
     for start, stop in sorted(ranges):
-        if merged and start <= merged[-1][1]:
-            if stop > merged[-1][1]:
-                merged[-1] = (merged[-1][0], stop)
+        if merged and start < merged[-1][1]:
+            return []
+        if merged and start == merged[-1][1]:
+            merged[-1] = (merged[-1][0], stop)
         else:
             merged.append((start, stop))
     return merged
