@@ -58,7 +58,9 @@ def signature_of(fn: Callable[..., Any]) -> Signature:
     f = getattr(fn, "__func__", fn)
     sig = f.__dict__.get("_web_signature")
     if sig is None:
-        sig = f._web_signature = Signature(f)
+        # The bound method's signature leaves out its first parameter,
+        # whatever it is called (3.x controllers write ``def query(req, x)``).
+        sig = f._web_signature = Signature(fn)
     return sig
 
 

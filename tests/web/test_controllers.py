@@ -75,6 +75,15 @@ class Root(Controller):
     def number(self):
         return 42
 
+    def nothing(self):
+        pass  # returns None and sets nothing: 404, as in 3.x
+
+    def nocontent(self):
+        self.response.status = 204  # returns None, but answered
+
+    def query(req, test):  # noqa: N805 - 3.x controllers name the instance anything
+        return f"query {test} {type(req).__name__}"
+
     def chunks(self):
         def gen():
             yield "one,"
@@ -152,6 +161,9 @@ ROUTES = [
     ("/a/b/c", 200, b"index:a/b/c"),
     ("/whoami", 200, b"GET /whoami 200"),
     ("/number", 200, b"42"),
+    ("/nothing", 404, None),
+    ("/nocontent", 204, b""),
+    ("/query?test=1", 200, b"query 1 Root"),
     ("/nobody", 200, b"set through the response"),
     ("/chunks", 200, b"one,two,three"),
     ("/api", 200, b'{"ok": true}'),

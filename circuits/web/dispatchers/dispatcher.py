@@ -181,6 +181,9 @@ def _finish(request: Any, response: Any, result: Any, as_json: bool) -> Any:
     if as_json:
         return to_json(response, result)
     if result is None:
+        if response._body is None and response.code == 200 and not (response.stream or response.started):
+            # Nothing returned and nothing set: nothing found (3.x answers 404 too).
+            return httperror(request, response, 404)
         # The method answered through the response object (or streams).
         return response
     return result
