@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from circuits import handler
+from circuits import Event, handler
 from circuits.core.loop import TimerHandle
 from circuits.net.sockets import TCP6Server
 from circuits.protocols.telnet import ComPortRequest, ComPortServer, Data, FlowControl, Ignored, TelnetError
@@ -56,6 +56,10 @@ def rfc2217_channel(name: str) -> str:
 def rfc2217_part(name: str) -> str:
     """The readiness part of a device's RFC 2217 listener."""
     return f"rfc2217:{name}"
+
+
+class rfc2217_state(Event):
+    """On the bus: a device's RFC 2217 clients or line settings changed: args (device, summary)."""
 
 
 class Rfc2217Server(BridgeServer):
@@ -137,6 +141,7 @@ class Rfc2217Bridge(TcpBridge):
         session = self.sessions[sock] = Session(str(Address(str(host), int(port or 0))), telnet)
         if self._paused:
             self.server.pause_reading(sock)
+        self._announce_state()
         self.server.write(sock, session.telnet.start())
 
     def client_data(self, sock: Any, data: bytes) -> None:
@@ -145,6 +150,7 @@ class Rfc2217Bridge(TcpBridge):
             return
         telnet = session.telnet
         was_active = telnet.active
+        version = self.control.version
         try:
             events = telnet.receive_data(data)
         except TelnetError as exc:
@@ -175,6 +181,8 @@ class Rfc2217Bridge(TcpBridge):
         if out:
             self.server.write(sock, bytes(out))
         self._arm_poll()
+        if self.control.version != version:
+            self._announce_state()
 
     def _answer(self, telnet: ComPortServer, request: ComPortRequest, peer: str) -> bytes:
         try:
@@ -223,11 +231,16 @@ class Rfc2217Bridge(TcpBridge):
 
     def client_gone(self, sock: Any) -> None:
         super().client_gone(sock)
-        self.sessions.pop(sock, None)
+        peer_known = self.sessions.pop(sock, None) is not None
         if not self.clients:
             self._cancel_poll()
             if self.device_config.rfc2217_revert:
                 self.control.revert()
+        if peer_known:
+            self._announce_state()
+
+    def _announce_state(self) -> None:
+        self.fire(rfc2217_state(self.device, self.summary()), BUS)
 
     @property
     def device_config(self) -> DeviceConfig:

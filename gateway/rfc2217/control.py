@@ -77,6 +77,8 @@ class PortControl:
         self.lines_changed = False
         self.line_errors = LineErrors()
         self.changes = 0
+        #: Grows with every applied change and revert (the dashboard's cue).
+        self.version = 0
         self.refused = 0
         self.reverts = 0
         self._warned_lines = False
@@ -205,6 +207,7 @@ class PortControl:
         for key in change:
             if after[key] != before[key]:
                 self.changes += 1
+                self.version += 1
                 log.info("%s: RFC 2217 client %s set %s %s -> %s", self.device, client, key, before[key],
                          after[key])
             self.wanted[key] = after[key]
@@ -275,6 +278,7 @@ class PortControl:
         old = {"dtr": self.dtr, "rts": self.rts, "break_condition": self.brk}[attr]
         if old != on:
             self.lines_changed = True
+            self.version += 1
             log.info("%s: RFC 2217 client %s set %s %s", self.device, client, attr.replace("_condition", ""),
                      "on" if on else "off")
         return on
@@ -325,6 +329,7 @@ class PortControl:
         if not self.dirty:
             return
         self.reverts += 1
+        self.version += 1
         log.info("%s: the last RFC 2217 client left: back to the configured settings", self.device)
         port = self.serial.device
         self.wanted = {}

@@ -107,6 +107,12 @@ class LiveFeed(BaseComponent):
         if self.clients and device in self.parts.links:
             self._send_counters(device, force=True)
 
+    @handler("rfc2217_state")
+    def _on_rfc2217_state(self, device: str, summary: dict[str, Any]) -> None:
+        # An RFC 2217 client came, left or changed the line settings.
+        if self.clients:
+            self.ws.broadcast(json.dumps({"type": "rfc2217", "device": device, "rfc2217": summary}))
+
     # -- WebSocket clients -------------------------------------------------
     @handler("connect", channel=WS_CHANNEL)
     def _on_ws_connect(self, sock: Any, *address: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
+import serial  # pyserial's rfc2217:// client, the real peer of the RFC 2217 card test
 
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
@@ -254,3 +255,39 @@ def test_hovering_a_chart_reads_the_time_and_value_of_a_point(tmp_path: Path, pa
         rng = driver.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] .chart[data-field="temp"] .range')
         assert "min 20.0 °C" in rng.text and "last 22.5 °C" in rng.text
         assert driver.save_screenshot("/tmp/dash-shots/hover.png")
+
+
+def test_rfc2217_clients_and_line_settings_show_on_the_card(tmp_path: Path, pair: SocatPair) -> None:
+    port = free_port(0)
+    gw = parse_config(f"""
+[gateway]
+name = "lab"
+state_dir = {json.dumps(str(tmp_path / "state"))}
+
+[web]
+listen = "127.0.0.1:{free_port(0)}"
+
+[[device]]
+name = "esp"
+port = {json.dumps(str(pair.dev))}
+profile = "raw"
+rfc2217 = "127.0.0.1:{port}"
+""", "<test>", check_profile=check_profile)
+    with running(gw) as gateway, chromium() as driver:
+        assert gateway.web is not None
+        driver.get(gateway.web.url)
+        wait = WebDriverWait(driver, TIMEOUT)
+        line = 'section[data-device="esp"] .rfc2217'
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, line).get_attribute("data-clients") == "0")
+        with serial.serial_for_url(f"rfc2217://127.0.0.1:{port}", baudrate=9600, timeout=TIMEOUT) as remote:
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, line).get_attribute("data-baudrate") == "9600")
+            element = driver.find_element(By.CSS_SELECTOR, line)
+            assert element.get_attribute("data-clients") == "1"
+            assert "9600 8N1" in element.text
+            remote.baudrate = 19200
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, line).get_attribute("data-baudrate") == "19200")
+        # The client left: the configured settings are back (rfc2217_revert), and the card says so.
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, line).get_attribute("data-clients") == "0")
+        assert driver.find_element(By.CSS_SELECTOR, line).get_attribute("data-baudrate") == "115200"
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []

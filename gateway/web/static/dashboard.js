@@ -52,6 +52,20 @@ function setCounters(name, c) {
   if (c.tcp_clients !== undefined) $(node, ".clients").textContent = c.tcp_clients;
 }
 
+// A device's RFC 2217 listener: its clients and the line settings the port
+// has now (from /api/devices, then "rfc2217" messages as they change).
+function setRfc2217(name, r) {
+  const node = $(card(name).card, ".rfc2217");
+  const s = r.settings || {};
+  const clients = (r.clients || []).length;
+  node.textContent = "RFC 2217 " + r.listen + " · " + clients + (clients === 1 ? " client" : " clients") +
+    " · " + s.baudrate + " " + s.bytesize + s.parity + s.stopbits + " · " + r.policy;
+  node.title = (r.clients || []).join(", ");
+  node.dataset.clients = String(clients);
+  node.dataset.baudrate = String(s.baudrate);
+  node.hidden = false;
+}
+
 // Is this field worth a chart? What the config says, else numeric fields
 // that vary and are not ever-rising counters.
 function wantsChart(d, key) {
@@ -225,6 +239,7 @@ async function loadInitial() {
     $(d.card, ".port").textContent = dev.port || "";
     setStatus(dev.name, dev.status || (dev.online ? "online" : "offline"), dev.detail || "");
     setCounters(dev.name, dev.counters || {});
+    if (dev.rfc2217) setRfc2217(dev.name, dev.rfc2217);
   }
   document.getElementById("empty").hidden = (body.devices || []).length > 0;
   const history = await getJson("api/history?limit=" + HISTORY);
@@ -259,6 +274,7 @@ function connect() {
       addReading(msg, true);
     } else if (msg.type === "status") setStatus(msg.device, msg.status || (msg.online ? "online" : "offline"), msg.detail);
     else if (msg.type === "counters") setCounters(msg.device, msg.counters || {});
+    else if (msg.type === "rfc2217") setRfc2217(msg.device, msg.rfc2217 || {});
   };
 }
 
