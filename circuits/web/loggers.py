@@ -47,9 +47,18 @@ class Logger(BaseComponent):
             self.file = sys.stdout
         self.logger = logger
 
-    @handler("response_success")
-    def log_response(self, response_event: Any, value: Any) -> None:
-        self.log(response_event.args[0])
+    @handler("request", priority=100)
+    def _note_peer(self, event: Any, request: Any, response: Any = None) -> None:
+        # The peer's address while the connection is surely open: by the
+        # time a response is logged the client may have hung up.
+        request.remote  # noqa: B018 - computed once and kept by the request
+
+    @handler("response", priority=-100)
+    def log_response(self, response: Any) -> None:
+        # After the HTTP component queued the response, before its bytes
+        # leave at the end of the pass: the line is written when the client
+        # has its answer (3.x code reads the log right after a request).
+        self.log(response)
 
     def log(self, response: Any) -> None:
         request = response.request

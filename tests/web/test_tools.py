@@ -201,6 +201,20 @@ def test_logger_writes_combined_log_format(server, log):
     assert re.match(pattern, line), line
 
 
+def test_logger_names_a_peer_that_hung_up_at_once(server, log):
+    # Connection: close, and the client closes as soon as it has the answer:
+    # the line must still name the peer (3.x tests read it back).
+    with server.raw() as sock:
+        sock.sendall(b"GET /basic?gone=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while sock.recv(4096):
+            pass
+    deadline = time.monotonic() + 5
+    while "/basic?gone=1" not in log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    line = [x for x in log.getvalue().splitlines() if "/basic?gone=1" in x][-1]
+    assert line.startswith("127.0.0.1 - - ["), line
+
+
 class _Req:
     """Just what check_auth reads from a request."""
 
