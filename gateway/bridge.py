@@ -27,6 +27,7 @@ from circuits import BaseComponent, handler
 from circuits.core.transport import BufferOverflow
 from circuits.net.sockets import TCP6Server, TCPServer
 
+from .access import guard_server
 from .config import Address, DeviceConfig
 from .device import DeviceLink
 from .events import BUS, client_connected, client_disconnected, device_channel, listening, tcp_channel
@@ -99,6 +100,7 @@ class TcpBridge(BaseComponent):
         # instead of a service that says "started" but cannot be reached.
         self.server = server_class(self, address, channel=channel or tcp_channel(device.name),
                                    max_buffer=device.client_buffer, bufsize=READ_SIZE).register(self)
+        self.access = guard_server(self.server, device.name, device.allow)
 
     @staticmethod
     def server_classes() -> tuple[type[BridgeServer], type[BridgeServer]]:
@@ -159,5 +161,6 @@ class TcpBridge(BaseComponent):
 
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self.clients), "accepted": self.accepted, "refused": self.refused,
+                "denied": self.access.refused if self.access is not None else 0,
                 "dropped_slow": self.dropped_slow,
                 "buffered": {f"{h}:{p}": self.server.buffered(s) for s, (h, p) in self.clients.items()}}

@@ -14,6 +14,7 @@ import os
 import socket
 import ssl
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,9 @@ class Server(BaseComponent, TransportOwner):
         #: server joins its tree or starts: no loop is made for nothing).
         self._listening_on: Loop | None = None
         self._accept_retry: TimerHandle | None = None
+        #: Asked with each accepted peer's address before anything else
+        #: happens; False closes the socket unread (allow-lists).
+        self.admit: Callable[[Any], bool] | None = None
 
     @property
     def _bufsize(self) -> int:
@@ -184,6 +188,9 @@ class Server(BaseComponent, TransportOwner):
                     loop.remove_reader(self._sock)
                     self._accept_retry = loop.call_later(ACCEPT_RETRY, self._resume_accepting)
                 return
+            if self.admit is not None and not self.admit(address):
+                sock.close()  # refused before a byte is read, no TLS, no events
+                continue
             try:
                 sock.setblocking(False)
                 if self.socket_family != socket.AF_UNIX:

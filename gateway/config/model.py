@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from ..access import Network
 from .presentation import FieldPresentation
 
 Profile = Literal["keyvalue", "csv", "json", "nmea", "raw", "modbus"]
@@ -125,6 +126,8 @@ class DeviceConfig:
     modbus_tcp: Address | None = None
     #: ``profile = "modbus"``: the master's settings and polled values.
     modbus: ModbusConfig | None = None
+    #: Networks whose peers may connect to this device's listeners (None: any).
+    allow: tuple[Network, ...] | None = None
 
     def presentation(self, field: str) -> FieldPresentation | None:
         for name, shown in self.fields:
@@ -177,6 +180,8 @@ class WebConfig:
     server_names: tuple[str, ...] | None = None
     #: Origins besides the dashboard's own allowed to open /ws.
     allowed_origins: tuple[str, ...] = ()
+    #: Networks whose peers may connect to the dashboard (None: any).
+    allow: tuple[Network, ...] | None = None
 
     @property
     def scheme(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from circuits.web.hosts import host_name
 
 from ..passwords import parse_hash
+from .access import read_allow, read_device_access
 from .fields import Context, Table, show
 from .modbus import read_modbus
 from .model import (
@@ -151,6 +152,7 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
         if name != "*" and host_name(name) != name.rstrip(".").lower():
             t.error("server_names", f"{name!r} is not a host name (no port, no scheme)")
     allowed_origins = t.string_list("allowed_origins") or ()
+    allow = read_allow(t)
     for origin in allowed_origins:
         scheme, sep, rest = origin.partition("://")
         if scheme not in ("http", "https") or not sep or "/" in rest or host_name(rest) is None:
@@ -162,7 +164,7 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
                      keepalive_timeout=deadlines["keepalive_timeout"] or 60.0,
                      body_min_rate=1024 if body_min_rate is None else body_min_rate,
                      max_connections=max_connections, server_names=server_names,
-                     allowed_origins=allowed_origins)
+                     allowed_origins=allowed_origins, allow=allow)
 
 
 def _check_readable(t: Table, key: str, path: Path) -> bool:
@@ -344,6 +346,7 @@ def _device(t: Table) -> DeviceConfig:
     kw["client_buffer"] = t.integer("client_buffer", 256 * 1024, minimum=1, maximum=MAX_BUFFER)
     kw["udp"] = t.address("udp", need_host=True)
     kw["enabled"] = t.boolean("enabled", True)
+    read_device_access(t, kw)
     kw["fields"] = read_fields(t)
     kw.update(read_modbus(t, profile))
     t.finish()

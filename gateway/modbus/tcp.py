@@ -26,6 +26,7 @@ from circuits.protocols.modbus import MbapDecoder, ModbusError, TcpAdu, decode_r
 from circuits.protocols.modbus.pdu import ExceptionResponse
 from circuits.protocols.modbus.rtu import MAX_UNIT
 
+from ..access import guard_server
 from ..config import Address, DeviceConfig
 from ..events import BUS, part_ready
 from .master import GATEWAY_PATH_UNAVAILABLE, Outcome, RtuMaster
@@ -99,6 +100,7 @@ class ModbusTcpServer(BaseComponent):
         # Bound here: a port in use fails start-up, like ``tcp``.
         self.server = cls(self, device.modbus_tcp, channel=self.channel, bufsize=READ_SIZE,
                           max_buffer=CLIENT_BUFFER).register(self)
+        self.access = guard_server(self.server, device.name, device.allow)
 
     @property
     def address(self) -> tuple[Any, int | None]:

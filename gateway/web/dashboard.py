@@ -29,6 +29,7 @@ from circuits.web import Server, Static
 from circuits.web.hosts import HostFilter, default_server_names
 from circuits.web.websockets.dispatcher import WebSocketsDispatcher
 
+from ..access import guard_server
 from ..config import Address, WebConfig
 from ..diskwriter import DiskWriter
 from ..events import BUS, part_ready
@@ -84,6 +85,8 @@ class WebDashboard(BaseComponent):
         except BaseException:
             self.history.close()
             raise
+        # [web] allow: refused at accept, before TLS or HTTP see a byte.
+        self.access = guard_server(self.server.server, "web", config.allow)
         names = config.server_names if config.server_names is not None else default_server_names(config.host)
         self.hosts = HostFilter(names, channel=WEB_CHANNEL).register(self.server)
         Health(channel=WEB_CHANNEL).register(self.server)
@@ -98,7 +101,7 @@ class WebDashboard(BaseComponent):
         Index().register(self.server)
         Api(parts, gateway_name, self.history).register(self.server)
         self.thresholds = ThresholdCounter(link.config for link in parts.links.values())
-        Metrics(parts, self.ws, self.thresholds).register(self.server)
+        Metrics(parts, self.ws, self.thresholds, web_access=self.access).register(self.server)
         self.feed = LiveFeed(parts, self.ws, self.history, counters_interval=counters_interval,
                              thresholds=self.thresholds).register(self)
 

@@ -38,7 +38,8 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> 
 
 def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any],
                    warnings: Iterable[Sample] = (), rfc2217: Mapping[str, dict[str, Any]] | None = None,
-                   modbus: tuple[Iterable[Sample], Iterable[Sample]] = ((), ())) -> str:
+                   modbus: tuple[Iterable[Sample], Iterable[Sample]] = ((), ()),
+                   access: Iterable[Sample] = ()) -> str:
     """The whole exposition for one scrape."""
 
     def per_device(getter: Any) -> list[Sample]:
@@ -100,7 +101,26 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
                      "busy, broadcast).", requests)
     lines += _family("gateway_modbus_unit_stale", "gauge",
                      "1 while a polled unit's last cycle failed (its values are stale).", stale)
+    lines += _family("gateway_connections_denied_total", "counter",
+                     "Connections closed unread because the peer is not in the listener's allow list.", access)
     return "\n".join(lines) + "\n"
+
+
+def access_samples(parts: GatewayParts, web_access: Any = None) -> list[Sample]:
+    """Refusals of every listener with an ``allow`` list (gateway.access.AccessGuard)."""
+    samples: list[Sample] = []
+    for listener, group in (("tcp", parts.bridges), ("rfc2217", parts.rfc2217)):
+        for name, part in group.items():
+            guard = getattr(part, "access", None)
+            if guard is not None:
+                samples.append(({"device": name, "listener": listener}, guard.refused))
+    for name, device in getattr(parts, "modbus", {}).items():
+        guard = getattr(getattr(device, "tcp", None), "access", None)
+        if guard is not None:
+            samples.append(({"device": name, "listener": "modbus_tcp"}, guard.refused))
+    if web_access is not None:
+        samples.append(({"listener": "web"}, web_access.refused))
+    return samples
 
 
 class Metrics(BaseController):
@@ -108,8 +128,10 @@ class Metrics(BaseController):
 
     channel = "/metrics"
 
-    def __init__(self, parts: GatewayParts, ws: Any, thresholds: ThresholdCounter | None = None) -> None:
+    def __init__(self, parts: GatewayParts, ws: Any, thresholds: ThresholdCounter | None = None, *,
+                 web_access: Any = None) -> None:
         super().__init__()
+        self.web_access = web_access
         self.parts = parts
         self.ws = ws
         self.thresholds = thresholds
@@ -123,4 +145,5 @@ class Metrics(BaseController):
                               {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]},
                               self.thresholds.samples() if self.thresholds is not None else (),
                               {name: part.summary() for name, part in self.parts.rfc2217.items()},
-                              modbus_samples(getattr(self.parts, "modbus", {})))
+                              modbus_samples(getattr(self.parts, "modbus", {})),
+                              access_samples(self.parts, self.web_access))
