@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 from ..core.components import BaseComponent
@@ -25,7 +26,51 @@ from . import files
 from .errors import forbidden, notfound, redirect
 from .tools import expires as _expires
 
-__all__ = ["BaseController", "Controller", "JSONController", "Signature", "expose", "exposeJSON"]
+__all__ = ["BaseController", "Controller", "CookieView", "JSONController", "Signature", "expose", "exposeJSON"]
+
+
+class CookieView(MutableMapping[str, Morsel[str]]):
+    """``self.cookie`` of a controller: read the request's cookies, set the response's.
+
+    As in circuits 3.x, ``self.cookie["k"] = v`` sends a Set-Cookie and
+    ``self.cookie["k"]["path"] = "/"`` sets its attributes (once set, a
+    name reads back the response's morsel); ``del self.cookie["k"]`` asks
+    the client to drop it (Max-Age=0).
+    """
+
+    __slots__ = ("_incoming", "_outgoing")
+
+    def __init__(self, incoming: SimpleCookie, outgoing: SimpleCookie | None) -> None:
+        self._incoming = incoming
+        self._outgoing = outgoing
+
+    def _out(self) -> SimpleCookie:
+        if self._outgoing is None:
+            raise RuntimeError("no response to set a cookie on")
+        return self._outgoing
+
+    def __getitem__(self, key: str) -> Morsel[str]:
+        if self._outgoing is not None and key in self._outgoing:
+            return self._outgoing[key]
+        return self._incoming[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._out()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        out = self._out()
+        out[key] = ""
+        out[key]["max-age"] = 0
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._incoming
+        if self._outgoing is not None:
+            yield from (k for k in self._outgoing if k not in self._incoming)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class Signature:
@@ -118,8 +163,11 @@ class BaseController(BaseComponent):
 
     # -- the request being answered ---------------------------------------
     @property
-    def cookie(self) -> Any:
-        return self.request.cookie if self.request is not None else None
+    def cookie(self) -> CookieView | None:
+        """The request's cookies; a cookie set here is sent back (see :class:`CookieView`)."""
+        if self.request is None:
+            return None
+        return CookieView(self.request.cookie, self.response.cookie if self.response is not None else None)
 
     @property
     def session(self) -> Any:

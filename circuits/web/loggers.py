@@ -55,9 +55,7 @@ class Logger(BaseComponent):
 
     @handler("response", priority=-100)
     def log_response(self, response: Any) -> None:
-        # After the HTTP component queued the response, before its bytes
-        # leave at the end of the pass: the line is written when the client
-        # has its answer (3.x code reads the log right after a request).
+        # Right after the HTTP component sent it (its size is known then).
         self.log(response)
 
     def log(self, response: Any) -> None:

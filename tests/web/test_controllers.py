@@ -35,6 +35,16 @@ class Root(Controller):
     def whoami(self):
         return f"{self.request.method} {self.request.path} {self.response.status}"
 
+    def visits(self):
+        # The 3.x way: read and set through self.cookie.
+        seen = self.cookie.get("visits")
+        count = int(seen.value) + 1 if seen else 1
+        self.cookie["visits"] = count
+        self.cookie["visits"]["path"] = "/"
+        if "bye" in self.cookie:
+            del self.cookie["bye"]
+        return f"visit {count} {sorted(self.cookie)}"
+
     def setcookie(self):
         self.response.cookie["flavour"] = "oatmeal"
         return "set"
@@ -231,6 +241,15 @@ def test_cookies_round_trip(server):
     assert cookie.startswith("flavour=oatmeal")
     res, data = server.get("/getcookie", headers={"Cookie": "flavour=oatmeal"})
     assert data == b"oatmeal"
+
+
+def test_cookies_set_through_self_cookie_go_back_to_the_client(server):
+    res, data = server.get("/visits")
+    assert data == b"visit 1 ['visits']"
+    assert res.getheader("Set-Cookie") == "visits=1; Path=/"
+    res, data = server.get("/visits", headers={"Cookie": "visits=1; bye=x"})
+    assert data == b"visit 2 ['bye', 'visits']"
+    assert sorted(res.headers.get_all("Set-Cookie")) == ['bye=""; Max-Age=0', "visits=2; Path=/"]
 
 
 @pytest.mark.parametrize(("path", "status", "location"), [
