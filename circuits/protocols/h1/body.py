@@ -154,8 +154,8 @@ class ChunkedReader:
         limits = self._limits
         block = buf.take_block()
         if block is None:
-            _, current = buf.pending_line_lengths()
-            if current > limits.max_header_line + 1:
+            first, current = buf.pending_line_lengths()
+            if max(current, first, buf.longest_line) > limits.max_header_line + 1:
                 raise HeaderFieldsTooLarge(f"trailer field line longer than {limits.max_header_line} bytes")
             if len(buf) > limits.max_head_size + 1:  # +1: see _Parser._check_partial_head
                 raise HeaderFieldsTooLarge(f"trailer section larger than {limits.max_head_size} bytes")

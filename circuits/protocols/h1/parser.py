@@ -163,12 +163,15 @@ class _Parser:
                 raise BadRequest("connection closed in the middle of a message head")
             return NEED_DATA
         limits = self._limits
-        if len(block) > limits.max_head_size:
-            raise HeaderFieldsTooLarge(f"message head larger than {limits.max_head_size} bytes")
+        # The checks in the order the bytes come (start line first), as
+        # _check_partial_head makes them: the answer must not depend on
+        # whether the head arrived whole or in pieces.
         nl = block.find(b"\n")
         start_line = block[:nl]
         if nl > limits.max_request_line and len(start_line.rstrip(b"\r")) > limits.max_request_line:
             raise self._start_line_too_long()
+        if len(block) > limits.max_head_size:
+            raise HeaderFieldsTooLarge(f"message head larger than {limits.max_head_size} bytes")
         return self._on_head(start_line, parse_header_block(block[nl + 1 :], limits))
 
     def _check_partial_head(self) -> None:
@@ -182,7 +185,7 @@ class _Parser:
         else:
             if first > limits.max_request_line + 1:
                 raise self._start_line_too_long()
-            if current > limits.max_header_line + 1:
+            if current > limits.max_header_line + 1 or buf.longest_line > limits.max_header_line + 1:
                 raise HeaderFieldsTooLarge(f"header field line longer than {limits.max_header_line} bytes")
         # +1: the CR of the final empty line may be here without its LF. A
         # complete head is measured without that line (take_block drops it),

@@ -18,7 +18,7 @@ _match_leading = LEADING_BLANK_LINES.match
 
 
 class ReceiveBuffer:
-    __slots__ = ("_data", "_scan", "_checked", "_line_start", "_first_line_end")
+    __slots__ = ("_data", "_scan", "_checked", "_line_start", "_first_line_end", "_longest")
 
     def __init__(self) -> None:
         self._data = bytearray()
@@ -30,6 +30,8 @@ class ReceiveBuffer:
         self._line_start = 0
         # Index of the first LF seen by take_block(), or -1.
         self._first_line_end = -1
+        # Longest complete line after the first one seen by pending_line_lengths().
+        self._longest = 0
 
     def __len__(self) -> int:
         return len(self._data)
@@ -45,7 +47,7 @@ class ReceiveBuffer:
 
     def _consumed(self, n: int) -> None:
         del self._data[:n]
-        self._scan = self._checked = self._line_start = 0
+        self._scan = self._checked = self._line_start = self._longest = 0
         self._first_line_end = -1
 
     def _reset(self) -> None:
@@ -53,6 +55,7 @@ class ReceiveBuffer:
         self._checked = 0
         self._line_start = 0
         self._first_line_end = -1
+        self._longest = 0
 
     # -- raw byte access --------------------------------------------------
 
@@ -155,8 +158,22 @@ class ReceiveBuffer:
         checked = self._checked
         if self._first_line_end < 0:
             self._first_line_end = data.find(b"\n", checked)
-        last = data.rfind(b"\n", checked)
-        if last >= 0:
-            self._line_start = last + 1
+        # Every line completed since the last call counts toward longest_line:
+        # a long line must not pass because its LF came in the same read.
+        start = self._line_start
+        lf = data.find(b"\n", checked)
+        longest = self._longest
+        while lf >= 0:
+            if start and lf - start > longest:  # start 0: the first line, limited on its own
+                longest = lf - start
+            start = lf + 1
+            lf = data.find(b"\n", start)
+        self._longest = longest
+        self._line_start = start
         self._checked = len(data)
         return self._first_line_end, len(data) - self._line_start
+
+    @property
+    def longest_line(self) -> int:
+        """The longest complete line after the first (its CR included) seen by pending_line_lengths()."""
+        return self._longest

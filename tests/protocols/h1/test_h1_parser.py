@@ -719,3 +719,20 @@ def test_parameters_on_chunked_are_rejected(value):
     data = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + value + b"\r\n\r\n0\r\n\r\n"
     assert _outcome(data, [], Limits()) == 400
     assert _outcome(data, range(1, len(data)), Limits()) == 400
+
+
+def test_a_long_field_line_is_refused_even_when_its_line_end_came_in_the_same_read():
+    # Only the unterminated last line used to be measured while a head was
+    # incomplete: a long line followed by more bytes in one read slipped by
+    # until the head ended (found by the split-independence property).
+    limits = Limits(max_header_line=64)
+    data = b"GET / HTTP/1.1\r\nX: " + b"v" * 70 + b"\r\nY"
+    assert _outcome(data, [], limits) == 431
+    assert _outcome(data, range(1, len(data)), limits) == 431
+
+
+def test_a_long_start_line_is_414_before_the_head_size_is_431():
+    limits = Limits(max_request_line=64, max_head_size=128)
+    data = b"GET /" + b"a" * 70 + b" HTTP/1.1\r\nHost: a\r\nX: " + b"b" * 60 + b"\r\n\r\n"
+    assert _outcome(data, [], limits) == 414
+    assert _outcome(data, range(1, len(data)), limits) == 414

@@ -265,3 +265,50 @@ def test_response_round_trip(
     expected.append(EndOfMessage() if no_body else _expected_end(framing, trailers))
     eof = framing == "close" and not no_body
     assert _parse(ResponseParser(), _splits(wire, cuts), eof=eof) == expected
+
+
+# -- the result does not depend on how the input is split (issue 12) ----------------
+
+
+def _outcome(parser: RequestParser, chunks: Iterable[bytes]) -> list[object]:
+    """Every event (Data merged) and the error status that ended the input, if any."""
+    seen: list[object] = []
+
+    def note(event: object) -> None:
+        if isinstance(event, Data) and seen and isinstance(seen[-1], Data):
+            seen[-1] = Data(seen[-1].data + event.data)
+        else:
+            seen.append(event)
+
+    def pump() -> bool:
+        for _ in range(10_000):
+            event = parser.next_event()
+            if event is NEED_DATA:
+                return True
+            if event is PAUSED:
+                if parser.state != "DONE":
+                    return False
+                parser.start_next_cycle()
+                continue
+            note(event)
+            if isinstance(event, ConnectionClosed):
+                return False
+        raise AssertionError("parser made no progress")
+
+    try:
+        for piece in chunks:
+            parser.receive_data(piece)
+            if not pump():
+                return seen
+        parser.receive_data(b"")
+        pump()
+    except ProtocolError as exc:
+        seen.append(("error", exc.status))
+    return seen
+
+
+@FUZZ_SETTINGS
+@given(data=fuzz_input, cuts=st.lists(st.integers(min_value=0), max_size=8), small=st.booleans())
+def test_request_parser_results_do_not_depend_on_the_split(data: bytes, cuts: list[int], small: bool) -> None:
+    limits = SMALL if small else None
+    assert _outcome(RequestParser(limits), _splits(data, cuts)) == _outcome(RequestParser(limits), [data])
