@@ -97,7 +97,10 @@ def _check_digest(request: Any, params_text: str, realm: str, users: Any) -> boo
     nonce = params.get("nonce", "")
     if username is None or params.get("realm") != realm or not _nonce_fresh(nonce, realm):
         return False
-    if params.get("uri") != request.target:
+    uri = params.get("uri")
+    # Python's urllib digests an empty uri for a URL without a path, whose
+    # request-target is "/": the same resource, so it is accepted.
+    if uri != request.target and not (uri == "" and request.target == "/"):
         return False  # the credentials were computed for another resource
     password = _users(users).get(username)
     if password is None:

@@ -139,6 +139,24 @@ def test_digest_auth_with_a_real_client(server):
     assert info.value.code == 401
 
 
+class DigestRoot(Controller):
+    def index(self):
+        users = {"admin": "s3cret"}
+        if check_auth(self.request, self.response, "Root", users):
+            return f"root {self.request.login}"
+        return digest_auth(self.request, self.response, "Root", users)
+
+
+def test_digest_auth_of_the_root_with_urllib_which_sends_an_empty_uri():
+    with serve(DigestRoot()) as running:
+        base = f"http://127.0.0.1:{running.port}"  # no path: urllib digests uri=""
+        manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        manager.add_password(None, base, "admin", "s3cret")
+        opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(manager))
+        with opener.open(base, timeout=5) as res:
+            assert res.read() == b"root admin"
+
+
 def test_sessions_keep_state_per_client(server):
     res, data = server.get("/counter")
     cookie = res.getheader("Set-Cookie")
