@@ -166,6 +166,12 @@ class Rfc2217Bridge(TcpBridge):
             if isinstance(event, Data):
                 to_device += event.data
             elif isinstance(event, ComPortRequest):
+                if to_device:
+                    # Data sent before a request reaches the port before it
+                    # is applied (the kernel may still hold some of it when
+                    # a baud change lands, as with any TCSANOW change).
+                    self._to_device(bytes(to_device))
+                    to_device.clear()
                 out += self._answer(telnet, event, session.peer)
             elif isinstance(event, FlowControl):
                 self._flow(sock, session, event.suspended)
