@@ -10,6 +10,10 @@ Where ser2net's users complain, this does otherwise:
   it, so the other clients keep full speed.
 * ``max_clients`` refuses connections beyond the limit (the new one is
   closed; existing clients are never kicked).
+* ``tcp_mode`` says who may write to the device: everyone (``shared``),
+  the longest-connected client (``one-writer``: the next one takes over
+  when it leaves), or nobody (``read-only``).  Bytes from a client that may
+  not write are discarded and counted, never written.
 
 Bytes from the device go to every client; bytes from any client go to the
 device.  The bridge handles the Serial's ``read`` on the device channel and
@@ -51,7 +55,7 @@ class BridgeServer(TCPServer):
 
     @handler("read")
     def _on_read(self, sock: Any, data: bytes) -> None:
-        self.bridge.link.send(data)
+        self.bridge.client_data(sock, data)
 
     @handler("disconnect")
     def _on_disconnect(self, sock: Any) -> None:
@@ -95,6 +99,12 @@ class TcpBridge(BaseComponent):
         self.accepted = 0
         self.refused = 0
         self.dropped_slow = 0
+        # RFC 2217 listeners (a subclass) read their clients themselves and
+        # follow rfc2217_settings: tcp_mode is the raw listener's.
+        self.mode = device.tcp_mode if self.kind == "TCP" else "shared"
+        #: The client that may write in one-writer mode (None: nobody yet).
+        self.writer: Any = None
+        self.discarded = 0  # bytes from clients that may not write
         server_class = self.server_classes()[":" in address.host]
         # Binding happens here, so a port in use fails start-up loudly
         # instead of a service that says "started" but cannot be reached.
@@ -122,6 +132,12 @@ class TcpBridge(BaseComponent):
 
     # -- clients (called by BridgeServer) ------------------------------------
 
+    def client_data(self, sock: Any, data: bytes) -> None:
+        if self.mode == "shared" or (self.mode == "one-writer" and sock is self.writer):
+            self.link.send(data)
+        else:
+            self.discarded += len(data)
+
     def client_connected(self, sock: Any, host: Any, port: Any) -> None:
         if self.max_clients is not None and len(self.clients) >= self.max_clients:
             self.refused += 1
@@ -134,6 +150,8 @@ class TcpBridge(BaseComponent):
         self.accepted += 1
         log.info("%s: %s client %s:%s connected (%d now)", self.device, self.kind, host, port,
                  len(self.clients))
+        if self.mode == "one-writer" and self.writer is None:
+            self._make_writer(sock)
         self.fire(client_connected(self.device, (host, port), len(self.clients)), BUS)
 
     def client_gone(self, sock: Any) -> None:
@@ -143,6 +161,16 @@ class TcpBridge(BaseComponent):
             log.info("%s: %s client %s:%s disconnected (%d left)", self.device, self.kind, *peer,
                      len(self.clients))
             self.fire(client_disconnected(self.device, peer, reason, len(self.clients)), BUS)
+        if sock is self.writer:
+            # The client connected longest takes over (dicts keep insertion order).
+            self.writer = None
+            if self.clients:
+                self._make_writer(next(iter(self.clients)))
+
+    def _make_writer(self, sock: Any) -> None:
+        self.writer = sock
+        log.info("%s: %s client %s:%s may write to the device (tcp_mode = one-writer)", self.device,
+                 self.kind, *self.clients[sock])
 
     def client_error(self, sock: Any, err: BaseException) -> None:
         peer = self.clients.get(sock, ("?", "?"))
@@ -162,5 +190,10 @@ class TcpBridge(BaseComponent):
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self.clients), "accepted": self.accepted, "refused": self.refused,
                 "denied": self.access.refused if self.access is not None else 0,
-                "dropped_slow": self.dropped_slow,
+                "dropped_slow": self.dropped_slow, "mode": self.mode, "discarded": self.discarded,
+                "writer": _peer(self.clients.get(self.writer)),
                 "buffered": {f"{h}:{p}": self.server.buffered(s) for s, (h, p) in self.clients.items()}}
+
+
+def _peer(peer: tuple[Any, Any] | None) -> str | None:
+    return None if peer is None else f"{peer[0]}:{peer[1]}"

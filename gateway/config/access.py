@@ -1,4 +1,4 @@
-"""The access keys of a device and of ``[web]``: ``allow`` (who may connect)."""
+"""The access keys of a device and of ``[web]``: ``allow`` (who may connect), ``tcp_mode`` (who may write)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from ..access import Network, parse_network
 from .fields import Table
+from .model import TCP_MODES
 
 _LISTENER_KEYS = ("tcp", "rfc2217", "modbus_tcp")
 
@@ -30,7 +31,10 @@ def read_allow(t: Table) -> tuple[Network, ...] | None:
 
 
 def read_device_access(t: Table, kw: dict[str, Any]) -> None:
-    """A device's ``allow``: only where it has a listener to guard."""
+    """A device's ``allow`` and ``tcp_mode``: only where it has a listener to guard."""
     kw["allow"] = read_allow(t)
     if t.has("allow") and not any(t.has(key) for key in _LISTENER_KEYS):
         t.error("allow", "only valid with tcp, rfc2217 or modbus_tcp")
+    kw["tcp_mode"] = t.choice("tcp_mode", TCP_MODES, "shared", fold=str.lower)
+    if t.has("tcp_mode") and not t.has("tcp"):
+        t.error("tcp_mode", "only valid with tcp")

@@ -18,6 +18,9 @@ Framing = Literal["line", "raw", "slip"]
 Parity = Literal["N", "E", "O", "M", "S"]
 #: What RFC 2217 clients may change: anything, nothing, or baud rates from a list.
 Rfc2217Policy = Literal["allow", "lock", "limits"]
+#: Who may write to the device through its ``tcp`` listener.
+TcpMode = Literal["shared", "one-writer", "read-only"]
+TCP_MODES: tuple[TcpMode, ...] = ("shared", "one-writer", "read-only")
 
 PROFILES: tuple[Profile, ...] = ("keyvalue", "csv", "json", "nmea", "raw", "modbus")
 FRAMINGS: tuple[Framing, ...] = ("line", "raw", "slip")
@@ -128,6 +131,9 @@ class DeviceConfig:
     modbus: ModbusConfig | None = None
     #: Networks whose peers may connect to this device's listeners (None: any).
     allow: tuple[Network, ...] | None = None
+    #: ``shared``: every TCP client writes; ``one-writer``: the first one only;
+    #: ``read-only``: none (what they send is discarded and counted).
+    tcp_mode: TcpMode = "shared"
 
     def presentation(self, field: str) -> FieldPresentation | None:
         for name, shown in self.fields:

@@ -39,7 +39,7 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> 
 def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any],
                    warnings: Iterable[Sample] = (), rfc2217: Mapping[str, dict[str, Any]] | None = None,
                    modbus: tuple[Iterable[Sample], Iterable[Sample]] = ((), ()),
-                   access: Iterable[Sample] = ()) -> str:
+                   access: Iterable[Sample] = (), discarded: Iterable[Sample] = ()) -> str:
     """The whole exposition for one scrape."""
 
     def per_device(getter: Any) -> list[Sample]:
@@ -101,6 +101,9 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
                      "busy, broadcast).", requests)
     lines += _family("gateway_modbus_unit_stale", "gauge",
                      "1 while a polled unit's last cycle failed (its values are stale).", stale)
+    lines += _family("gateway_tcp_discarded_bytes_total", "counter",
+                     "Bytes from TCP clients not allowed to write (tcp_mode one-writer, read-only), discarded.",
+                     discarded)
     lines += _family("gateway_connections_denied_total", "counter",
                      "Connections closed unread because the peer is not in the listener's allow list.", access)
     return "\n".join(lines) + "\n"
@@ -146,4 +149,6 @@ class Metrics(BaseController):
                               self.thresholds.samples() if self.thresholds is not None else (),
                               {name: part.summary() for name, part in self.parts.rfc2217.items()},
                               modbus_samples(getattr(self.parts, "modbus", {})),
-                              access_samples(self.parts, self.web_access))
+                              access_samples(self.parts, self.web_access),
+                              [({"device": name}, getattr(bridge, "discarded", 0))
+                               for name, bridge in self.parts.bridges.items()])

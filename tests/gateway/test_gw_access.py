@@ -14,7 +14,7 @@ import select
 import socket
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,14 @@ def client_from(source: str, port: int) -> socket.socket:
     return sock
 
 
+def until(predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    """Wait for a counter the gateway's thread updates (no event says so)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
 def read_all(sock: socket.socket) -> bytes:
     data = b""
     while chunk := sock.recv(4096):
@@ -80,7 +88,7 @@ def test_a_device_refuses_peers_outside_allow_unread_and_serves_those_inside(
             outsider = client_from("127.0.0.2", port)
             outsider.sendall(b"evil\n")  # sent, never to be read
             outsiders.append(outsider)
-        bus.wait_until(lambda: bridge.access.refused == 3, "three refusals")
+        until(lambda: bridge.access.refused == 3, "three refusals")
         for outsider in outsiders:
             try:
                 assert read_all(outsider) == b""
@@ -128,7 +136,7 @@ def test_web_allow_closes_outsiders_before_http_and_serves_insiders(tmp_path: Pa
         assert read_all(outsider) == b""  # not even a 403: nothing at all
         outsider.close()
         assert gateway.web is not None
-        bus.wait_until(lambda: gateway.web.access.refused == 1, "the refusal counted")
+        until(lambda: gateway.web is not None and gateway.web.access.refused == 1, "the refusal counted")
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=TIMEOUT) as response:
             assert response.status == 200
             assert 'gateway_connections_denied_total{listener="web"} 1' in response.read().decode()
