@@ -560,3 +560,11 @@ def test_unplug_and_replug_keep_the_client_and_its_settings(tmp_path: Path, pair
             assert read_serial(remote, 10) == b"back again"
         finally:
             os.close(fd)
+
+
+def test_an_ipv6_listener(tmp_path: Path, pair: SocatPair, peer: int) -> None:
+    port = free_port(0)
+    with gateway_on(tmp_path, pair, rfc2217=f"[::1]:{port}") as (_gateway, _bus, _port):
+        with serial.serial_for_url(f"rfc2217://[::1]:{port}", baudrate=115200, timeout=TIMEOUT) as remote:
+            remote.write(b"over v6")
+            assert read_fd(peer, 7) == b"over v6"
