@@ -74,7 +74,9 @@ class BaseServer(BaseComponent):
 
     ``server`` is the underlying stream server, ``http`` the protocol
     component. Further keyword arguments configure the HTTP component
-    (``max_body``, ``header_timeout``, ``keepalive_timeout``, ``limits`` ...)
+    (``max_body``, ``header_timeout``, ``body_timeout``, ``body_min_rate``,
+    ``keepalive_timeout``, ``max_connections``, ``body_limit``, ``limits`` ...;
+    see :mod:`circuits.web.http`)
     or the socket (``keyfile``, ``ca_certs``, ``backlog`` ...).
 
     ``debug=True`` puts the traceback of a failing handler on its 500 page
