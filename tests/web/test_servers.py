@@ -189,6 +189,31 @@ def test_statistics_and_many_servers_on_different_channels():
         app.join(5)
 
 
+def test_a_server_nested_in_another_serves_the_outer_ones_controllers():
+    # The 3.x way of one application on two ports: (Server(a) + Server(b)).
+    class Root(Controller):
+        def index(self):
+            return f"root on {self.request.local.port}"
+
+    from circuits import Manager
+    app = Manager()
+    outer = Server(("127.0.0.1", 0), channel="outer")
+    inner = Server(("127.0.0.1", 0), channel="inner")
+    tree = (outer + inner).register(app)
+    Root().register(tree)
+    app.start()
+    try:
+        for srv in (outer, inner):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+            conn.request("GET", "/")
+            res = conn.getresponse()
+            assert (res.status, res.read()) == (200, f"root on {srv.port}".encode())
+            conn.close()
+    finally:
+        app.stop()
+        app.join(5)
+
+
 def test_base_server_without_handlers_answers_404():
     with serve(base=True) as s:
         res, _ = s.get("/")

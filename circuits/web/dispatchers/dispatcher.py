@@ -61,9 +61,18 @@ class Dispatcher(BaseComponent):
             self._cache.clear()
 
     def _serves(self, controller: BaseController) -> bool:
-        """A controller registered inside a web server belongs to that server only."""
+        """A controller registered inside a web server belongs to that server,
+        and to the servers nested inside it (3.x serves one app on two ports
+        with ``(Server(80) + Server(443, secure=True))``), never to a sibling."""
         owner = _web_server_of(controller)
-        return owner is None or owner is _web_server_of(self)
+        if owner is None:
+            return True
+        server = _web_server_of(self)
+        while server is not None:
+            if server is owner:
+                return True
+            server = _web_server_of(server)
+        return False
 
     @handler("unregistered", channel="*")
     def _on_unregistered(self, component: Any, manager: Any) -> None:
