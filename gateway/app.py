@@ -167,6 +167,10 @@ class Gateway(BaseComponent):
         link = self.links.get(device)
         if link is None:
             log.warning("MQTT write for %r ignored: no such device (or it is disabled)", device)
+        elif device in self.modbus:
+            # Raw bytes would collide with the master's frames on the bus.
+            log.warning("%s: MQTT write of raw bytes ignored: a Modbus bus takes JSON on .../modbus/write",
+                        device)
         elif not link.send(bytes(data)):
             log.warning("%s: MQTT write of %d bytes dropped: the device is offline", device, len(data))
 

@@ -17,6 +17,10 @@ Everything a consumer may want is fired on the public :data:`BUS` channel:
 * ``device_write(device, data)``: bytes for a device, fired by the MQTT
   uplink for a payload published to ``{prefix}/{device}/write``; the
   :class:`gateway.app.Gateway` writes them to that device's port.
+* ``modbus_write(device, payload)`` / ``modbus_result(device, payload)``:
+  a JSON Modbus write from ``{prefix}/{device}/modbus/write`` for a
+  ``profile = "modbus"`` device (:mod:`gateway.modbus`), and its outcome,
+  which the uplink publishes to ``{prefix}/{device}/modbus/result``.
 
 This is the one module of these events: the MQTT uplink, the dashboard and
 the tests all fire and handle these classes (``gateway.mqtt`` re-exports
@@ -57,6 +61,14 @@ class reading(Event):
 
 class device_write(Event):
     """Bytes to write to a device (from ``{prefix}/{device}/write``): args (device, data)."""
+
+
+class modbus_write(Event):
+    """A JSON Modbus write (from ``{prefix}/{device}/modbus/write``): args (device, payload)."""
+
+
+class modbus_result(Event):
+    """Its outcome, for ``{prefix}/{device}/modbus/result``: args (device, payload)."""
 
 
 class listening(Event):

@@ -14,17 +14,22 @@ hot-plug and reopening work as for every other profile.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from circuits import BaseComponent
+from circuits import BaseComponent, handler
 
 from ..config import DeviceConfig
 from ..device import DeviceLink
+from ..events import BUS, modbus_result
 from .master import Outcome, RtuMaster
 from .plan import plan
 from .poll import Poller
 from .tcp import ModbusTcpServer, tcp_part
+from .writes import WriteAsk, parse_write, result_json
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ModbusDevice", "Outcome", "Poller", "RtuMaster", "ModbusTcpServer", "describe_modbus", "tcp_part"]
 
@@ -57,6 +62,23 @@ class ModbusDevice(BaseComponent):
         # Binding may raise OSError: the caller turns it into a StartError.
         self.tcp = ModbusTcpServer(device, self.master).register(self) if device.modbus_tcp else None
         self.poller = Poller(device, self.master, next_seq).register(self) if device.modbus.reads else None
+
+    @handler("modbus_write", channel=BUS)
+    def _on_modbus_write(self, device: str, payload: bytes) -> None:
+        """A JSON write from ``{prefix}/{device}/modbus/write`` (gateway.modbus.writes)."""
+        if device != self.device:
+            return
+        try:
+            ask = parse_write(payload)
+        except ValueError as exc:
+            log.warning("%s: MQTT Modbus write refused: %s", self.device, exc)
+            self.fire(modbus_result(self.device, result_json(None, error=str(exc))), BUS)
+            return
+
+        def done(outcome: Outcome, ask: WriteAsk = ask) -> None:
+            self.fire(modbus_result(self.device, result_json(ask, outcome)), BUS)
+
+        self.master.submit(ask.unit, ask.request, done, "mqtt")
 
     def statistics(self) -> dict[str, Any]:
         return {"bus": self.master.statistics(),

@@ -4,6 +4,8 @@
     {prefix}/{device}/reading    one JSON reading per message
     {prefix}/{device}/status     retained "online" / "offline"
     {prefix}/{device}/write      payloads here are written to the device
+    {prefix}/{device}/modbus/write   JSON Modbus writes (profile "modbus")
+    {prefix}/{device}/modbus/result  their outcomes, one JSON message each
     homeassistant/sensor/{gateway}_{device}_{field}/config   discovery
 """
 
@@ -41,6 +43,7 @@ class Topics:
         self.prefix = prefix.rstrip("/") or "gateway"
         self.status = f"{self.prefix}/status"
         self.write_filter = f"{self.prefix}/+/write"
+        self.modbus_write_filter = f"{self.prefix}/+/modbus/write"
         self._head = f"{self.prefix}/"
         self._cache: dict[str, str] = {}
 
@@ -64,6 +67,17 @@ class Topics:
         if not device or "/" in device:
             return None
         return device
+
+    def modbus_result(self, device: str) -> str:
+        return f"{self.prefix}/{topic_level(device)}/modbus/result"
+
+    def parse_modbus_write(self, topic: str) -> str | None:
+        """The device named by a ``{prefix}/{device}/modbus/write`` topic, else None."""
+        tail = "/modbus/write"
+        if not topic.startswith(self._head) or not topic.endswith(tail):
+            return None
+        device = topic[len(self._head):-len(tail)]
+        return device if device and "/" not in device else None
 
     @staticmethod
     def discovery(gateway: str, device: str, field: str) -> str:

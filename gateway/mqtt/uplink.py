@@ -27,7 +27,7 @@ from circuits.core.loop import TimerHandle
 from devices import reading_bytes
 from gateway.config import MqttConfig
 from gateway.diskwriter import DiskWriter
-from gateway.events import device_write
+from gateway.events import device_write, modbus_write
 from gateway.spool import DEFAULT_NAME, Spool, Synchronous
 from gateway.spoolqueue import DEFAULT_HANDOVER_BYTES, SpoolQueue
 
@@ -73,6 +73,7 @@ class MqttUplink(BaseComponent):
         self.client = client or MqttClient.from_config(config, will=will, channel=self.channel)
         self.client.register(self)
         self.client.subscribe(self.topics.write_filter, STATE_QOS)
+        self.client.subscribe(self.topics.modbus_write_filter, STATE_QOS)
         self._inflight: dict[int, int] = {}  # mid -> spool row id, on connection _generation
         self._generation = 0
         #: The connection our state (statuses, discovery) was published on by
@@ -151,9 +152,20 @@ class MqttUplink(BaseComponent):
     def _on_message(self, topic: str, payload: bytes) -> None:
         device = self.topics.parse_write(topic)
         if device is None:
+            modbus = self.topics.parse_modbus_write(topic)
+            if modbus is not None:
+                self.writes += 1
+                self.fire(modbus_write(modbus, bytes(payload)))
             return
         self.writes += 1
         self.fire(device_write(device, bytes(payload)))
+
+    @handler("modbus_result")
+    def _on_modbus_result(self, device: str, payload: bytes) -> None:
+        # An answer to a write asked for now: not spooled, not retained (a
+        # result nobody is connected to hear has no one waiting for it).
+        if self.connected and not self._closed:
+            self.client.publish(self.topics.modbus_result(device), payload, STATE_QOS)
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
