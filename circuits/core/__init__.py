@@ -17,7 +17,7 @@ from .timers import Timer
 from .values import Value
 from .workers import Worker, task
 
-Manager.process_starter = start_process
+Manager.process_starter = staticmethod(start_process)
 
 # TimeoutError and sleep are importable by name, as in 3.x, but left out of
 # __all__: a star import must not shadow the builtin TimeoutError (it would

@@ -15,7 +15,9 @@ from __future__ import annotations
 import pickle
 import socket
 import struct
+import traceback
 from collections.abc import Generator
+from types import TracebackType
 from typing import Any
 
 from .components import BaseComponent
@@ -196,6 +198,8 @@ class _ReplyWhenDone:
 
     def done(self, value: Any) -> None:
         result = value.getValue()
+        if value.errors and isinstance(result, tuple) and len(result) == 3 and isinstance(result[2], TracebackType):
+            result = (result[0], result[1], traceback.format_tb(result[2]))  # frames do not pickle
         try:
             pickle.dumps(result)
         except Exception:  # noqa: BLE001

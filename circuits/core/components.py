@@ -21,16 +21,21 @@ def _class_handlers(cls: type) -> list[tuple[str, Any]]:
     cached = cls.__dict__.get("_circuits_handlers")
     if cached is not None:
         return cached
-    seen: set[str] = set()
+    # attr -> True while a base class's attribute of that name still counts:
+    # a subclass that redefines a handler method with an explicit @handler
+    # (no override=True) adds its handler to the base's, as in 3.x; a plain
+    # redefinition replaces the method, as Python overriding does.
+    adds: dict[str, bool] = {}
     overridden: set[str] = set()
     found: list[tuple[str, Any]] = []
     for klass in cls.__mro__:
         overriding_here: set[str] = set()
         for attr, f in vars(klass).items():
-            if attr in seen:
+            if attr in adds and not adds[attr]:
                 continue
-            seen.add(attr)
-            if getattr(f, "handler", False) is not True or not callable(f):
+            is_handler = getattr(f, "handler", False) is True and callable(f)
+            adds[attr] = is_handler and not f.override and not getattr(f, "implicit", False)
+            if not is_handler:
                 continue
             if overridden.intersection(f.names):
                 continue
@@ -168,12 +173,18 @@ def _move_work(component: Manager, root: Manager) -> None:
         component._ready.clear()
 
 
-# Names of the framework's own methods: never implicit handlers.
-_RESERVED = frozenset(dir(BaseComponent)) | {"init"}
+# Names of the framework's own methods: never implicit handlers. ``tick``
+# is the exception: the loop never calls it by that name (see Runner), and
+# ``def tick(self)`` commonly handles a Timer's ``tick`` events.
+_RESERVED = (frozenset(dir(BaseComponent)) | {"init"}) - {"tick"}
 # Manager methods the loop and the tree call: a Component method of the same
 # name (that does not call the original) would silently break the application.
-_LOOP_METHODS = frozenset({"run", "tick", "flush", "fire", "fireEvent", "stop", "register",
+_LOOP_METHODS = frozenset({"run", "flush", "fire", "fireEvent", "stop", "register",
                            "unregister", "addHandler", "removeHandler"})
+
+
+def _calls_super(f: Any) -> bool:
+    return "super" in f.__code__.co_names
 
 
 class Component(BaseComponent):
@@ -185,7 +196,9 @@ class Component(BaseComponent):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         for attr, value in list(vars(cls).items()):
-            if attr in _LOOP_METHODS and inspect.isfunction(value) and "super" not in value.__code__.co_names:
+            if attr == "tick" and inspect.isfunction(value) and _calls_super(value):
+                continue  # a loop pass of its own (see Runner.tick), not a handler
+            if attr in _LOOP_METHODS and inspect.isfunction(value) and not _calls_super(value):
                 raise TypeError(
                     f"{cls.__name__}.{attr} replaces Manager.{attr}, which circuits itself calls; "
                     f"give the method another name and mark it @handler({attr!r}) to handle "
@@ -194,5 +207,7 @@ class Component(BaseComponent):
                 continue
             if hasattr(value, "handler"):
                 continue
-            setattr(cls, attr, handler(attr)(value))
+            wrapped = handler(attr)(value)
+            wrapped.implicit = True  # type: ignore[attr-defined]
+            setattr(cls, attr, wrapped)
         super().__init_subclass__(**kwargs)

@@ -15,7 +15,8 @@ class Debugger(BaseComponent):
 
     ``errors``: print ``exception`` events with their traceback.
     ``events``: print every other event. ``IgnoreEvents`` and
-    ``IgnoreChannels`` (lists of names) leave events out; ``prefix`` is put
+    ``IgnoreChannels`` (lists of names; IgnoreChannels may also hold
+    (channel, event name) pairs) leave events out; ``prefix`` is put
     before each line; ``trim`` cuts each line to that many characters.
     """
 
@@ -53,13 +54,38 @@ class Debugger(BaseComponent):
         except (OSError, ValueError):
             pass  # a closed stream must not break the application
 
+    # 3.x code switches the output with these.
+    @property
+    def _events(self) -> bool:
+        return self.events
+
+    @_events.setter
+    def _events(self, on: bool) -> None:
+        self.events = on
+
+    @property
+    def _errors(self) -> bool:
+        return self.errors
+
+    @_errors.setter
+    def _errors(self, on: bool) -> None:
+        self.errors = on
+
     @handler(channel="*", priority=101)
     def _on_event(self, event: Any, *args: Any, **kwargs: Any) -> None:
         if not (self.enabled and self.events) or event.name in self.IgnoreEvents:
             return
-        if event.channels and all(c in self.IgnoreChannels for c in event.channels):
+        if event.channels and all(self._ignored(c, event.name) for c in event.channels):
             return
         self._write(repr(event))
+
+    def _ignored(self, channel: Any, name: str) -> bool:
+        """IgnoreChannels lists channels, or (channel, event name) pairs."""
+        ignore = self.IgnoreChannels
+        try:
+            return channel in ignore or (channel, name) in ignore
+        except TypeError:  # an unhashable channel compared with odd entries
+            return False
 
 
 
@@ -67,7 +93,7 @@ class Debugger(BaseComponent):
 def _print_error(self: Debugger, etype: Any, evalue: Any, etraceback: Any,
                  handler: Any = None, fevent: Any = None) -> None:
     """Added to a Debugger made with errors=True (module level: not a class handler)."""
-    if not self.enabled:
+    if not (self.enabled and self.errors):
         return
     where = reprhandler(handler) if handler is not None else "<unknown handler>"
     lines = [f"ERROR {where} ({fevent!r}) ({getattr(etype, '__name__', etype)}): {evalue!r}"]

@@ -33,6 +33,7 @@ class Event:
     parent: Event | None = None
     _cause: Event | None = None
     _effects: int = 0
+    _priority: float = 0
     _waiters: list[Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -69,16 +70,20 @@ class Event:
     def __getitem__(self, key: int | str) -> Any:
         if isinstance(key, int):
             return self.args[key]
-        return self.kwargs[key]
+        if isinstance(key, str):
+            return self.kwargs[key]
+        raise TypeError(f"an event is indexed by position (int) or keyword (str), not {key!r}")
 
     def __setitem__(self, key: int | str, value: Any) -> None:
         if isinstance(key, int):
             self.args[key] = value
-        else:
+        elif isinstance(key, str):
             self.kwargs[key] = value
+        else:
+            raise TypeError(f"an event is indexed by position (int) or keyword (str), not {key!r}")
 
     def __repr__(self) -> str:
-        channels = ",".join(_channel_repr(c) for c in self.channels) if self.channels else "*"
+        channels = ",".join(_channel_repr(c) for c in self.channels)  # empty until fired
         parts = [repr(a) for a in self.args]
         parts.extend(f"{k}={v!r}" for k, v in self.kwargs.items())
         return f"<{self.name}[{channels}] ({', '.join(parts)})>"
@@ -169,7 +174,11 @@ class generate_events(Event):
     """
 
     def __init__(self, lock: Any = None, max_wait: float = -1) -> None:
-        super().__init__(lock, max_wait)
+        # Handlers get no arguments (as in 3.x: ``def generate_events(self,
+        # event)``); what they may need is on the event.
+        super().__init__()
+        self.lock = lock
+        self.max_wait = max_wait
         self._time_left = max_wait
 
     @property

@@ -43,25 +43,46 @@ class Suspension:
 
     manager: Manager | None = None
     task: Task | None = None
+    #: (value, exc) of a resume() that came before the task yielded this
+    #: (a task starts on the pass after its handler returned it).
+    _early: tuple[Any, BaseException | None] | None = None
+    _finished = False
 
     def attach(self, manager: Manager, task: Task) -> None:
         self.manager = manager
         self.task = task
+        early = self._early
+        if early is not None:
+            self._early = None
+            self.resume(*early)
 
     def resume(self, value: Any = None, exc: BaseException | None = None) -> None:
+        """Queue the task to go on (with ``value``, or ``exc`` raised at its yield).
+
+        Never stepped from here: whatever finished the wait (a handler, a
+        timer, another waiter) keeps its own stack depth.
+        """
+        if self._finished:
+            return
         manager, task = self.manager, self.task
         if manager is None or task is None:
+            self._early = (value, exc)
             return
+        self._finished = True
         self.manager = self.task = None
-        manager._step(task, value, exc)
+        root = manager.root
+        root._ready.append((task, value, exc))
+        loop = root._loop
+        if loop is not None and loop.sleeping:
+            loop.wake()
 
 
 class EventWaiter(Suspension):
     """Wait until an event (a given one, or the next of a name) is done.
 
     The task is resumed with that event's :class:`Value`; on ``timeout``
-    (seconds; None or negative: no limit) a :class:`TimeoutError` is raised
-    at the ``yield``.
+    (seconds; None or negative: no limit; 0: unless it is done already) a
+    :class:`TimeoutError` is raised at the ``yield``.
     """
 
     def __init__(self, event: Event | None = None, name: str | None = None,
@@ -84,7 +105,9 @@ class EventWaiter(Suspension):
             self.event._waiters.append(self)
         else:
             root._watchers.setdefault(self.name, []).append(self)
-        if self.timeout is not None and self.timeout >= 0:
+        if self.timeout == 0:  # not done now: no waiting at all
+            self._expire()
+        elif self.timeout is not None and self.timeout > 0:
             self._timer = root.loop.call_later(self.timeout, self._expire)
 
     def wants(self, event: Event) -> bool:

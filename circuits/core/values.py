@@ -43,6 +43,10 @@ class Value:
         value = self._value
         while isinstance(value, Value):
             value = value._value
+        if value.__class__ is list and any(isinstance(v, Value) for v in value):
+            # Several handlers, one of which returned the Value of an event
+            # it fired: each item reads as its result.
+            return [v.getValue() if isinstance(v, Value) else v for v in value]
         return value
 
     # -- writing ---------------------------------------------------------

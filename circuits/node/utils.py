@@ -30,6 +30,8 @@ import base64
 import json
 import math
 import re
+import traceback
+from types import TracebackType
 from typing import Any
 
 from ..core.events import Event
@@ -130,6 +132,8 @@ def _error_data(err: Any) -> dict[str, Any]:
         name, message = evalue.type, evalue.message
     else:
         name, message = getattr(etype, "__name__", str(etype)), str(evalue)
+    if isinstance(tb, TracebackType):  # a Value keeps the traceback object
+        tb = traceback.format_tb(tb)
     lines = [str(x) for x in tb] if isinstance(tb, list) else []
     return {"$error": {"type": name, "message": message, "traceback": lines}}
 

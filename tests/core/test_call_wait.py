@@ -45,6 +45,8 @@ def test_yield_none_resumes_on_a_later_pass() -> None:
 
     app = App()
     v = app.fire(hello())
+    app.tick(0)  # dispatched: the task starts on the next pass, as in 3.x
+    assert steps == [] and not v.handled
     app.tick(0)
     assert steps == ["a"] and not v.handled
     app.tick(0)
@@ -454,3 +456,52 @@ def test_a_nested_generator_that_catches_the_timeout_returns_its_value_to_its_ca
     clock.advance(1)
     app.tick(0)
     assert got == ["gave up"]
+
+
+def test_waiting_many_times_on_events_already_done_does_not_grow_the_stack() -> None:
+    # Each wait on a done event resumes the task from the ready queue, not
+    # from inside the wait: thousands of waits need no deeper stack.
+    got: list[int] = []
+
+    class App(Component):
+        def hello(self) -> Any:
+            done = self.fire(foo())
+            yield self.wait(done.event)
+            depth = _depth()
+            for _ in range(3000):
+                yield self.wait(done.event)
+            got.append(_depth() - depth)
+
+        def foo(self) -> str:
+            return "foo"
+
+    app = App()
+    app.fire(hello())
+    app.flush()
+    assert got == [0]
+
+
+def _depth() -> int:
+    import inspect
+
+    return len(inspect.stack(0))
+
+
+def test_a_suspension_resumed_before_the_task_yields_it_still_delivers() -> None:
+    from circuits.core.tasks import Suspension
+
+    got: list[Any] = []
+    early = Suspension()
+    early.resume("already")  # e.g. a reply that came back before the task started
+
+    class App(Component):
+        def hello(self) -> Any:
+            got.append((yield early))
+
+    app = App()
+    app.fire(hello())
+    app.flush()
+    assert got == ["already"]
+    early.resume("twice")  # a second resume is ignored
+    app.flush()
+    assert got == ["already"]

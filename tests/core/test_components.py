@@ -435,9 +435,9 @@ def test_registering_twice_with_the_same_parent_is_a_no_op() -> None:
 def test_a_component_method_that_would_replace_the_loop_is_refused() -> None:
     import pytest
 
-    with pytest.raises(TypeError, match=r"App\.tick replaces Manager\.tick"):
+    with pytest.raises(TypeError, match=r"App\.flush replaces Manager\.flush"):
         class App(Component):  # noqa: F841 - defining it is the test
-            def tick(self) -> None:
+            def flush(self) -> None:
                 pass
 
     class Fine(Component):  # overriding and calling the original stays allowed
@@ -445,3 +445,46 @@ def test_a_component_method_that_would_replace_the_loop_is_refused() -> None:
             return super().stop(code)
 
     Fine()
+
+
+def test_a_method_named_tick_handles_tick_events_and_the_loop_still_runs() -> None:
+    class tick(Event):
+        pass
+
+    class Clock(Component):
+        def init(self) -> None:
+            self.ticks = 0
+
+        def tick(self) -> None:
+            self.ticks += 1
+            if self.ticks == 3:
+                self.stop()
+            else:
+                self.fire(tick())
+
+        def started(self, component: Any) -> None:
+            self.fire(tick())
+
+    clock = Clock()
+    clock.run()  # run() never calls the handler as its loop pass
+    assert clock.ticks == 3
+
+
+def test_a_tick_override_that_calls_super_is_the_loop_pass_run_uses() -> None:
+    passes: list[int] = []
+
+    class OnePass(Manager):
+        def tick(self, timeout: float = -1) -> None:
+            passes.append(1)
+            self._running = False  # one pass, then run() fades out
+            super().tick(timeout)
+
+    class Hello(Component):
+        def hello(self) -> str:
+            return "hi"
+
+    app = OnePass()
+    Hello().register(app)
+    v = app.fire(hello())
+    app.run()
+    assert passes == [1] and v.value == "hi"

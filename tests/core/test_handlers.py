@@ -452,3 +452,33 @@ def test_add_handler_without_names_on_any_channel_or_on_the_components_channel()
     app.fire(hello(), "app")
     app.flush()
     assert len(got) == 3
+
+
+def test_an_explicit_handler_with_a_base_methods_name_adds_to_it_as_in_3x() -> None:
+    from circuits import Component
+
+    class Base(Component):
+        def hello(self) -> str:
+            return "base"
+
+    class Added(Base):
+        @handler("hello", priority=-1)
+        def hello(self) -> str:
+            return "added"
+
+    class Replaced(Base):
+        @handler("hello", override=True)
+        def hello(self) -> str:
+            return "replaced"
+
+    class Plain(Base):
+        def hello(self) -> str:  # plain Python overriding replaces the method
+            return "plain"
+
+    results = []
+    for cls in (Added, Replaced, Plain):
+        app = cls()
+        v = app.fire(hello())
+        app.flush()
+        results.append(v.value)
+    assert results == [["base", "added"], "replaced", "plain"]
