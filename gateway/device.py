@@ -11,6 +11,12 @@ is back.  Three things trigger an attempt, cheapest signal first:
    resort when no event comes (a permission fixed by hand);
 3. the start of the application.
 
+With ``idle_reopen`` a port that stays open but delivers nothing for that
+long (a wedged USB adapter or driver) is closed and reopened.  A port that
+is merely quiet is not hammered: each reopen that brings no data doubles the
+silence needed for the next one (up to :data:`IDLE_MAX`), and the first data
+restores the configured value.  The warning is logged once per silent spell.
+
 The port itself is a :class:`circuits.io.serial.Serial` on this device's
 channel; this component handles its ``opened``/``read``/``error``/``closed``
 events and turns the bytes into readings with :class:`ReadingMaker`.
@@ -43,6 +49,8 @@ UDEV_ARRIVALS = frozenset({"add", "change", "bind"})
 READ_SIZE = 65536
 #: Bytes that may wait for a slow device before writes to it are dropped.
 DEVICE_BUFFER = 1 << 20
+#: The longest silence the idle_reopen backoff waits for (unless configured longer).
+IDLE_MAX = 3600.0
 
 
 class DeviceLink(BaseComponent):
@@ -71,6 +79,15 @@ class DeviceLink(BaseComponent):
         self.bytes_in = 0
         self.bytes_out = 0
         self.dropped_to_device = 0  # bytes from clients while offline
+        #: Reopens done by the gateway itself, by reason ("idle").
+        self.reopens: dict[str, int] = {"idle": 0} if device.idle_reopen is not None else {}
+        #: Silence (seconds) after which the next idle reopen happens; grows
+        #: while reopens bring nothing back.
+        self.idle_limit = device.idle_reopen
+        self._idle_timer: TimerHandle | None = None
+        self._last_data = 0.0
+        self._reopening: str | None = None  # the reason of a reopen in progress
+        self._silent_spell = False  # an idle reopen was logged, no data since
         self.serial = Serial(
             device.port or "", device.baudrate, bufsize=READ_SIZE, channel=self.channel,
             autoopen=False, max_buffer=DEVICE_BUFFER, bytesize=device.bytesize, parity=device.parity,
@@ -128,6 +145,9 @@ class DeviceLink(BaseComponent):
         real = os.path.realpath(port) if "://" not in port else port
         shown = port if real == port else f"{port} -> {real}"
         self._set_status(ONLINE, shown)
+        if self.config.idle_reopen is not None:
+            self._last_data = self.loop.clock.now()
+            self._arm_watchdog(self._last_data)
 
     @handler("error")
     def _on_error(self, err: BaseException) -> None:
@@ -143,6 +163,13 @@ class DeviceLink(BaseComponent):
 
     @handler("closed")
     def _on_closed(self, reason: str | None = None) -> None:
+        self._cancel_watchdog()
+        if self._reopening is not None and self.root.running:
+            why, self._reopening = self._reopening, None
+            self._set_status(OFFLINE, f"reopening: {why}", quiet=True)
+            self.attempt()
+            return
+        self._reopening = None
         if self.status != ONLINE:
             return
         if not self.root.running:
@@ -196,12 +223,58 @@ class DeviceLink(BaseComponent):
     def _on_stopped(self, component: Any) -> None:
         if component is self.root:
             self._cancel_retry()
+            self._cancel_watchdog()
+
+    # -- idle_reopen ------------------------------------------------------------
+
+    def _arm_watchdog(self, since: float) -> None:
+        assert self.idle_limit is not None
+        self._cancel_watchdog()
+        self._idle_timer = self.loop.call_at(since + self.idle_limit, self._check_idle)
+
+    def _cancel_watchdog(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _check_idle(self) -> None:
+        # One timer per silence, not one per read: data only moves _last_data,
+        # and an early wake-up re-arms for the time still missing.
+        self._idle_timer = None
+        if self.status != ONLINE or self.idle_limit is None:
+            return
+        if self.loop.clock.now() < self._last_data + self.idle_limit:
+            self._arm_watchdog(self._last_data)
+            return
+        silence = self.idle_limit
+        configured = self.config.idle_reopen or silence
+        self.idle_limit = min(silence * 2, max(configured, IDLE_MAX))
+        self.reopens["idle"] = self.reopens.get("idle", 0) + 1
+        why = f"no data for {silence:g}s"
+        if not self._silent_spell:
+            self._silent_spell = True
+            log.warning("%s: %s: closing and reopening the port (idle_reopen); while it stays silent "
+                        "the next reopens wait longer and are not logged", self.device, why)
+        else:
+            log.debug("%s: %s: reopening again", self.device, why)
+        self._reopening = why
+        # A wedged port may never take its queued writes: drop them, or the
+        # close would wait for them forever.
+        self.serial.discard_output()
+        self.serial.close()
 
     # -- data ------------------------------------------------------------------
 
     @handler("read")
     def _on_read(self, data: bytes) -> None:
         self.bytes_in += len(data)
+        if self.config.idle_reopen is not None:
+            self._last_data = self.loop.clock.now()
+            if self.idle_limit != self.config.idle_reopen:
+                self.idle_limit = self.config.idle_reopen
+                if self._silent_spell:
+                    log.info("%s: data again after idle reopens", self.device)
+            self._silent_spell = False
         for item in self.readings.feed(data):
             self.fire(reading(item), BUS)
 
@@ -228,6 +301,7 @@ class DeviceLink(BaseComponent):
             "status": self.status, "detail": self.detail, "path": self.path, "opens": self.opens,
             "bytes_in": self.bytes_in, "bytes_out": self.bytes_out,
             "dropped_to_device": self.dropped_to_device + self.serial.dropped,
+            "reopens": dict(self.reopens),
             "parse": self.readings.statistics(),
         }
 

@@ -158,6 +158,20 @@ class Table:
             return None
         return float(value)
 
+    def duration(self, key: str, maximum: float = 86_400.0) -> float | None:
+        """Seconds from "250ms", "30s", "5m", "1h" or a plain number of seconds; None when absent."""
+        value = self._typed(key, (int, float, str), 'a duration like "30s"', False)
+        if value is None:
+            return None
+        seconds = parse_duration(value)
+        if seconds is None:
+            self.error(key, f'must be a duration like "500ms", "30s", "5m" or "1h", got {show(value)}')
+            return None
+        if not 0 < seconds <= maximum:
+            self.error(key, f"must be more than 0 and at most {maximum:g} seconds, got {show(value)}")
+            return None
+        return seconds
+
     def in_range(self, key: str, value: float, minimum: float | None, maximum: float | None) -> bool:
         if minimum is not None and value < minimum:
             self.error(key, f"must be at least {minimum}, got {value}")
@@ -217,6 +231,22 @@ class Table:
             self.error(key, 'needs a destination host, e.g. "192.168.1.255:5001"')
             return None
         return address
+
+
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)", re.ASCII)
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: object) -> float | None:
+    """Seconds, or None when ``value`` is not a duration (see :meth:`Table.duration`)."""
+    if type(value) in (int, float):
+        return float(value) if math.isfinite(value) else None  # type: ignore[arg-type]
+    if not isinstance(value, str):
+        return None
+    match = _DURATION.fullmatch(value.strip())
+    if match is None:
+        return None
+    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def parse_address(value: object) -> Address | str:

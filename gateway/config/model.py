@@ -134,6 +134,9 @@ class DeviceConfig:
     #: ``shared``: every TCP client writes; ``one-writer``: the first one only;
     #: ``read-only``: none (what they send is discarded and counted).
     tcp_mode: TcpMode = "shared"
+    #: Seconds without a byte from an open port after which it is closed
+    #: and reopened (a stuck driver or adapter); None: never.
+    idle_reopen: float | None = None
 
     def presentation(self, field: str) -> FieldPresentation | None:
         for name, shown in self.fields:

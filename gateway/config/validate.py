@@ -347,6 +347,7 @@ def _device(t: Table) -> DeviceConfig:
     kw["udp"] = t.address("udp", need_host=True)
     kw["enabled"] = t.boolean("enabled", True)
     read_device_access(t, kw)
+    kw["idle_reopen"] = t.duration("idle_reopen")
     kw["fields"] = read_fields(t)
     kw.update(read_modbus(t, profile))
     t.finish()

@@ -39,7 +39,8 @@ def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> 
 def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], web: dict[str, Any],
                    warnings: Iterable[Sample] = (), rfc2217: Mapping[str, dict[str, Any]] | None = None,
                    modbus: tuple[Iterable[Sample], Iterable[Sample]] = ((), ()),
-                   access: Iterable[Sample] = (), discarded: Iterable[Sample] = ()) -> str:
+                   access: Iterable[Sample] = (), discarded: Iterable[Sample] = (),
+                   reopens: Iterable[Sample] = ()) -> str:
     """The whole exposition for one scrape."""
 
     def per_device(getter: Any) -> list[Sample]:
@@ -104,6 +105,8 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
     lines += _family("gateway_tcp_discarded_bytes_total", "counter",
                      "Bytes from TCP clients not allowed to write (tcp_mode one-writer, read-only), discarded.",
                      discarded)
+    lines += _family("gateway_device_reopens_total", "counter",
+                     "Ports the gateway closed and reopened itself, by reason (idle: idle_reopen).", reopens)
     lines += _family("gateway_connections_denied_total", "counter",
                      "Connections closed unread because the peer is not in the listener's allow list.", access)
     return "\n".join(lines) + "\n"
@@ -151,4 +154,7 @@ class Metrics(BaseController):
                               modbus_samples(getattr(self.parts, "modbus", {})),
                               access_samples(self.parts, self.web_access),
                               [({"device": name}, getattr(bridge, "discarded", 0))
-                               for name, bridge in self.parts.bridges.items()])
+                               for name, bridge in self.parts.bridges.items()],
+                              [({"device": name, "reason": reason}, count)
+                               for name, link in self.parts.links.items()
+                               for reason, count in getattr(link, "reopens", {}).items()])
