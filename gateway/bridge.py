@@ -25,6 +25,7 @@ round trips within reach of ser2net's.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from circuits import BaseComponent, handler
@@ -96,6 +97,8 @@ class TcpBridge(BaseComponent):
         self.max_clients = device.max_clients
         self.clients: dict[Any, tuple[Any, Any]] = {}
         self._drop_reason: dict[Any, str] = {}
+        #: When each client connected (wall clock), for the device page.
+        self.since: dict[Any, float] = {}
         self.accepted = 0
         self.refused = 0
         self.dropped_slow = 0
@@ -147,6 +150,7 @@ class TcpBridge(BaseComponent):
             self.fire(client_disconnected(self.device, (host, port), "max_clients", len(self.clients)), BUS)
             return
         self.clients[sock] = (host, port)
+        self.since[sock] = time.time()
         self.accepted += 1
         log.info("%s: %s client %s:%s connected (%d now)", self.device, self.kind, host, port,
                  len(self.clients))
@@ -156,6 +160,7 @@ class TcpBridge(BaseComponent):
 
     def client_gone(self, sock: Any) -> None:
         peer = self.clients.pop(sock, None)
+        self.since.pop(sock, None)
         reason = self._drop_reason.pop(sock, "closed")
         if peer is not None:
             log.info("%s: %s client %s:%s disconnected (%d left)", self.device, self.kind, *peer,

@@ -39,6 +39,7 @@ from .config import DeviceConfig
 from .events import BUS, HOTPLUG, device_channel, device_status, reading
 from .ports import resolve, watch_directory
 from .readings import ReadingMaker
+from .traffic import RX, TX, TrafficRing
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class DeviceLink(BaseComponent):
         self._last_data = 0.0
         self._reopening: str | None = None  # the reason of a reopen in progress
         self._silent_spell = False  # an idle reopen was logged, no data since
+        #: The last traffic both ways, for the device page's hex view.
+        self.traffic = TrafficRing()
         self.serial = Serial(
             device.port or "", device.baudrate, bufsize=READ_SIZE, channel=self.channel,
             autoopen=False, max_buffer=DEVICE_BUFFER, bytesize=device.bytesize, parity=device.parity,
@@ -109,6 +112,7 @@ class DeviceLink(BaseComponent):
             self.dropped_to_device += len(data)
             return False
         self.bytes_out += len(data)
+        self.traffic.record(TX, data)
         self.serial.write(data)
         return True
 
@@ -275,6 +279,7 @@ class DeviceLink(BaseComponent):
                 if self._silent_spell:
                     log.info("%s: data again after idle reopens", self.device)
             self._silent_spell = False
+        self.traffic.record(RX, data)
         for item in self.readings.feed(data):
             self.fire(reading(item), BUS)
 

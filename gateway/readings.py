@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: How much of a bad message goes into the log line.
 EXCERPT = 80
+#: Parse failures kept for the device page, and bytes kept of each message.
+ERROR_LOG = 20
+ERROR_BYTES = 256
 
 
 def check_profile(profile: str, options: Mapping[str, object]) -> None:
@@ -50,6 +54,8 @@ class ReadingMaker:
         self._monotonic = monotonic
         self.stats = ParseStats(quiet_period)
         self.dropped = 0  # messages the framer discarded (too long, malformed)
+        #: The last failures, newest last: (wall time, why, the message's first bytes).
+        self.errors: deque[tuple[float, str, bytes]] = deque(maxlen=ERROR_LOG)
         self._framer_dropped = 0
 
     def feed(self, data: bytes) -> list[Reading]:
@@ -67,6 +73,7 @@ class ReadingMaker:
             try:
                 fields = self._parse(message)
             except ParseError as exc:
+                self.errors.append((ts, str(exc), bytes(message[:ERROR_BYTES])))
                 self._failure(f"cannot parse {_excerpt(message)}: {exc}")
                 continue
             self.stats.record_success()
@@ -87,6 +94,7 @@ class ReadingMaker:
             return
         self._framer_dropped = dropped
         self.dropped += new
+        self.errors.append((self._wall_clock(), f"{new} message(s) longer than max_line or malformed", b""))
         for _ in range(new):
             self._failure(f"dropped a message longer than max_line ({self._max_line} bytes) or malformed")
 

@@ -123,6 +123,8 @@ class DeviceConfig:
     #: Restore the configured line settings when the last RFC 2217 client leaves.
     rfc2217_revert: bool = True
     enabled: bool = True
+    #: Nothing from the dashboard's write console reaches this device.
+    read_only: bool = False
     #: ``[device.fields.NAME]``: how the dashboard shows each field.
     fields: tuple[tuple[str, FieldPresentation], ...] = ()
     #: ``profile = "modbus"``: a Modbus TCP server in front of the RTU bus.

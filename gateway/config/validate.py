@@ -348,6 +348,7 @@ def _device(t: Table) -> DeviceConfig:
     kw["enabled"] = t.boolean("enabled", True)
     read_device_access(t, kw)
     kw["idle_reopen"] = t.duration("idle_reopen")
+    kw["read_only"] = t.boolean("read_only", False)
     kw["fields"] = read_fields(t)
     kw.update(read_modbus(t, profile))
     t.finish()

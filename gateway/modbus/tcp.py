@@ -18,6 +18,7 @@ not 0, a length outside 2..254) is closed; no other client notices.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from circuits import BaseComponent, handler
@@ -76,10 +77,11 @@ class _Listener6(_Listener):
 
 
 class _Client:
-    __slots__ = ("peer", "decoder", "requests", "closing")
+    __slots__ = ("peer", "decoder", "requests", "closing", "since")
 
     def __init__(self, peer: tuple[Any, Any]) -> None:
         self.peer = peer
+        self.since = time.time()  # for the device page
         self.decoder = MbapDecoder()
         self.requests = 0
         self.closing = False

@@ -10,7 +10,9 @@
     |  +- WebSocketsDispatcher      /ws, same origin or [web] allowed_origins (events on "dashboard.ws")
     |  +- Static                    /static/*
     |  +- Index, Api, Metrics       /, /api/*, /metrics
+    |  +- DevicePage, DeviceApi     /device/NAME, /api/device/NAME[/write]
     +- LiveFeed                     readings/statuses -> history and /ws
+    +- TrafficFeed                  a device's hex view over /ws while a page watches
 
 Binding happens while the gateway is built, so a port in use fails
 start-up (exit 69) instead of a service that says "started" but cannot be
@@ -37,11 +39,13 @@ from ..history import DEFAULT_NAME as HISTORY_FILE
 from ..history import History
 from .api import Api
 from .auth import BasicAuthGuard
+from .devicepage import DeviceApi, DevicePage
 from .feed import WS_CHANNEL, LiveFeed
 from .metrics import Metrics
 from .pages import STATIC_DIR, Health, Index
 from .snapshot import GatewayParts
 from .thresholds import ThresholdCounter
+from .trafficfeed import TrafficFeed
 
 __all__ = ["DEFAULT_SEND_BUFFER", "PART", "WebDashboard"]
 
@@ -102,6 +106,10 @@ class WebDashboard(BaseComponent):
         Api(parts, gateway_name, self.history).register(self.server)
         self.thresholds = ThresholdCounter(link.config for link in parts.links.values())
         Metrics(parts, self.ws, self.thresholds, web_access=self.access).register(self.server)
+        self.traffic = TrafficFeed(parts).register(self)
+        DevicePage(parts).register(self.server)
+        self.device_api = DeviceApi(parts, users=bool(config.users), ws=self.ws,
+                                    watchers=self.traffic).register(self.server)
         self.feed = LiveFeed(parts, self.ws, self.history, counters_interval=counters_interval,
                              thresholds=self.thresholds).register(self)
 
@@ -137,5 +145,6 @@ class WebDashboard(BaseComponent):
 
     def statistics(self) -> dict[str, Any]:  # type: ignore[override]
         return {"url": self.url, "websocket": self.ws.statistics(), "feed": self.feed.statistics(),
+                "traffic": self.traffic.statistics(), "device_api": self.device_api.statistics(),
                 "history": self.history.statistics(),
                 "auth": self.guard.statistics() if self.guard is not None else None}

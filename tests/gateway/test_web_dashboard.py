@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import serial  # pyserial's rfc2217:// client, the real peer of the RFC 2217 card test
+from browser import CHROMEDRIVER, CHROMIUM, chromium
 
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
@@ -29,12 +29,9 @@ from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 TIMEOUT = 20.0
 
 pytestmark = [
@@ -66,28 +63,6 @@ profile = "keyvalue"
 def running(config: GatewayConfig) -> Iterator[Gateway]:
     with fx.running_gateway(config, TIMEOUT) as (gateway, _):
         yield gateway
-
-
-@contextmanager
-def chromium(width: int | None = None, height: int | None = None) -> Iterator[Any]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={profile}"):
-        options.add_argument(arg)
-    if width is not None:
-        # A phone: its viewport, its pixel ratio and a touch user agent.
-        options.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0},
-            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Safari/537.36"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def field_text(driver: Any, device: str, field: str) -> str:

@@ -108,6 +108,11 @@ class WebSocketsDispatcher(BaseComponent):
         """Sockets of the open WebSocket connections."""
         return list(self._peers)
 
+    def transport_of(self, sock: Any) -> Transport | None:
+        """The transport of an open connection (its byte counters), or None."""
+        peer = self._peers.get(sock)
+        return peer.transport if peer is not None else None
+
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self._peers), "pending_upgrades": len(self._accepted),
                 "dropped_slow": self.dropped_slow}

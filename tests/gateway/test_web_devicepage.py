@@ -1,0 +1,256 @@
+"""The device page (/device/NAME) in a real headless Chromium against a real
+gateway on a socat pair: the hex view shows what the device side writes, a
+line typed into the write console reaches the device side, and the console
+is absent -- and the write refused by the server -- for a read-only device
+and when nobody is logged in.
+
+Skipped where Chromium, chromedriver or selenium are missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import select
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import mqtt_fixtures as fx  # registered by this folder's conftest
+import pytest
+from browser import AVAILABLE, chromium
+
+from gateway.config import GatewayConfig, parse_config
+from gateway.demo import free_port
+from gateway.passwords import hash_password
+from gateway.readings import check_profile
+from gateway.socat import SocatPair
+
+pytestmark = [pytest.mark.timeout(120),
+              pytest.mark.skipif(not AVAILABLE, reason="chromium, chromedriver and selenium are needed")]
+
+if AVAILABLE:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+TIMEOUT = 20.0
+SHOTS = Path("/tmp/dash-shots")
+USERS = f'[web.users]\nalice = "{hash_password("s3cret", iterations=1000)}"\n'
+SIZES = [(1366, 900), (390, 844)]
+
+
+def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
+    text = f"""
+[gateway]
+name = "greenhouse"
+state_dir = {json.dumps(str(tmp_path / "state"))}
+
+[web]
+listen = "127.0.0.1:{free_port(0)}"
+{web}
+
+[[device]]
+name = "thermo"
+port = {json.dumps(str(pair.dev))}
+profile = "keyvalue"
+baudrate = 19200
+tcp = "127.0.0.1:{free_port(0)}"
+
+[[device]]
+name = "meter"
+port = {json.dumps(str(tmp_path / "no-such-tty"))}
+profile = "keyvalue"
+read_only = true
+"""
+    return parse_config(text, "<test>", check_profile=check_profile)
+
+
+def post_write(address: tuple[str, int], device: str, body: dict[str, Any], user: str | None = None,
+               headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    conn = http.client.HTTPConnection(*address, timeout=TIMEOUT)
+    try:
+        sent = {"Content-Type": "application/json"} | (headers or {})
+        if user is not None:
+            sent["Authorization"] = "Basic " + base64.b64encode(user.encode()).decode()
+            # As a browser does: a GET first. The server reads no body before
+            # it knows its sender (413 for a POST with new credentials).
+            conn.request("GET", f"/api/device/{device}", headers={"Authorization": sent["Authorization"]})
+            conn.getresponse().read()
+        conn.request("POST", f"/api/device/{device}/write", json.dumps(body), sent)
+        response = conn.getresponse()
+        text = response.read()
+        return response.status, json.loads(text) if text.startswith(b"{") else {}
+    finally:
+        conn.close()
+
+
+def read_until(fd: int, wanted: bytes, timeout: float = TIMEOUT) -> bytes:
+    """What the device side reads, until ``wanted`` is in it (or the deadline)."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in got:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{wanted!r} never reached the device side (got {got!r})")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            got += os.read(fd, 4096)
+    return got
+
+
+def hex_text(driver: Any) -> str:
+    return " ".join(driver.find_element(By.ID, "hex").text.split())
+
+
+def shoot(driver: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SHOTS / name))
+
+
+def no_errors_in(driver: Any) -> None:
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])
+def test_hex_view_console_clients_and_settings(tmp_path: Path, pair: SocatPair, size: tuple[int, int]) -> None:
+    width, height = size
+    with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _), \
+            chromium(*size) as driver:
+        assert gateway.web is not None
+        host, port = gateway.web.address
+        driver.set_window_size(width, height)
+        fd = pair.open_peer()
+        tcp = socket.create_connection(tuple(gateway.bridges["thermo"].address), timeout=TIMEOUT)
+        try:
+            # A reading before the page opens: the backlog shows it.
+            os.write(fd, b"temp=21\n")
+            driver.get(f"http://alice:s3cret@{host}:{port}/device/thermo")
+            wait = WebDriverWait(driver, TIMEOUT)
+            wait.until(lambda d: d.find_element(By.ID, "link").text == "live")
+            wait.until(lambda d: "74 65 6d 70 3d 32 31 0a" in hex_text(d))
+            # Live, after the page watches.
+            os.write(fd, b"temp=42.5\n")
+            wait.until(lambda d: "74 65 6d 70 3d 34 32 2e" in hex_text(d))
+            assert "temp=42." in driver.find_element(By.ID, "hex").text  # the ASCII column
+            assert driver.find_elements(By.CSS_SELECTOR, "#hex .chunk.rx")
+            # The console: a line typed, sent with CR LF, arrives on the device side.
+            Select(driver.find_element(By.ID, "eol")).select_by_value("crlf")
+            box = driver.find_element(By.ID, "data")
+            box.send_keys("hello gateway")
+            box.submit()
+            read_until(fd, b"hello gateway\r\n")
+            wait.until(lambda d: d.find_element(By.ID, "sent").text == "sent 15 bytes")
+            wait.until(lambda d: "68 65 6c 6c 6f" in hex_text(d))  # the TX side of the view
+            assert driver.find_elements(By.CSS_SELECTOR, "#hex .chunk.tx")
+            # Hex mode, with the keyboard only: Enter submits the form.
+            Select(driver.find_element(By.ID, "mode")).select_by_value("hex")
+            box.clear()
+            box.send_keys("01 02 ff\n")
+            read_until(fd, b"\x01\x02\xff")
+            # The TCP client and this page's WebSocket are listed; the settings are the port's.
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#clients tr[data-kind="TCP"]'))
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#clients tr[data-kind="WebSocket"]'))
+            tcp_row = driver.find_element(By.CSS_SELECTOR, '#clients tr[data-kind="TCP"]').text
+            assert "127.0.0.1:" in tcp_row
+            baud = driver.find_element(By.CSS_SELECTOR, '#settings dd[data-setting="baudrate"]').text
+            assert baud == "19200"
+            assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+            shoot(driver, f"device-{width}.png")
+            no_errors_in(driver)
+        finally:
+            tcp.close()
+            os.close(fd)
+
+
+def test_parse_errors_are_listed_with_their_bytes_in_hex(tmp_path: Path, pair: SocatPair) -> None:
+    with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _), chromium() as driver:
+        assert gateway.web is not None
+        host, port = gateway.web.address
+        fd = pair.open_peer()
+        try:
+            os.write(fd, b"no equals sign here\n")
+            driver.get(f"http://alice:s3cret@{host}:{port}/device/thermo")
+            wait = WebDriverWait(driver, TIMEOUT)
+            wait.until(lambda d: "6e 6f 20 65 71" in d.find_element(By.ID, "errors").text)
+        finally:
+            os.close(fd)
+        no_errors_in(driver)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])
+def test_no_console_for_a_read_only_device_and_the_server_refuses(tmp_path: Path, pair: SocatPair,
+                                                                  size: tuple[int, int]) -> None:
+    with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _), \
+            chromium(*size) as driver:
+        assert gateway.web is not None
+        host, port = gateway.web.address
+        driver.get(f"http://alice:s3cret@{host}:{port}/device/meter")
+        wait = WebDriverWait(driver, TIMEOUT)
+        wait.until(lambda d: "read-only" in d.find_element(By.ID, "console-why").text)
+        assert driver.find_elements(By.ID, "console") == []
+        assert driver.find_elements(By.ID, "data") == []
+        wait.until(lambda d: "not found" in d.find_element(By.ID, "reason").text)  # offline, and why
+        shoot(driver, f"device-readonly-{size[0]}.png")
+        no_errors_in(driver)
+    # Logged in, but read-only: 403 from the server, whatever a page shows.
+    with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _):
+        assert gateway.web is not None
+        address = gateway.web.address
+        status, body = post_write(address, "meter", {"data": "x"}, user="alice:s3cret")
+        assert status == 403 and "read-only" in body["error"]
+        assert gateway.web.device_api.refused == 1 and gateway.web.device_api.writes == 0
+
+
+def test_no_console_and_no_write_without_a_login(tmp_path: Path, pair: SocatPair) -> None:
+    # Without [web.users] nobody is known: no console, and the server refuses.
+    with fx.running_gateway(make_config(tmp_path, pair), TIMEOUT) as (gateway, _), chromium() as driver:
+        assert gateway.web is not None
+        driver.get(gateway.web.url + "device/thermo")
+        wait = WebDriverWait(driver, TIMEOUT)
+        wait.until(lambda d: "[web.users]" in d.find_element(By.ID, "console-why").text)
+        assert driver.find_elements(By.ID, "console") == []
+        fd = pair.open_peer()
+        try:
+            status, body = post_write(gateway.web.address, "thermo", {"data": "x", "eol": "lf"})
+            assert status == 403 and "[web.users]" in body["error"]
+            # Nothing reached the device: a write that does get through shows up first.
+            gateway.links["thermo"].serial.write(b"marker\n")
+            assert read_until(fd, b"marker\n") == b"marker\n"
+        finally:
+            os.close(fd)
+        no_errors_in(driver)
+
+
+def test_the_write_api_refuses_strangers_and_other_origins(tmp_path: Path, pair: SocatPair) -> None:
+    with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _):
+        assert gateway.web is not None
+        address = gateway.web.address
+        fd = pair.open_peer()
+        try:
+            assert post_write(address, "thermo", {"data": "x"})[0] == 401  # no credentials
+            assert post_write(address, "thermo", {"data": "x"}, user="alice:wrong")[0] == 401
+            status, _ = post_write(address, "thermo", {"data": "x"}, user="alice:s3cret",
+                                   headers={"Origin": "http://evil.example"})
+            assert status == 403
+            status, _ = post_write(address, "thermo", {"data": "x"}, user="alice:s3cret",
+                                   headers={"Content-Type": "text/plain"})
+            assert status == 415
+            status, body = post_write(address, "thermo", {"data": "zz", "mode": "hex"}, user="alice:s3cret")
+            assert status == 400 and "hex" in body["error"]
+            status, body = post_write(address, "ghost", {"data": "x"}, user="alice:s3cret")
+            assert status == 404
+            # Then a good one: the only bytes that reach the device.
+            status, body = post_write(address, "thermo", {"data": "ok", "eol": "lf"}, user="alice:s3cret")
+            assert status == 200 and body == {"sent": 3}
+            assert read_until(fd, b"ok\n") == b"ok\n"
+        finally:
+            os.close(fd)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _clean_shots() -> None:
+    shutil.rmtree(SHOTS / "none", ignore_errors=True)
