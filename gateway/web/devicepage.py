@@ -129,11 +129,11 @@ class DeviceApi(BaseController):
 
     def _may_write(self, config: Any) -> tuple[bool, str]:
         if not self.users:
-            return False, "writing needs [web.users]: nobody is logged in"
+            return False, "Writing needs [web.users] in the configuration: nobody is logged in."
         if not getattr(self.request, "login", None):
-            return False, "log in to write"
+            return False, "Log in to write."
         if is_read_only(config):
-            return False, "this device is read-only"
+            return False, "This device is read-only: nothing is written to it from here."
         return True, ""
 
     def _write(self, name: str, link: Any) -> str:

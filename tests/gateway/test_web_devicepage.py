@@ -159,6 +159,10 @@ def test_hex_view_console_clients_and_settings(tmp_path: Path, pair: SocatPair, 
             baud = driver.find_element(By.CSS_SELECTOR, '#settings dd[data-setting="baudrate"]').text
             assert baud == "19200"
             assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+            # Every card inside the screen (a grid track widened by a long hex line would not be).
+            assert driver.execute_script(
+                "return [...document.querySelectorAll('main .card')].every("
+                "c => c.getBoundingClientRect().right <= window.innerWidth + 0.5)")
             shoot(driver, f"device-{width}.png")
             no_errors_in(driver)
         finally:

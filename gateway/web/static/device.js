@@ -28,10 +28,10 @@ function bytesShown(n) {
 function ago(ts) {
   if (!ts) return "–";
   const s = Math.max(0, Date.now() / 1000 - ts);
-  const when = new Date(ts * 1000).toLocaleTimeString();
+  const when = clock(ts).slice(0, 8);
   if (s < 60) return when + " (" + Math.round(s) + " s)";
   if (s < 3600) return when + " (" + Math.round(s / 60) + " min)";
-  return new Date(ts * 1000).toLocaleString() + " (" + (s / 3600).toFixed(1) + " h)";
+  return new Date(ts * 1000).toLocaleDateString() + " " + when + " (" + (s / 3600).toFixed(1) + " h)";
 }
 
 // -- hex view ---------------------------------------------------------------
