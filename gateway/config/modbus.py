@@ -8,6 +8,7 @@
     queue = 32                       # requests waiting per TCP client / for the poller
     turnaround = 0.1                 # seconds of quiet after a broadcast
     poll = 10                        # default seconds between polls
+    rs485 = false                    # the kernel's RS-485 mode (TIOCSRS485)
     [[device.modbus.read]]
     unit = 1
     name = "voltage"
@@ -75,10 +76,11 @@ def _modbus(t: Table) -> ModbusConfig:
     queue = t.integer("queue", 32, minimum=1, maximum=MAX_QUEUE)
     turnaround = t.positive("turnaround", 0.1, MAX_TIMEOUT)
     poll = t.positive("poll", 10.0, MAX_POLL)
+    rs485 = t.boolean("rs485", False)
     reads = _reads(t, poll or 10.0)
     t.finish()
     return ModbusConfig(timeout=timeout or 1.0, queue=queue or 32, turnaround=turnaround or 0.1,
-                        poll=poll or 10.0, reads=reads)
+                        poll=poll or 10.0, reads=reads, rs485=rs485)
 
 
 def _reads(t: Table, poll: float) -> tuple[ModbusRead, ...]:

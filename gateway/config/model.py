@@ -87,6 +87,8 @@ class ModbusConfig:
     #: Default seconds between polls of ``reads``.
     poll: float = 10.0
     reads: tuple[ModbusRead, ...] = ()
+    #: Turn on the kernel's RS-485 mode (the driver drives the transmitter enable).
+    rs485: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from serial.rs485 import RS485Settings
+
 from circuits import BaseComponent, handler
 from circuits.core.loop import TimerHandle
 from circuits.protocols.modbus import (
@@ -113,6 +115,9 @@ class RtuMaster(BaseComponent):
         self.counts: dict[tuple[int, str], int] = {}
         self.garbage_bytes = 0
         self.stray_frames = 0
+        self.rs485 = device.modbus.rs485
+        #: Why the kernel's RS-485 mode could not be turned on ("" when it is, or not asked).
+        self.rs485_error = ""
 
     # -- submitting ----------------------------------------------------------
 
@@ -272,9 +277,28 @@ class RtuMaster(BaseComponent):
 
     @handler("opened")
     def _on_opened(self, *args: Any) -> None:
+        if self.rs485:
+            self._set_rs485()
         self.decoder.reset()
         self._quiet_until = self.loop.clock.now() + self.silence
         self._kick()
+
+    def _set_rs485(self) -> None:
+        """``rs485 = true``: the driver switches the transmitter (TIOCSRS485, RTS high while sending)."""
+        port = self.link.serial.device
+        if port is None:
+            return
+        try:
+            port.rs485_mode = RS485Settings()
+        except (ValueError, OSError) as exc:
+            # pyserial wraps the ioctl's error (ENOTTY: no RS-485 in this
+            # driver) in a ValueError. The bus is still served: many
+            # adapters switch direction by themselves.
+            self.rs485_error = str(exc)
+            log.error("%s: rs485 = true, but %s has no kernel RS-485 mode (%s); use an adapter that "
+                      "switches direction itself, or set rs485 = false", self.device, self.link.path, exc)
+        else:
+            self.rs485_error = ""
 
     @handler("closed")
     def _on_closed(self, *args: Any) -> None:
@@ -301,5 +325,6 @@ class RtuMaster(BaseComponent):
         return {
             "busy": self.busy, "queued": sum(len(q) for q in self._queues.values()),
             "garbage_bytes": self.garbage_bytes, "stray_frames": self.stray_frames,
+            "rs485": self.rs485, "rs485_error": self.rs485_error,
             "requests": {f"{unit}:{result}": n for (unit, result), n in sorted(self.counts.items())},
         }

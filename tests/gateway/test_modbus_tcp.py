@@ -272,3 +272,19 @@ def test_offline_port_answers_path_unavailable(tmp_path: Path) -> None:
                 assert answer.isError() and answer.exception_code == GATEWAY_PATH_UNAVAILABLE
             finally:
                 c.close()
+
+
+@pytest.mark.modbus("timeout = 0.5\nrs485 = true")
+def test_rs485_on_a_port_without_it_is_a_clear_error_and_the_bus_still_works(
+        gateway: tuple[Gateway, fx.BusLog, int], caplog: pytest.LogCaptureFixture) -> None:
+    gw, _, port = gateway
+    master = gw.modbus["bus"].master
+    # A pty has no RS-485 mode: the ioctl fails with ENOTTY.
+    assert "Inappropriate ioctl" in master.rs485_error
+    assert any("has no kernel RS-485 mode" in r.getMessage() and r.levelname == "ERROR"
+               for r in caplog.get_records("setup"))
+    c = client(port)
+    try:
+        assert c.read_holding_registers(1, count=2, device_id=1).registers == [1, 2]
+    finally:
+        c.close()
