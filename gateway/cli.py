@@ -30,6 +30,7 @@ from importlib.metadata import version as package_version
 
 from .app import Gateway, StartError
 from .config import ConfigError, GatewayConfig, load_config
+from .config.checks import config_warnings, state_dir_problems
 from .config.rfc2217 import describe_rfc2217
 from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
 from .install import render as install_script
@@ -132,7 +133,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  {device.name}: {describe_modbus(device)}")
         if device.rfc2217 is not None:
             print(f"  {device.name}: {describe_rfc2217(device)}")
-    return 0
+    errors, warnings = state_dir_problems(config.state_dir)
+    for line in config_warnings(config) + warnings:
+        print(f"warning: {line}")
+    for line in errors:
+        print(f"{args.file}: error: {line}", file=sys.stderr)
+    return ConfigError.exit_code if errors else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
