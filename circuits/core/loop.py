@@ -218,6 +218,13 @@ class Loop:
             self.selector  # noqa: B018 - creating the selector creates the wake-up socket
         self.sleeping = True
 
+    def wakeup_fileno(self) -> int:
+        """The write end of the wake-up socket (for ``signal.set_wakeup_fd``)."""
+        if self._wake_w is None:
+            self.selector  # noqa: B018 - creating the selector creates the wake-up socket
+        assert self._wake_w is not None
+        return self._wake_w.fileno()
+
     def wake(self) -> None:
         """Interrupt a blocking select() (cheap no-op when not sleeping)."""
         if self.sleeping and self._wake_w is not None:

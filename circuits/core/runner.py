@@ -31,6 +31,8 @@ FADE_OUT_PASSES = 1000
 #: one pass per hop (serial->TCP bridge: +30% throughput, -15% round trip),
 #: and I/O is still polled after a bounded amount of work.
 GENERATIONS_PER_PASS = 4
+#: Marks the saved wake-up fd among the saved signal handlers.
+_WAKEUP_FD = -1
 
 
 class Runner:
@@ -260,8 +262,7 @@ class Runner:
                     break
                 self._pass(0)
         finally:
-            for signo, old in restore:
-                _signal.signal(signo, old)
+            self._restore_signals(restore)
         code = self._exitcode
         if self._raise_exit:
             raise SystemExit(code)
@@ -270,13 +271,33 @@ class Runner:
     def _install_signals(self) -> list[tuple[int, Any]]:
         if threading.current_thread() is not threading.main_thread():
             return []
-        saved = []
+        saved: list[tuple[int, Any]] = []
         for signo in (_signal.SIGINT, _signal.SIGTERM):
             try:
                 saved.append((signo, _signal.signal(signo, self._on_os_signal)))
             except (ValueError, OSError):
                 pass
+        # The interpreter writes a byte to the loop's wake-up socket the moment
+        # a signal arrives (in C, before any Python code runs): a sleeping
+        # loop wakes at once even while another thread holds the GIL.
+        loop = self.loop  # type: ignore[attr-defined]
+        try:
+            old = _signal.set_wakeup_fd(loop.wakeup_fileno(), warn_on_full_buffer=False)
+            saved.append((_WAKEUP_FD, old))
+        except (ValueError, OSError):
+            pass
         return saved
+
+    @staticmethod
+    def _restore_signals(saved: list[tuple[int, Any]]) -> None:
+        for signo, old in saved:
+            try:
+                if signo == _WAKEUP_FD:
+                    _signal.set_wakeup_fd(old)
+                else:
+                    _signal.signal(signo, old)
+            except (ValueError, OSError):
+                pass
 
     def _on_os_signal(self, signo: int, frame: Any) -> None:
         # Runs between bytecodes: only hand the work to the loop.

@@ -505,3 +505,30 @@ def test_a_suspension_resumed_before_the_task_yields_it_still_delivers() -> None
     early.resume("twice")  # a second resume is ignored
     app.flush()
     assert got == ["already"]
+
+
+def test_a_zero_timeout_fails_at_once_unless_the_event_is_done() -> None:
+    got: list[Any] = []
+
+    class App(Component):
+        def hello(self) -> Any:
+            done = self.fire(foo())
+            pending = self.fire(bar())
+            yield self.wait(done.event)  # done now: a zero timeout would still pass
+            got.append((yield self.wait(done.event, timeout=0)).value)
+            try:
+                yield self.wait("bar", timeout=0)
+            except CoreTimeoutError:
+                got.append("timed out")
+            got.append(pending.value)
+
+        def foo(self) -> str:
+            return "foo"
+
+        def bar(self) -> str:
+            return "bar"
+
+    app = App()
+    app.fire(hello())
+    app.flush()
+    assert got == ["foo", "timed out", "bar"]

@@ -213,3 +213,23 @@ def test_tutorial_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert "<started[*] (<Pound/*" in text
     assert "<stopped[*] (<Pound/*" in text
     assert capsys.readouterr().err == ""  # reported by the Debugger, not the fallback
+
+
+def test_the_3x_switches_and_channel_name_pairs() -> None:
+    out = io.StringIO()
+    app = Component()
+    dbg = Debugger(file=out).register(app)
+    app.flush()
+    out.seek(0)
+    out.truncate()
+    assert dbg._events and dbg._errors
+    dbg.IgnoreChannels.append(("*", "quiet"))  # only 'quiet' events on '*'
+    app.fire(Event.create("quiet"))
+    app.fire(Event.create("loud"))
+    app.flush()
+    assert out.getvalue().splitlines() == ["<loud[*] ()>"]
+    dbg._events = False
+    assert not dbg.events
+    app.fire(Event.create("loud"))
+    app.flush()
+    assert out.getvalue().splitlines() == ["<loud[*] ()>"]

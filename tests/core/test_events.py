@@ -687,3 +687,87 @@ def test_repr_names_component_channels_by_name() -> None:
     e = hello()
     app.fire(e, target, "y")
     assert repr(e) == "<hello[Component,y] ()>"
+
+
+def test_fire_with_a_priority_queues_ahead_of_larger_priorities() -> None:
+    order: list[str] = []
+
+    class App(Component):
+        def note(self, what: str) -> None:
+            order.append(what)
+
+    note = Event.create  # one event class per name is enough here
+    app = App()
+    app.flush()
+    app.fire(note("note", "late"), priority=5)
+    app.fire(note("note", "early"), priority=-1)
+    app.fire(note("note", "normal"), priority=0)
+    app.fire(note("note", "plain"))  # no priority: appended in order
+    app.flush()
+    assert order == ["early", "normal", "late", "plain"]
+
+
+def test_an_event_is_indexed_by_position_or_keyword_only() -> None:
+    e = Event(1, 2, foo="bar")
+    assert (e[0], e["foo"]) == (1, "bar")
+    e[1], e["foo"] = 3, "baz"
+    assert (e.args, e.kwargs) == ([1, 3], {"foo": "baz"})
+    with pytest.raises(TypeError):
+        e[None]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        e[None] = 1  # type: ignore[index]
+    with pytest.raises(KeyError):
+        e["missing"]
+
+
+def test_an_unfired_event_shows_no_channels() -> None:
+    e = Event.create("hello")
+    assert repr(e) == "<hello[] ()>"
+    Component().fire(e)
+    assert repr(e) == "<hello[*] ()>"
+
+
+def test_a_failed_events_value_unpacks_as_type_value_traceback() -> None:
+    import types
+
+    class App(Component):
+        def boom(self) -> None:
+            raise KeyError("k")
+
+    app = App()
+    v = app.fire(Event.create("boom"))
+    app.flush()
+    etype, evalue, tb = v
+    assert v.errors and etype is KeyError and isinstance(evalue, KeyError)
+    assert isinstance(tb, types.TracebackType)
+
+
+def test_several_results_including_a_fired_events_value_read_as_results() -> None:
+    class App(Component):
+        @handler("many", priority=1)
+        def _first(self) -> str:
+            return "first"
+
+        @handler("many")
+        def _nested(self) -> Any:
+            return self.fire(Event.create("inner"))
+
+        def inner(self) -> str:
+            return "inner"
+
+    app = App()
+    v = app.fire(Event.create("many"))
+    app.flush()
+    assert v.value == ["first", "inner"] and list(v) == ["first", "inner"] and "inner" in v
+
+
+def test_membership_is_direct_children_or_their_class() -> None:
+    class Child(Component):
+        pass
+
+    root = Manager()
+    child = Child().register(root)
+    grandchild = Component().register(child)
+    assert child in root and Child in root
+    assert grandchild not in root and grandchild in child
+    assert root not in child

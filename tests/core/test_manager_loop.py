@@ -314,3 +314,24 @@ def test_signal_handlers_are_restored_after_run() -> None:
 
     App().run()
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_signals_write_to_the_loops_wake_up_socket_while_it_runs() -> None:
+    seen: list[int] = []
+
+    class App(Component):
+        def started(self, component: Any) -> None:
+            # Read the interpreter's wake-up fd by swapping it, then put it back.
+            fd = signal.set_wakeup_fd(-1)
+            signal.set_wakeup_fd(fd)
+            seen.append(fd)
+            self.stop()
+
+    app = App()
+    before = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(before)
+    app.run()
+    assert seen == [app.loop.wakeup_fileno()]
+    after = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(after)
+    assert after == before  # restored when run() returns
