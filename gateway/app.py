@@ -47,6 +47,7 @@ from .rfc2217 import Rfc2217Bridge, rfc2217_part
 from .sdnotify import SystemdNotifier
 from .seqstore import SeqStore
 from .service import SystemdService
+from .status import DeviceStatuses
 from .udp import UdpPublisher
 from .web import PART as WEB_PART
 from .web import WebDashboard
@@ -105,7 +106,9 @@ class Gateway(BaseComponent):
             raise
 
     def _build(self, notifier: SystemdNotifier | None, hotplug: bool, use_udev: bool | None) -> None:
-        self.readiness = Readiness().register(self)
+        #: Every device's state, kept once: the links write it, everyone reads it.
+        self.statuses = DeviceStatuses()
+        self.readiness = Readiness(self.statuses).register(self)
         self.hotplug = Hotplug(use_udev).register(self) if hotplug else None
         self.links: dict[str, DeviceLink] = {}
         self.bridges: dict[str, TcpBridge] = {}
@@ -115,7 +118,8 @@ class Gateway(BaseComponent):
             if not device.enabled:
                 log.info("%s: disabled in the configuration", device.name)
                 continue
-            link = self.links[device.name] = DeviceLink(device, self.seqs.next, backoff=self.backoff()).register(self)
+            link = self.links[device.name] = DeviceLink(device, self.seqs.next, backoff=self.backoff(),
+                                                       statuses=self.statuses).register(self)
             self.readiness.expect(f"device:{device.name}")
             if self.hotplug is not None:
                 self.hotplug.watch(link.watch_dir)
@@ -149,7 +153,8 @@ class Gateway(BaseComponent):
             # On the bus: it hears ``reading``/``device_status`` and fires
             # ``device_write`` there (handled below).
             self.mqtt = MqttUplink(self.config.mqtt, self.config.name, self.config.state_dir,
-                                   channel=BUS, window=MQTT_WINDOW, writer=self.writer).register(self)
+                                   channel=BUS, window=MQTT_WINDOW, writer=self.writer,
+                                   statuses=self.statuses).register(self)
         if self.config.web is not None:
             try:
                 self.web = WebDashboard(self.config.web, self, self.config.name, self.config.state_dir,

@@ -39,6 +39,7 @@ from .config import DeviceConfig
 from .events import BUS, HOTPLUG, device_channel, device_status, reading
 from .ports import resolve, watch_directory
 from .readings import ReadingMaker
+from .status import DeviceStatuses
 from .traffic import RX, TX, TrafficRing
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,14 @@ class DeviceLink(BaseComponent):
 
     def __init__(self, device: DeviceConfig, next_seq: Callable[[str], int], *,
                  backoff: Backoff | None = None, settle: float = 0.05,
-                 resolver: Callable[[DeviceConfig], str | None] = resolve) -> None:
+                 resolver: Callable[[DeviceConfig], str | None] = resolve,
+                 statuses: DeviceStatuses | None = None) -> None:
         super().__init__(channel=device_channel(device.name))
         self.config = device
         self.device = device.name
-        self.status = STARTING
-        self.detail = ""
+        #: Where this device's state is kept: the gateway's one record
+        #: (read by readiness, the uplink, the dashboard), or its own.
+        self.statuses = statuses if statuses is not None else DeviceStatuses()
         self.path: str | None = None
         self.watch_dir = watch_directory(device)
         self.readings = ReadingMaker(device, next_seq)
@@ -97,6 +100,14 @@ class DeviceLink(BaseComponent):
             stopbits=device.stopbits, rtscts=device.rtscts, xonxoff=device.xonxoff,
             exclusive=device.exclusive,
         ).register(self)
+
+    @property
+    def status(self) -> str:
+        return self.statuses.status(self.device, STARTING)
+
+    @property
+    def detail(self) -> str:
+        return self.statuses.detail(self.device)
 
     @property
     def online(self) -> bool:
@@ -287,11 +298,10 @@ class DeviceLink(BaseComponent):
 
     def _set_status(self, status: str, detail: str, *, quiet: bool = False) -> None:
         previous = self.status
-        self.detail = detail
+        self.statuses.set(self.device, status, detail)  # before the event: handlers read it
         if status == previous:
             log.debug("%s: still %s: %s", self.device, status, detail)
             return
-        self.status = status
         if quiet:
             log.debug("%s: %s: %s", self.device, status, detail)
         elif status == ONLINE:

@@ -11,8 +11,9 @@ fired only when each has reported:
 * a TCP listener is bound and listening (``listening``);
 * anything else fires ``part_ready(name)``.
 
-This component also keeps the current status of every device, so the
-systemd status line and, later, the dashboard can summarise them.
+The summary (for the systemd status line) is read from the gateway's one
+record of device states (:class:`gateway.status.DeviceStatuses`); a
+Readiness on its own keeps one, fed from the ``device_status`` events.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from circuits import BaseComponent, handler
 
 from .events import BUS, gateway_ready
+from .status import DeviceStatuses
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,11 @@ class Readiness(BaseComponent):
 
     channel = BUS
 
-    def __init__(self) -> None:
+    def __init__(self, statuses: DeviceStatuses | None = None) -> None:
         super().__init__(channel=BUS)
         self.pending: set[str] = set()
-        self.statuses: dict[str, str] = {}
+        self._own_statuses = statuses is None  # else the devices write it themselves
+        self.statuses = statuses if statuses is not None else DeviceStatuses()
         self.ready = False
 
     def expect(self, part: str) -> None:
@@ -46,17 +49,14 @@ class Readiness(BaseComponent):
 
     def summary(self) -> str:
         """A one-line state, e.g. "3/4 devices online; offline: gps"."""
-        total = len(self.statuses)
-        online = sorted(n for n, s in self.statuses.items() if s == "online")
-        offline = sorted(n for n, s in self.statuses.items() if s != "online")
-        text = f"{len(online)}/{total} devices online"
-        return f"{text}; offline: {', '.join(offline)}" if offline else text
+        return self.statuses.summary()
 
     # -- reports (priority: state first, so others see it updated) ----------
 
     @handler("device_status", priority=100)
     def _on_device_status(self, device: str, status: str, detail: str = "") -> None:
-        self.statuses[device] = status
+        if self._own_statuses:
+            self.statuses.set(device, status, detail)
         if status != "starting":
             self._done(f"device:{device}")
 

@@ -30,6 +30,7 @@ from gateway.diskwriter import DiskWriter
 from gateway.events import device_write, modbus_write
 from gateway.spool import DEFAULT_NAME, Spool, Synchronous
 from gateway.spoolqueue import DEFAULT_HANDOVER_BYTES, SpoolQueue
+from gateway.status import DeviceStatuses
 
 from .client import MqttClient, Will
 from .discovery import Discovery
@@ -54,7 +55,7 @@ class MqttUplink(BaseComponent):
     def init(self, config: MqttConfig, gateway_name: str, state_dir: Path, channel: Any = "gateway", *,
              window: int = DEFAULT_WINDOW, synchronous: Synchronous = "FULL",
              client: MqttClient | None = None, writer: DiskWriter | None = None,
-             max_handover_bytes: int = DEFAULT_HANDOVER_BYTES) -> None:
+             max_handover_bytes: int = DEFAULT_HANDOVER_BYTES, statuses: DeviceStatuses | None = None) -> None:
         self.config = config
         self.gateway_name = gateway_name
         self.topics = Topics(config.topic_prefix)
@@ -79,7 +80,10 @@ class MqttUplink(BaseComponent):
         #: The connection our state (statuses, discovery) was published on by
         #: _on_connected; until then state messages wait for it.
         self._announced = 0
-        self._statuses: dict[str, bool] = {}
+        #: The gateway's one record of device states (republished on every
+        #: connect), or, used on its own, a record fed by device_status.
+        self._own_statuses = statuses is None
+        self.statuses = statuses if statuses is not None else DeviceStatuses()
         self._flush_handle: TimerHandle | None = None
         self._closed = False
         self.readings = 0
@@ -115,7 +119,8 @@ class MqttUplink(BaseComponent):
     @handler("device_status")
     def _on_device_status(self, device: str, status: str, detail: str = "") -> None:
         online = status == "online"  # "starting" and "offline" are both not online
-        self._statuses[device] = online
+        if self._own_statuses:
+            self.statuses.set(device, status, detail)
         self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
 
     # -- client events -----------------------------------------------------
@@ -123,8 +128,8 @@ class MqttUplink(BaseComponent):
     def _on_connected(self) -> None:
         self._announced = self.client.connection
         self._publish_state(self.topics.status, ONLINE)
-        for device, online in self._statuses.items():
-            self._publish_state(self.topics.device_status(device), ONLINE if online else OFFLINE)
+        for device, status, _ in self.statuses:
+            self._publish_state(self.topics.device_status(device), ONLINE if status == "online" else OFFLINE)
         if self.discovery is not None:
             for topic, config in self.discovery.all():
                 self._publish_state(topic, config)

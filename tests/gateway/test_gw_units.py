@@ -197,9 +197,10 @@ def test_password_hashes_verify_and_reject() -> None:
 
 def test_readiness_summary_names_the_offline_devices() -> None:
     readiness = Readiness()
-    readiness.statuses.update({"a": "online", "b": "offline", "c": "online"})
+    for device, status in {"a": "online", "b": "offline", "c": "online"}.items():
+        readiness.statuses.set(device, status)
     assert readiness.summary() == "2/3 devices online; offline: b"
-    readiness.statuses["b"] = "online"
+    readiness.statuses.set("b", "online")
     assert readiness.summary() == "3/3 devices online"
 
 
