@@ -118,6 +118,7 @@ class SpoolQueue:
         self.committed = 0  # rows accepted by this process
         self.overflow_dropped = 0
         self.fetches = 0
+        self.commits = 0  # writer jobs finished (one transaction each)
 
     # -- the loop's side ---------------------------------------------------
     def append(self, topic: str, payload: bytes, qos: int) -> None:
@@ -192,7 +193,7 @@ class SpoolQueue:
                 "spool_dropped": self._store_dropped, "overflow_dropped": self.overflow_dropped,
                 "appended": self.appended, "committed": self.committed, "unaccepted": self.unaccepted,
                 "handover_bytes": self._handover_bytes, "ready": len(self._ready), "behind": self._behind,
-                "fetches": self.fetches, "in_memory": self.in_memory,
+                "fetches": self.fetches, "commits": self.commits, "in_memory": self.in_memory,
                 "moved_aside": [str(p) for p in self.store.moved_aside]}
 
     # -- the hand-over -------------------------------------------------------
@@ -254,6 +255,7 @@ class SpoolQueue:
         self._store_dropped, self._uncommitted = written.dropped, written.uncommitted
         self.in_memory = written.in_memory
         self.committed += len(written.accepted)
+        self.commits += 1
         current = rewinds == self._rewinds
         if fetch is not None:
             self.fetches += 1
