@@ -177,9 +177,15 @@ def test_parse_errors_are_listed_with_their_bytes_in_hex(tmp_path: Path, pair: S
         fd = pair.open_peer()
         try:
             os.write(fd, b"no equals sign here\n")
+            # The dark theme, for the screenshot.
+            driver.set_window_size(1366, 900)
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                   {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
             driver.get(f"http://alice:s3cret@{host}:{port}/device/thermo")
             wait = WebDriverWait(driver, TIMEOUT)
             wait.until(lambda d: "6e 6f 20 65 71" in d.find_element(By.ID, "errors").text)
+            wait.until(lambda d: "6e 6f 20 65 71" in hex_text(d))
+            shoot(driver, "device-dark-errors.png")
         finally:
             os.close(fd)
         no_errors_in(driver)
