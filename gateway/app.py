@@ -109,6 +109,7 @@ class Gateway(BaseComponent):
         #: Every device's state, kept once: the links write it, everyone reads it.
         self.statuses = DeviceStatuses()
         self.readiness = Readiness(self.statuses).register(self)
+        self.seqs.count_with(lambda: {name: link.persisted_counters() for name, link in self.links.items()})
         self.hotplug = Hotplug(use_udev).register(self) if hotplug else None
         self.links: dict[str, DeviceLink] = {}
         self.bridges: dict[str, TcpBridge] = {}
@@ -120,6 +121,7 @@ class Gateway(BaseComponent):
                 continue
             link = self.links[device.name] = DeviceLink(device, self.seqs.next, backoff=self.backoff(),
                                                        statuses=self.statuses).register(self)
+            link.restore_counters(self.seqs.saved_counters(device.name))  # counters survive restarts
             self.readiness.expect(f"device:{device.name}")
             if self.hotplug is not None:
                 self.hotplug.watch(link.watch_dir)

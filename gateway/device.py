@@ -311,6 +311,24 @@ class DeviceLink(BaseComponent):
                         self.device, detail)
         self.fire(device_status(self.device, status, detail), BUS)
 
+    # -- counters that survive restarts (gateway.seqstore) --------------------
+
+    def persisted_counters(self) -> dict[str, int]:
+        """What /metrics counts since the first start: saved with the sequence numbers."""
+        stats = self.readings.stats
+        return {"readings": stats.successes, "parse_errors": stats.failures,
+                **{f"reopens_{reason}": count for reason, count in self.reopens.items()}}
+
+    def restore_counters(self, saved: dict[str, int]) -> None:
+        """Continue from :meth:`persisted_counters` of the previous run."""
+        stats = self.readings.stats
+        stats.successes += saved.get("readings", 0)
+        stats.failures += saved.get("parse_errors", 0)
+        for name, count in saved.items():
+            if name.startswith("reopens_"):
+                reason = name.removeprefix("reopens_")
+                self.reopens[reason] = self.reopens.get(reason, 0) + count
+
     def statistics(self) -> dict[str, Any]:
         return {
             "status": self.status, "detail": self.detail, "path": self.path, "opens": self.opens,

@@ -19,6 +19,11 @@ reservation is durable does ``next`` wait for it (counted in ``stalls``):
 a number is never handed out above a ceiling that is not yet committed.
 The first block of each device is still reserved synchronously.
 
+Counters (readings, parse errors ... per device, from :meth:`count_with`)
+are written in the same transactions as the ceilings: exact after a clean
+:meth:`close`, at most one block behind after a crash.  A restart continues
+them (:meth:`saved_counters`), so ``/metrics`` counters do not fall to zero.
+
 Durability: WAL with ``synchronous=NORMAL`` makes a commit safe against the
 process dying (SIGKILL, OOM killer), which is what this guarantees.  A power
 cut can lose the newest reservation; since one happens per ``block`` numbers,
@@ -71,6 +76,8 @@ class SeqStore:
         self._next: dict[str, int] = {}
         self._ceiling: dict[str, int] = {}
         self._pending: dict[str, Future[int]] = {}  # device -> its next ceiling, being committed
+        #: Returns {device: {counter: value}} when a transaction is written.
+        self._counters: Callable[[], dict[str, dict[str, int]]] | None = None
         self._writer: DiskWriter | None = None
         self._loop: Callable[[], Loop] | None = None
         self.reservations = 0
@@ -81,6 +88,9 @@ class SeqStore:
         # is non-zero only after a corrupt file was replaced (see below).
         row = db.execute("SELECT value FROM meta WHERE key = 'floor'").fetchone()
         self._floor: int = row[0] if row else 0
+        self._saved: dict[str, dict[str, int]] = {}
+        for device, name, value in db.execute("SELECT device, name, value FROM counters"):
+            self._saved.setdefault(device, {})[name] = value
 
     # -- opening ---------------------------------------------------------
 
@@ -107,6 +117,9 @@ class SeqStore:
         schema = [
             "CREATE TABLE IF NOT EXISTS seq (device TEXT PRIMARY KEY, ceiling INTEGER NOT NULL) WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+            # Added later without a version bump: an older file just gets the table.
+            "CREATE TABLE IF NOT EXISTS counters (device TEXT NOT NULL, name TEXT NOT NULL, "
+            "value INTEGER NOT NULL, PRIMARY KEY (device, name)) WITHOUT ROWID",
         ]
         if floor:
             schema.append(f"INSERT OR REPLACE INTO meta VALUES ('floor', {int(floor)})")
@@ -114,6 +127,25 @@ class SeqStore:
                              schema=schema, timeout=self.timeout)
 
     # -- numbers ---------------------------------------------------------
+
+    def count_with(self, source: Callable[[], dict[str, dict[str, int]]]) -> None:
+        """Persist ``source()`` (called where :meth:`next` runs, and at close) with each reservation."""
+        self._counters = source
+
+    def saved_counters(self, device: str) -> dict[str, int]:
+        """The counters of ``device`` as last persisted (empty for a new device)."""
+        return dict(self._saved.get(device, {}))
+
+    def _counter_rows(self) -> list[tuple[str, str, int]]:
+        if self._counters is None:
+            return []
+        return [(device, name, int(value)) for device, values in self._counters().items()
+                for name, value in values.items()]
+
+    @staticmethod
+    def _write_counters(db: sqlite3.Connection, rows: list[tuple[str, str, int]]) -> None:
+        if rows:
+            db.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?, ?)", rows)
 
     def use_writer(self, writer: DiskWriter, loop: Callable[[], Loop]) -> None:
         """Reserve blocks ahead on ``writer``'s thread; results come back on ``loop()``."""
@@ -143,12 +175,14 @@ class SeqStore:
                 log.warning("sequence database %s: a reservation failed (%s); reserving again", self.path, exc)
             if value is not None and value <= self._ceiling[device]:
                 return value
+        rows = self._counter_rows()
         with self._db_lock:
             db = self._db
             if db is None:
                 raise ValueError("SeqStore is closed")
             db.execute("BEGIN IMMEDIATE")
             try:
+                self._write_counters(db, rows)
                 if value is None:
                     row = db.execute("SELECT ceiling FROM seq WHERE device = ?", (device,)).fetchone()
                     value = (row[0] if row else self._floor) + 1
@@ -164,6 +198,7 @@ class SeqStore:
     def _reserve_ahead(self, device: str) -> None:
         assert self._writer is not None and self._loop is not None
         ceiling = self._ceiling[device] + self.block
+        rows = self._counter_rows()  # taken here, on the caller's thread, written there
 
         def persist() -> int:
             with self._db_lock:
@@ -172,6 +207,7 @@ class SeqStore:
                     raise ValueError("SeqStore is closed")
                 with db:  # BEGIN ... COMMIT (ROLLBACK on error)
                     db.execute("BEGIN IMMEDIATE")
+                    self._write_counters(db, rows)
                     db.execute("INSERT OR REPLACE INTO seq VALUES (?, ?)", (device, ceiling))
             return ceiling
 
@@ -204,6 +240,7 @@ class SeqStore:
         (after any reservation still at the writer: shutdown only)."""
         if self._writer is not None and not self._writer.closed:
             self._writer.run(lambda: None, 30.0)
+        rows = self._counter_rows()
         with self._lock, self._db_lock:
             db = self._db
             if db is None:
@@ -211,6 +248,7 @@ class SeqStore:
             self._db = None
             try:
                 db.execute("BEGIN IMMEDIATE")
+                self._write_counters(db, rows)
                 # Lowering a ceiling to the last number handed out is safe:
                 # nothing above it was used, and a restart then has no gap.
                 db.executemany("UPDATE seq SET ceiling = ? WHERE device = ?",
