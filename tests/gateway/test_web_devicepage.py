@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.timeout(120),
 
 if AVAILABLE:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
 TIMEOUT = 20.0
@@ -264,3 +265,19 @@ def test_the_write_api_refuses_strangers_and_other_origins(tmp_path: Path, pair:
 @pytest.fixture(autouse=True, scope="module")
 def _clean_shots() -> None:
     shutil.rmtree(SHOTS / "none", ignore_errors=True)
+
+
+def test_each_dashboard_card_links_to_its_device_page_by_keyboard(tmp_path: Path, pair: SocatPair) -> None:
+    with fx.running_gateway(make_config(tmp_path, pair), TIMEOUT) as (gateway, _), chromium(390, 844) as driver:
+        assert gateway.web is not None
+        driver.get(gateway.web.url)
+        wait = WebDriverWait(driver, TIMEOUT)
+        link = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'section[data-device="thermo"] .name a'))
+        link.send_keys(Keys.ENTER)  # focused and followed with the keyboard
+        wait.until(lambda d: d.current_url.endswith("/device/thermo"))
+        wait.until(lambda d: d.find_element(By.ID, "link").text == "live")
+        assert driver.find_element(By.ID, "title").text == "thermo"
+        back = driver.find_element(By.ID, "back")
+        back.send_keys(Keys.ENTER)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'section[data-device="meter"]'))
+        no_errors_in(driver)
