@@ -52,7 +52,7 @@ class Connection:
         "sock", "transport", "parser", "write", "request", "response", "spool", "busy",
         "head_started", "last_active", "continue_sent", "pending", "paused", "iterator",
         "frame", "finish_frame", "backlog", "head_out", "remaining", "waiting_drain", "closed", "linger_until", "close_after",
-        "body_started", "body_max",
+        "body_started", "body_max", "drain_since",
     )
 
     def __init__(self, sock: Any, transport: Any, parser: RequestParser,
@@ -87,6 +87,8 @@ class Connection:
         #: Bytes still allowed by a declared Content-Length (None: unbounded).
         self.remaining: int | None = None
         self.waiting_drain = False
+        #: When the stream out started waiting for the client to read.
+        self.drain_since = 0.0
         self.closed = False
         #: Lingering close: discard input until this time, then close.
         self.linger_until = 0.0

@@ -23,7 +23,10 @@ Rules that make it safe to expose:
   closes after ``keepalive_timeout``. A body must make progress: no byte
   for ``body_timeout`` seconds, or less than ``body_min_rate`` bytes a
   second on average once ``body_timeout`` has passed, is answered 408.
-  The deadlines are checked by one timer sweep, not per request.
+  A streamed response whose client has not taken the queued bytes
+  (``high_water``) within ``send_timeout`` seconds is dropped (a client that never reads must not hold a
+  connection and its open file forever). The deadlines are checked by one
+  timer sweep, not per request.
 * At most ``max_connections`` connections are kept (default: half the
   soft ``RLIMIT_NOFILE``, so other servers in the process keep descriptors
   of their own); past it, or when ``accept`` reports that descriptors ran
@@ -134,7 +137,7 @@ class HTTP(BaseComponent):
     def __init__(self, server: Any = None, encoding: str = "utf-8", channel: Any = channel, *,
                  limits: Limits | None = None, max_body: int | None = 10 * 1024 * 1024,
                  header_timeout: float = 10.0, keepalive_timeout: float = 60.0,
-                 body_timeout: float = 30.0, body_min_rate: float = 1024.0,
+                 body_timeout: float = 30.0, body_min_rate: float = 1024.0, send_timeout: float = 60.0,
                  max_connections: int | None = None,
                  body_limit: Callable[[Request], int | None] | None = None, spool_size: int = 1024 * 1024, high_water: int = 256 * 1024,
                  pipeline_buffer: int = 256 * 1024, **kwargs: Any) -> None:
@@ -150,6 +153,7 @@ class HTTP(BaseComponent):
         self.body_timeout = body_timeout
         self.body_limit = body_limit
         self.body_min_rate = body_min_rate
+        self.send_timeout = send_timeout
         self.max_connections = max_connections if max_connections is not None else default_max_connections()
         #: Connections closed to make room (max_connections or out of descriptors).
         self.shed = 0
@@ -256,8 +260,8 @@ class HTTP(BaseComponent):
             self.shed += 1
             self._close(conn)
 
-    def _close(self, conn: Connection, linger: bool = False) -> None:
-        """Close after what is queued has been written."""
+    def _close(self, conn: Connection, linger: bool = False, abort: bool = False) -> None:
+        """Close after what is queued has been written (``abort``: drop it, close now)."""
         if conn.closed:
             return
         conn.stop_streaming()
@@ -279,7 +283,10 @@ class HTTP(BaseComponent):
         conn.closed = True
         self._conns.pop(conn.sock, None)
         if transport is not None:
-            transport.close()
+            if abort:
+                transport.abort("send timeout")
+            else:
+                transport.close()
         else:
             self.fire(close_event(conn.sock), self.channel)
 
@@ -454,6 +461,10 @@ class HTTP(BaseComponent):
                     conn.linger_until = 0.0
                     self._close(conn)
             elif conn.busy:
+                if conn.waiting_drain and now - conn.drain_since > self.send_timeout:
+                    self.timed_out += 1
+                    # The client stopped reading: what is queued would never drain.
+                    self._close(conn, abort=True)
                 continue
             elif conn.head_started and now - conn.head_started > self.header_timeout:
                 self.timed_out += 1
@@ -665,7 +676,9 @@ class HTTP(BaseComponent):
         try:
             while True:
                 if conn.buffered > high_water:
-                    conn.waiting_drain = True
+                    if not conn.waiting_drain:
+                        conn.waiting_drain = True
+                        conn.drain_since = time.monotonic()
                     if self._tcp is None or not getattr(self._tcp, "has_drain_hook", False):
                         self.loop.call_later(0.005, lambda: self._pump(conn))
                     return

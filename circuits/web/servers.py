@@ -18,7 +18,7 @@ __all__ = ["BaseServer", "FakeSock", "Server"]
 #: Keyword arguments that configure the HTTP component rather than the socket.
 _HTTP_OPTIONS = frozenset({"limits", "max_body", "header_timeout", "keepalive_timeout", "spool_size",
                            "high_water", "pipeline_buffer", "body_timeout", "body_min_rate",
-                           "max_connections", "body_limit"})
+                           "max_connections", "body_limit", "send_timeout"})
 
 
 class _DrainHook:

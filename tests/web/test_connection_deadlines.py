@@ -201,3 +201,30 @@ def test_silent_connections_cannot_exhaust_the_descriptors_of_a_server_process()
         proc.stdin.close()
         proc.terminate()
         proc.wait(TIMEOUT)
+
+
+def test_a_client_that_stops_reading_a_streamed_response_is_dropped(tmp_path):
+    from circuits.web import Static
+
+    (tmp_path / "big.bin").write_bytes(b"z" * (32 * 1024 * 1024))
+    with serve(Static(docroot=str(tmp_path)), send_timeout=0.3, **QUICK) as s:
+        sock = s.raw()
+        try:
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            # Not a byte read: the server gives up on the connection ...
+            wait_for(lambda: s.app.http.statistics()["connections"] == 0 and s.app.http.timed_out == 1)
+            # ... and drops what it had queued: the client's reads end (EOF or
+            # reset) long before the 32 MiB.
+            received = 0
+            sock.settimeout(TIMEOUT)
+            while True:
+                try:
+                    data = sock.recv(1 << 20)
+                except ConnectionResetError:
+                    break
+                if not data:
+                    break
+                received += len(data)
+            assert received < 32 * 1024 * 1024
+        finally:
+            sock.close()
