@@ -281,3 +281,55 @@ def test_each_dashboard_card_links_to_its_device_page_by_keyboard(tmp_path: Path
         back.send_keys(Keys.ENTER)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'section[data-device="meter"]'))
         no_errors_in(driver)
+
+
+# The WCAG 2.1 contrast ratio of every text element's colour against the
+# first opaque background behind it (section 1.4.3: 4.5:1 for normal text).
+CONTRAST_JS = """
+function rgb(s) { const m = s.match(/[\\d.]+/g).map(Number); return m.length > 3 ? m : m.concat([1]); }
+function lum([r, g, b]) {
+  const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+function bg(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c[3] > 0.99) return c;
+  }
+  return [255, 255, 255, 1];
+}
+const bad = [];
+for (const el of document.querySelectorAll(arguments[0])) {
+  if (!el.offsetParent || el.disabled || !el.textContent.trim()) continue;
+  const fg = lum(rgb(getComputedStyle(el).color)), back = lum(bg(el));
+  const ratio = (Math.max(fg, back) + 0.05) / (Math.min(fg, back) + 0.05);
+  if (ratio < 4.5) bad.push(el.tagName + "." + el.className + " '" + el.textContent.trim().slice(0, 20) + "' " + ratio.toFixed(2));
+}
+return bad;
+"""
+TEXT = ("#hex .when span, #hex .hx, #hex .asc, .dir, .legend, .note, th, td, dt, dd, label, button, "
+        "select, #sent, #back, #title, .pill, ol.errors li span, .bytes")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_text_on_the_device_page_meets_wcag_aa_contrast(tmp_path: Path, pair: SocatPair, theme: str) -> None:
+    with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _), chromium() as driver:
+        assert gateway.web is not None
+        host, port = gateway.web.address
+        driver.set_window_size(1366, 900)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": theme}]})
+        fd = pair.open_peer()
+        try:
+            os.write(fd, b"temp=1\nbroken\n")
+            driver.get(f"http://alice:s3cret@{host}:{port}/device/thermo")
+            wait = WebDriverWait(driver, TIMEOUT)
+            wait.until(lambda d: "62 72 6f 6b 65 6e" in d.find_element(By.ID, "errors").text)
+            box = driver.find_element(By.ID, "data")
+            box.send_keys("x\n")
+            read_until(fd, b"x\n")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#hex .chunk.tx"))
+            wait.until(lambda d: d.find_element(By.ID, "sent").text.startswith("sent"))
+        finally:
+            os.close(fd)
+        assert driver.execute_script(CONTRAST_JS, TEXT) == []
