@@ -1,7 +1,9 @@
 """``gateway demo``: the whole gateway with simulated devices, nothing to set up.
 
 No configuration, no root, no hardware, no socat: four simulated devices
-(one per parsing profile) run in-process on ``os.openpty()`` pairs, and the
+(one per parsing profile) and a Modbus RTU energy meter
+(:mod:`gateway.simmodbus`, polled and served on a Modbus TCP port) run
+in-process on ``os.openpty()`` pairs, and the
 real gateway -- device links, hot-plug, TCP bridges, UDP, the web
 dashboard -- runs on the other ends, all on one loop.  The MQTT uplink runs
 only when a broker is named (``--mqtt HOST[:PORT]``).  The configuration it
@@ -29,6 +31,7 @@ from .config import GatewayConfig, parse_config
 from .events import BUS
 from .readings import check_profile
 from .simdevice import SimulatedDevice
+from .simmodbus import SimulatedMeter
 
 DEFAULT_TCP_BASE = 7001
 DEFAULT_UDP_PORT = 7100
@@ -80,7 +83,8 @@ def free_port(preferred: int, host: str = "127.0.0.1", kind: int = socket.SOCK_S
 
 
 def render_config(paths: Sequence[str], state_dir: str, tcp_ports: Sequence[int], udp_port: int,
-                  host: str = "127.0.0.1", *, web: str | None = None, mqtt: str | None = None) -> str:
+                  host: str = "127.0.0.1", *, web: str | None = None, mqtt: str | None = None,
+                  meter: tuple[str, int] | None = None) -> str:
     """The demo's configuration as TOML, one [[device]] per simulated device.
 
     ``web`` is the dashboard's "host:port" (None: no dashboard); ``mqtt``
@@ -106,7 +110,23 @@ def render_config(paths: Sequence[str], state_dir: str, tcp_ports: Sequence[int]
         if demo.columns:
             lines.append(f"columns = {json.dumps(list(demo.columns))}")
         lines += [f'tcp = "{host}:{port}"', f'udp = "{host}:{udp_port}"', ""]
+    if meter is not None:
+        lines += _meter_config(*meter, host, udp_port)
     return "\n".join(lines)
+
+
+def _meter_config(path: str, modbus_port: int, host: str, udp_port: int) -> list[str]:
+    """The simulated energy meter: a Modbus bus, polled, and served as Modbus TCP."""
+    lines = ["[[device]]", 'name = "meter"', f"port = {json.dumps(path)}", "baudrate = 9600", 'parity = "E"',
+             'profile = "modbus"', f'modbus_tcp = "{host}:{modbus_port}"', f'udp = "{host}:{udp_port}"', "",
+             "[device.modbus]", "timeout = 0.5", "poll = 1", ""]
+    for name, address, kind, scale in (("voltage", 0, "float32", None), ("current", 2, "float32", None),
+                                       ("power", 4, "float32", None), ("energy_kwh", 6, "uint32", 0.001)):
+        lines += ["[[device.modbus.read]]", "unit = 1", f'name = "{name}"', 'table = "input"',
+                  f"address = {address}", f'type = "{kind}"']
+        lines += [f"scale = {scale}"] if scale is not None else []
+        lines.append("")
+    return lines
 
 
 class DemoAnnouncer(BaseComponent):
@@ -129,6 +149,11 @@ class DemoAnnouncer(BaseComponent):
             host, port = bridge.address
             link = self.gateway.links[name]
             print(f"  tcp://{host}:{port}  {name} ({link.config.profile}) on {link.path}", file=self.out)
+        for name, part in self.gateway.modbus.items():
+            if part.tcp is not None:
+                host, port = part.tcp.address
+                print(f"  modbus-tcp://{host}:{port}  {name} (Modbus RTU energy meter, unit 1) on "
+                      f"{self.gateway.links[name].path}", file=self.out)
         print(f"  udp://{self.udp}  every reading as one JSON datagram", file=self.out)
         if self.gateway.mqtt is not None:
             mqtt = self.gateway.config.mqtt
@@ -152,10 +177,13 @@ class Demo:
                                      interval=interval, seed=i, noise=noise)
                      for i, d in enumerate(DEVICES)]
         ports = [free_port(tcp_base + i) if tcp_base else free_port(0) for i in range(len(DEVICES))]
+        self.meter = SimulatedMeter("meter", interval=interval or 1.0, seed=len(DEVICES))
+        modbus_port = free_port(tcp_base + len(DEVICES)) if tcp_base else free_port(0)
         udp = free_port(udp_port, kind=socket.SOCK_DGRAM)
         # None: no dashboard; 0: any free port; else that one, or a free one if busy.
         web = None if web_port is None else f"{web_host}:{free_port(web_port, web_host)}"
-        self.text = render_config([s.path for s in self.sims], self.state_dir, ports, udp, web=web, mqtt=mqtt)
+        self.text = render_config([s.path for s in self.sims], self.state_dir, ports, udp, web=web, mqtt=mqtt,
+                                  meter=(self.meter.path, modbus_port))
         self.config: GatewayConfig = parse_config(self.text, "<demo>", check_profile=check_profile)
         try:
             self.gateway = Gateway(self.config, hotplug=hotplug)
@@ -164,6 +192,7 @@ class Demo:
             raise
         for sim in self.sims:
             sim.register(self.gateway)
+        self.meter.register(self.gateway)
         DemoAnnouncer(self.gateway, f"127.0.0.1:{udp}", out).register(self.gateway)
 
     def run(self) -> int:
@@ -179,4 +208,7 @@ class Demo:
             gateway.close()
         for sim in self.sims:
             sim.close()
+        meter = getattr(self, "meter", None)
+        if meter is not None:
+            meter.close()
         shutil.rmtree(self.state_dir, ignore_errors=True)

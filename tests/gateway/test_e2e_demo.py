@@ -1,5 +1,6 @@
 """``gateway demo`` end to end: it prints the dashboard's URL, the dashboard
-answers with the four simulated devices and their readings, MQTT is off
+answers with the five simulated devices and their readings (the Modbus
+meter also over Modbus TCP), MQTT is off
 unless asked for, and SIGTERM stops it cleanly."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 import re
 import select
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pymodbus.client import ModbusTcpClient
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
@@ -51,7 +54,7 @@ def test_demo_serves_the_dashboard_and_prints_its_url() -> None:
         url = found.group(1)
         devices = get_json(url + "api/devices")
         assert isinstance(devices, dict) and devices["gateway"] == "demo"
-        assert [d["name"] for d in devices["devices"]] == ["env", "logger", "gps", "plug"]
+        assert [d["name"] for d in devices["devices"]] == ["env", "logger", "gps", "plug", "meter"]
         assert all(d["online"] for d in devices["devices"])
         # The simulators write every 50 ms: wait for a reading in the history.
         deadline = time.monotonic() + TIMEOUT
@@ -59,6 +62,20 @@ def test_demo_serves_the_dashboard_and_prints_its_url() -> None:
             assert time.monotonic() < deadline, "no reading from the simulated env device"
         with urllib.request.urlopen(url, timeout=TIMEOUT) as page:
             assert b"dashboard.js" in page.read()
+        # The fifth device: a simulated Modbus energy meter, polled, and served as Modbus TCP.
+        modbus = re.search(r"modbus-tcp://127\.0\.0\.1:(\d+)\s+meter", out)
+        assert modbus, out
+        client = ModbusTcpClient("127.0.0.1", port=int(modbus.group(1)), timeout=TIMEOUT, retries=0)
+        assert client.connect()
+        try:
+            words = client.read_input_registers(0, count=2, device_id=1).registers
+            assert 210 <= struct.unpack(">f", struct.pack(">HH", *words))[0] <= 250
+        finally:
+            client.close()
+        deadline = time.monotonic() + TIMEOUT
+        while not (meter := get_json(url + "api/readings?device=meter&limit=1")):
+            assert time.monotonic() < deadline, "no reading polled from the simulated meter"
+        assert set(meter[0]["fields"]) == {"voltage", "current", "power", "energy_kwh"}  # type: ignore[index]
     finally:
         demo.send_signal(signal.SIGTERM)
         code = demo.wait(TIMEOUT)
