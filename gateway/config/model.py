@@ -185,6 +185,8 @@ class WebConfig:
     body_min_rate: int = 1024
     #: Seconds an idle keep-alive connection is kept.
     keepalive_timeout: float = 60.0
+    #: Seconds a client may leave a streamed response unread before it is dropped.
+    send_timeout: float = 60.0
     #: Connections kept at most (None: half the descriptor limit); past it
     #: the connections idle for longest are shed.
     max_connections: int | None = None

@@ -144,7 +144,8 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
     elif cert is not None:
         _check_certificate(t, cert, key)
     deadlines = {key: t.positive(key, default, maximum=3600) for key, default in
-                 (("header_timeout", 10.0), ("body_timeout", 10.0), ("keepalive_timeout", 60.0))}
+                 (("header_timeout", 10.0), ("body_timeout", 10.0), ("keepalive_timeout", 60.0),
+                                           ("send_timeout", 60.0))}
     body_min_rate = t.integer("body_min_rate", 1024, minimum=0, maximum=1 << 30)
     max_connections = t.integer("max_connections", None, minimum=1, maximum=MAX_WEB_CONNECTIONS)
     server_names = t.string_list("server_names")
@@ -162,6 +163,7 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
                      header_timeout=deadlines["header_timeout"] or 10.0,
                      body_timeout=deadlines["body_timeout"] or 10.0,
                      keepalive_timeout=deadlines["keepalive_timeout"] or 60.0,
+                     send_timeout=deadlines["send_timeout"] or 60.0,
                      body_min_rate=1024 if body_min_rate is None else body_min_rate,
                      max_connections=max_connections, server_names=server_names,
                      allowed_origins=allowed_origins, allow=allow)

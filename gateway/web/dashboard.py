@@ -83,7 +83,7 @@ class WebDashboard(BaseComponent):
             self.server = Server(tuple(config.listen), channel=WEB_CHANNEL, display_banner=False,
                                  header_timeout=config.header_timeout, body_timeout=config.body_timeout,
                                  body_min_rate=config.body_min_rate,
-                                 keepalive_timeout=config.keepalive_timeout,
+                                 keepalive_timeout=config.keepalive_timeout, send_timeout=config.send_timeout,
                                  max_connections=config.max_connections,
                                  body_limit=self._body_limit, **tls).register(self)
         except BaseException:

@@ -87,15 +87,16 @@ def status_of(data: bytes) -> int:
 
 def test_the_deadlines_are_configured_in_web(tmp_path: Path, pair: SocatPair) -> None:
     config = make_config(tmp_path, pair, "header_timeout = 0.5\nbody_timeout = 0.5\nbody_min_rate = 10\n"
-                                          "keepalive_timeout = 2\nmax_connections = 20")
+                                          "keepalive_timeout = 2\nmax_connections = 20\nsend_timeout = 3")
     web = config.web
     assert web is not None
     assert (web.header_timeout, web.body_timeout, web.body_min_rate, web.keepalive_timeout,
-            web.max_connections) == (0.5, 0.5, 10, 2.0, 20)
+            web.max_connections, web.send_timeout) == (0.5, 0.5, 10, 2.0, 20, 3.0)
 
 
 @pytest.mark.parametrize("line", ["header_timeout = 0", "body_timeout = -1", "max_connections = 0",
-                                  "body_min_rate = -5", "keepalive_timeout = 1e9"])
+                                  "body_min_rate = -5", "keepalive_timeout = 1e9",
+                                  "send_timeout = 0"])
 def test_bad_deadlines_are_configuration_errors(tmp_path: Path, pair: SocatPair, line: str) -> None:
     with pytest.raises(ConfigError) as info:
         make_config(tmp_path, pair, line)
