@@ -25,6 +25,7 @@ round trips within reach of ser2net's.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from typing import Any
 
@@ -33,7 +34,7 @@ from circuits.core.transport import BufferOverflow
 from circuits.net.sockets import TCP6Server, TCPServer
 
 from .access import guard_server
-from .config import Address, DeviceConfig
+from .config import Address, DeviceConfig, TlsConfig
 from .device import DeviceLink
 from .events import BUS, client_connected, client_disconnected, device_channel, listening, tcp_channel
 
@@ -112,7 +113,8 @@ class TcpBridge(BaseComponent):
         # Binding happens here, so a port in use fails start-up loudly
         # instead of a service that says "started" but cannot be reached.
         self.server = server_class(self, address, channel=channel or tcp_channel(device.name),
-                                   max_buffer=device.client_buffer, bufsize=READ_SIZE).register(self)
+                                   max_buffer=device.client_buffer, bufsize=READ_SIZE,
+                                   **tls_options(device.tls)).register(self)
         self.access = guard_server(self.server, device.name, device.allow)
 
     @staticmethod
@@ -189,7 +191,8 @@ class TcpBridge(BaseComponent):
 
     def announce(self) -> None:
         host, port = self.address
-        log.info("%s: listening on tcp://%s", self.device, Address(host, port or 0))
+        log.info("%s: listening on %s://%s", self.device, "tls" if self.server.secure else "tcp",
+                 Address(host, port or 0))
         self.fire(listening(self.device, (host, port)), BUS)
 
     def statistics(self) -> dict[str, Any]:
@@ -198,6 +201,18 @@ class TcpBridge(BaseComponent):
                 "dropped_slow": self.dropped_slow, "mode": self.mode, "discarded": self.discarded,
                 "writer": _peer(self.clients.get(self.writer)),
                 "buffered": {f"{h}:{p}": self.server.buffered(s) for s, (h, p) in self.clients.items()}}
+
+
+def tls_options(tls: TlsConfig | None) -> dict[str, Any]:
+    """A stream server's TLS keywords for ``[tls]`` (none without it); the
+    handshake is driven by the loop (circuits.net.server)."""
+    if tls is None:
+        return {}
+    return {"secure": True, "certfile": str(tls.certfile),
+            "keyfile": None if tls.keyfile is None else str(tls.keyfile),
+            "ca_certs": None if tls.client_ca is None else str(tls.client_ca),
+            "cert_reqs": ssl.CERT_REQUIRED if tls.client_ca is not None else ssl.CERT_NONE,
+            "handshake_timeout": tls.handshake_timeout}
 
 
 def _peer(peer: tuple[Any, Any] | None) -> str | None:

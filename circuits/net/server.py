@@ -79,6 +79,8 @@ class Server(BaseComponent, TransportOwner):
         #: Asked with each accepted peer's address before anything else
         #: happens; False closes the socket unread (allow-lists).
         self.admit: Callable[[Any], bool] | None = None
+        #: Seconds a TLS client has from accept to finish its handshake.
+        self.handshake_timeout: float | None = kwargs.get("handshake_timeout", 30.0)
 
     @property
     def _bufsize(self) -> int:
@@ -216,7 +218,7 @@ class Server(BaseComponent, TransportOwner):
         # Keyed before the Transport exists: its constructor may already report.
         self._clients[sock] = None  # type: ignore[assignment]
         transport = Transport(self.loop, sock, self, bufsize=self.bufsize, max_buffer=self.max_buffer,
-                              handshake=handshake, tag=conn)
+                              handshake=handshake, tag=conn, handshake_timeout=self.handshake_timeout)
         if sock in self._clients:
             self._clients[sock] = transport
             if not handshake:

@@ -20,6 +20,7 @@ from .model import (
     GatewayConfig,
     MatchConfig,
     MqttConfig,
+    TlsConfig,
     WebConfig,
 )
 from .source import parse_toml, read_config_bytes
@@ -32,6 +33,7 @@ __all__ = [
     "GatewayConfig",
     "MatchConfig",
     "MqttConfig",
+    "TlsConfig",
     "Problem",
     "ProfileCheck",
     "WebConfig",

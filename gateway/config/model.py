@@ -92,6 +92,18 @@ class ModbusConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """``[tls]``: the certificate of the devices' raw TCP and RFC 2217 listeners (``tls = true``)."""
+
+    certfile: Path
+    keyfile: Path | None = None
+    #: CA certificates (PEM) clients must present a certificate from: mutual TLS.
+    client_ca: Path | None = None
+    #: Seconds a client has from accept to finish its handshake.
+    handshake_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceConfig:
     name: str
     port: str | None = None
@@ -141,6 +153,8 @@ class DeviceConfig:
     #: Seconds without a byte from an open port after which it is closed
     #: and reopened (a stuck driver or adapter); None: never.
     idle_reopen: float | None = None
+    #: ``tls = true``: the ``tcp`` and ``rfc2217`` listeners speak TLS with ``[tls]``.
+    tls: TlsConfig | None = None
 
     def presentation(self, field: str) -> FieldPresentation | None:
         for name, shown in self.fields:
@@ -239,6 +253,7 @@ class GatewayConfig:
     devices: tuple[DeviceConfig, ...] = ()
     web: WebConfig | None = None
     mqtt: MqttConfig | None = None
+    tls: TlsConfig | None = None
 
     def device(self, name: str) -> DeviceConfig:
         for device in self.devices:

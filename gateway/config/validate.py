@@ -34,6 +34,7 @@ from .model import (
     GatewayConfig,
     MatchConfig,
     MqttConfig,
+    TlsConfig,
     WebConfig,
 )
 from .presentation import read_fields
@@ -53,7 +54,7 @@ _HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
 # cannot escape; printable ASCII without quote or backslash is safe.
 _SERIAL = re.compile(r'[ !#-\[\]-~]{1,126}')
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
-_TOP_KEYS = ("gateway", "web", "mqtt", "device")
+_TOP_KEYS = ("gateway", "web", "mqtt", "device", "tls")
 
 # Upper bounds, so every accepted value is one the run time can use:
 # termios speeds are C ints and real UARTs stop around 12 Mbaud.
@@ -88,7 +89,9 @@ def build(data: dict[str, Any], ctx: Context, base_dir: Path,
     web = _web(web_table, base_dir) if web_table is not None else None
     mqtt_table = top.table("mqtt", section="mqtt")
     mqtt = _mqtt(mqtt_table, name or "gateway", base_dir) if mqtt_table is not None else None
-    devices = _devices(top, ctx, web, check_profile)
+    tls_table = top.table("tls", section="tls")
+    tls = _tls(tls_table, base_dir) if tls_table is not None else None
+    devices = _devices(top, ctx, web, check_profile, tls)
     top.finish(_TOP_KEYS)
     if ctx.problems or name is None:
         return None
@@ -100,6 +103,7 @@ def build(data: dict[str, Any], ctx: Context, base_dir: Path,
         devices=devices,
         web=web,
         mqtt=mqtt,
+        tls=tls,
     )
 
 
@@ -167,6 +171,26 @@ def _web(t: Table, base_dir: Path) -> WebConfig:
                      body_min_rate=1024 if body_min_rate is None else body_min_rate,
                      max_connections=max_connections, server_names=server_names,
                      allowed_origins=allowed_origins, allow=allow)
+
+
+def _tls(t: Table, base_dir: Path) -> TlsConfig | None:
+    certfile = t.string("certfile", required=True)
+    keyfile, client_ca = t.string("keyfile"), t.string("client_ca")
+    timeout = t.positive("handshake_timeout", 10.0, maximum=3600)
+    cert = None if certfile is None else _resolve(base_dir, certfile)
+    key = None if keyfile is None else _resolve(base_dir, keyfile)
+    ca = None if client_ca is None else _resolve(base_dir, client_ca)
+    if cert is not None:
+        _check_certificate(t, cert, key)
+    if ca is not None and _check_readable(t, "client_ca", ca):
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(ca)
+        except ssl.SSLError:
+            t.error("client_ca", f"{ca} holds no PEM CA certificate")
+    t.finish()
+    if cert is None:
+        return None
+    return TlsConfig(certfile=cert, keyfile=key, client_ca=ca, handshake_timeout=timeout or 10.0)
 
 
 def _check_readable(t: Table, key: str, path: Path) -> bool:
@@ -263,7 +287,7 @@ def _check_topic_prefix(t: Table, prefix: str) -> None:
 
 
 def _devices(top: Table, ctx: Context, web: WebConfig | None,
-             check_profile: ProfileCheck | None) -> tuple[DeviceConfig, ...]:
+             check_profile: ProfileCheck | None, tls: TlsConfig | None = None) -> tuple[DeviceConfig, ...]:
     raw = top.raw("device")
     if raw is None:
         ctx.report((), None, "device", "at least one [[device]] table is required")
@@ -282,7 +306,7 @@ def _devices(top: Table, ctx: Context, web: WebConfig | None,
         section = f'device "{name}"' if valid else f"device #{index + 1}"
         t = Table(ctx, data, ("device", index), section)
         before = len(ctx.problems)
-        device = _device(t)
+        device = _device(t, tls, top.has("tls"))
         if valid and isinstance(name, str):
             if name in names:
                 t.error("name", f"duplicate device name, first defined on line {names[name]}")
@@ -313,7 +337,7 @@ def _check_listener(t: Table, address: Address, listeners: list[tuple[Address, s
     listeners.append((address, owner, t.line(key)))
 
 
-def _device(t: Table) -> DeviceConfig:
+def _device(t: Table, tls: TlsConfig | None = None, tls_given: bool = False) -> DeviceConfig:
     kw: dict[str, Any] = {"name": t.string("name", required=True, pattern=_NAME, pattern_hint=_NAME_HINT)}
     port = kw["port"] = t.string("port")
     match_table = t.table("match")
@@ -350,6 +374,12 @@ def _device(t: Table) -> DeviceConfig:
     kw["enabled"] = t.boolean("enabled", True)
     read_device_access(t, kw)
     kw["idle_reopen"] = t.duration("idle_reopen")
+    if t.boolean("tls", False):
+        if not (t.has("tcp") or t.has("rfc2217")):
+            t.error("tls", "only valid with tcp or rfc2217")
+        elif not tls_given:
+            t.error("tls", "needs a [tls] table with certfile (and keyfile unless the key is in it)")
+        kw["tls"] = tls
     kw["read_only"] = t.boolean("read_only", False)
     kw["fields"] = read_fields(t)
     kw.update(read_modbus(t, profile))
