@@ -131,6 +131,12 @@ class TcpBridge(BaseComponent):
     @handler("read", priority=10)
     def _on_device_read(self, data: bytes) -> None:
         # Priority: bytes go out to clients before the line is parsed.
+        self.device_data(data)
+
+    def device_data(self, data: bytes) -> None:
+        """Bytes from the device to every client.  Subclasses override this
+        method, not the handler: a subclass handler for ``read`` would run
+        as well as this one (circuits adds handlers, it does not replace them)."""
         write = self.server.write
         for sock in self.clients:
             write(sock, data)

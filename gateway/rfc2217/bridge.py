@@ -63,11 +63,10 @@ class rfc2217_state(Event):
 
 
 class Rfc2217Server(BridgeServer):
-    """The listener: client bytes go to the bridge's Telnet sessions."""
-
-    @handler("read")
-    def _on_read(self, sock: Any, data: bytes) -> None:
-        self.bridge.client_data(sock, data)  # type: ignore[attr-defined]
+    """The listener: client bytes go to the bridge's Telnet sessions
+    (BridgeServer's ``read`` calls ``bridge.client_data``, which
+    :class:`Rfc2217Bridge` overrides; a second ``read`` handler here would
+    run as well and deliver every byte twice)."""
 
 
 class Rfc2217Server6(Rfc2217Server):
@@ -107,8 +106,8 @@ class Rfc2217Bridge(TcpBridge):
 
     # -- device -> every client --------------------------------------------
 
-    @handler("read", priority=10)
-    def _on_device_read(self, data: bytes) -> None:
+    def device_data(self, data: bytes) -> None:
+        # Called by TcpBridge's ``read`` handler (a handler here would run too).
         if not self.sessions:
             return
         wire = escape(data)
