@@ -19,6 +19,7 @@ import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -53,8 +54,10 @@ def gateway_cli(*args: str, timeout: float, **kwargs: Any) -> subprocess.Complet
                           text=True, timeout=timeout, **kwargs)
 
 
-def free_port() -> int:
-    return _free_port(0)  # never the same port twice in one test run
+def free_port(preferred: int = 0, host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
+    """A port free now, never the same twice in one test run: the tests' one
+    way to pick ports (the demo's picker, which the tests do not import)."""
+    return _free_port(preferred, host, kind)
 
 
 class Broker:

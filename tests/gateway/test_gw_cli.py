@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from mqtt_fixtures import gateway_cli
+from mqtt_fixtures import free_port, gateway_cli
 
 from devices import get_profile
-from gateway.demo import free_port
 from gateway.passwords import verify_password
 from gateway.socat import SocatPair
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
+from mqtt_fixtures import free_port
 
 from gateway.config import ConfigError, parse_config
 from gateway.config.fields import parse_duration
-from gateway.demo import free_port
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
 

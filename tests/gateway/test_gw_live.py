@@ -25,11 +25,11 @@ from typing import Any
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
+from mqtt_fixtures import free_port
 
 from gateway.app import Gateway
 from gateway.backoff import Backoff
 from gateway.config import GatewayConfig, parse_config
-from gateway.demo import free_port
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
 

@@ -30,10 +30,10 @@ from typing import Any
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import websocket
+from mqtt_fixtures import free_port
 
 from gateway.app import Gateway, StartError
 from gateway.config import GatewayConfig, parse_config
-from gateway.demo import free_port
 from gateway.history import History
 from gateway.passwords import hash_password
 from gateway.readings import check_profile

@@ -20,10 +20,10 @@ import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import serial  # pyserial's rfc2217:// client, the real peer of the RFC 2217 card test
 from browser import CHROMEDRIVER, CHROMIUM, chromium
+from mqtt_fixtures import free_port
 
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
-from gateway.demo import free_port
 from gateway.passwords import hash_password
 from gateway.readings import check_profile
 from gateway.socat import SocatPair

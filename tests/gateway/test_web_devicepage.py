@@ -23,9 +23,9 @@ from typing import Any
 import mqtt_fixtures as fx  # registered by this folder's conftest
 import pytest
 from browser import AVAILABLE, chromium
+from mqtt_fixtures import free_port
 
 from gateway.config import GatewayConfig, parse_config
-from gateway.demo import free_port
 from gateway.passwords import hash_password
 from gateway.readings import check_profile
 from gateway.socat import SocatPair

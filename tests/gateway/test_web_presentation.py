@@ -14,10 +14,10 @@ from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
+from mqtt_fixtures import free_port
 
 from gateway.config import ConfigError, GatewayConfig, parse_config
 from gateway.config.presentation import FieldPresentation
-from gateway.demo import free_port
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
