@@ -1,7 +1,8 @@
 """``allow = [CIDR, ...]`` on a device's TCP listener and on ``[web]``, against a
 running gateway: a client bound to 127.0.0.2 is refused when only 127.0.0.1 is
 allowed (both are loopback), closed before a byte it sent is read, counted in
-/metrics and logged once; 127.0.0.1 gets through.  Plus the config errors
+/metrics and logged once; 127.0.0.1 gets through.  The Modbus TCP listener
+takes the same list.  Plus the config errors
 (with line numbers) and the log limit with an injected clock.
 """
 
@@ -18,9 +19,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import modbus_harness as mh  # noqa: E402 (registered by this folder's conftest)
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 from mqtt_fixtures import free_port
+from pymodbus.client import ModbusTcpClient
 
 from gateway.access import AccessGuard, host_address, parse_network
 from gateway.config import ConfigError, GatewayConfig, parse_config
@@ -76,7 +79,7 @@ def pair(tmp_path: Path) -> Iterator[SocatPair]:
 
 def test_a_device_refuses_peers_outside_allow_unread_and_serves_those_inside(
         tmp_path: Path, pair: SocatPair, caplog: pytest.LogCaptureFixture) -> None:
-    port, web_port = free_port(0), free_port(0)
+    port, web_port = free_port(), free_port()
     config = build(tmp_path, {"listen": f"127.0.0.1:{web_port}"},
                    {"name": "dev", "port": str(pair.dev), "profile": "raw", "tcp": f"127.0.0.1:{port}",
                     "allow": ["127.0.0.1/32", "::1/128"]})
@@ -128,7 +131,7 @@ def fx_read(fd: int, size: int) -> bytes:
 
 
 def test_web_allow_closes_outsiders_before_http_and_serves_insiders(tmp_path: Path, pair: SocatPair) -> None:
-    web_port = free_port(0)
+    web_port = free_port()
     config = build(tmp_path, {"listen": f"127.0.0.1:{web_port}", "allow": ["127.0.0.1/32"]},
                    {"name": "dev", "port": str(pair.dev), "profile": "raw"})
     with fx.running_gateway(config, TIMEOUT) as (gateway, bus):
@@ -189,3 +192,31 @@ def test_allow_needs_a_listener_and_web_allow_is_read() -> None:
     config = parse_config('[gateway]\nname = "t"\n[web]\nallow = ["192.168.0.0/16"]\n'
                           '[[device]]\nname = "d"\nport = "/dev/ttyX"\nprofile = "raw"\n', "g.toml")
     assert config.web is not None and [str(n) for n in config.web.allow or ()] == ["192.168.0.0/16"]
+
+
+def test_a_modbus_tcp_listener_honours_allow(tmp_path: Path) -> None:
+    port = free_port()
+    with mh.rtu_bus(tmp_path) as (pair, _slave):
+        text = "\n".join([
+            "[gateway]", 'name = "test"', f"state_dir = {json.dumps(str(tmp_path / 'state'))}", "",
+            "[[device]]", 'name = "bus"', f"port = {json.dumps(str(pair.dev))}", "baudrate = 115200",
+            'profile = "modbus"', f'modbus_tcp = "127.0.0.1:{port}"', 'allow = ["127.0.0.1/32"]',
+            "[device.modbus]", "timeout = 0.5", ""])
+        config = parse_config(text, "<test>", check_profile=check_profile)
+        with fx.running_gateway(config, TIMEOUT) as (gateway, bus):
+            bus.wait("device_status", lambda d, status, detail: status == "online")
+            outsider = client_from("127.0.0.2", port)
+            outsider.sendall(bytes.fromhex("000100000006010300000001"))  # read holding 0
+            try:
+                assert read_all(outsider) == b""
+            except ConnectionResetError:
+                pass  # closed with the request unread
+            outsider.close()
+            guard = gateway.modbus["bus"].tcp.access
+            until(lambda: guard.refused == 1, "the refusal counted")
+            insider = ModbusTcpClient("127.0.0.1", port=port, timeout=5.0, retries=0)
+            assert insider.connect()
+            try:
+                assert not insider.read_holding_registers(0, count=1, device_id=1).isError()
+            finally:
+                insider.close()
