@@ -109,9 +109,9 @@ class Gateway(BaseComponent):
         #: Every device's state, kept once: the links write it, everyone reads it.
         self.statuses = DeviceStatuses()
         self.readiness = Readiness(self.statuses).register(self)
-        self.seqs.count_with(lambda: {name: link.persisted_counters() for name, link in self.links.items()})
         self.hotplug = Hotplug(use_udev).register(self) if hotplug else None
         self.links: dict[str, DeviceLink] = {}
+        self.seqs.count_with(lambda: {name: link.persisted_counters() for name, link in self.links.items()})
         self.bridges: dict[str, TcpBridge] = {}
         self.modbus: dict[str, ModbusDevice] = {}
         self.rfc2217: dict[str, Rfc2217Bridge] = {}

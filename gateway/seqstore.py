@@ -139,7 +139,13 @@ class SeqStore:
     def _counter_rows(self) -> list[tuple[str, str, int]]:
         if self._counters is None:
             return []
-        return [(device, name, int(value)) for device, values in self._counters().items()
+        try:
+            counters = self._counters()
+        except Exception as exc:
+            # Counters are a convenience; the sequence numbers must still be saved.
+            log.warning("sequence database %s: counters not saved: %s", self.path, exc)
+            return []
+        return [(device, name, int(value)) for device, values in counters.items()
                 for name, value in values.items()]
 
     @staticmethod

@@ -89,3 +89,16 @@ def test_a_clean_close_saves_the_exact_counts(tmp_path: Path) -> None:
     assert reopened.saved_counters("other") == {"readings": 0}
     assert reopened.saved_counters("new") == {}
     reopened.close()
+
+
+def test_a_failing_counter_source_does_not_cost_the_sequence_numbers(tmp_path: Path) -> None:
+    def broken() -> dict[str, dict[str, int]]:
+        raise AttributeError("links")
+
+    store = SeqStore(tmp_path, block=1000)
+    store.count_with(broken)
+    assert [store.next("dev") for _ in range(3)] == [1, 2, 3]
+    store.close()
+    reopened = SeqStore(tmp_path)
+    assert reopened.next("dev") == 4  # the exact last number was saved at close
+    reopened.close()
