@@ -220,3 +220,18 @@ def test_a_modbus_tcp_listener_honours_allow(tmp_path: Path) -> None:
                 assert not insider.read_holding_registers(0, count=1, device_id=1).isError()
             finally:
                 insider.close()
+
+
+def test_an_rfc2217_listener_honours_allow(tmp_path: Path, pair: SocatPair) -> None:
+    port = free_port()
+    config = build(tmp_path, None, {"name": "dev", "port": str(pair.dev), "profile": "raw",
+                                    "rfc2217": f"127.0.0.1:{port}", "allow": ["127.0.0.1/32"]})
+    with fx.running_gateway(config, TIMEOUT) as (gateway, bus):
+        outsider = client_from("127.0.0.2", port)
+        assert read_all(outsider) == b""  # not even the Telnet negotiation an RFC 2217 client gets
+        outsider.close()
+        bridge = gateway.rfc2217["dev"]
+        until(lambda: bridge.access is not None and bridge.access.refused == 1, "the refusal counted")
+        insider = client_from("127.0.0.1", port)
+        assert insider.recv(1) == b"\xff"  # IAC: the negotiation starts
+        insider.close()
