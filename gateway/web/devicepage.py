@@ -23,6 +23,7 @@ basic credentials would otherwise ride along with it).
 from __future__ import annotations
 
 import json
+import logging
 import termios
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = ["DeviceApi", "DevicePage", "MAX_WRITE", "encode_write", "is_read_only
 
 #: Largest write the console sends in one request.
 MAX_WRITE = 4096
+log = logging.getLogger(__name__)
+
 EOLS = {"none": b"", "lf": b"\n", "cr": b"\r", "crlf": b"\r\n"}
 
 
@@ -163,6 +166,9 @@ class DeviceApi(BaseController):
         if not link.online:
             return self._error(409, f"{name} is offline: {link.detail or 'not open'}")
         self.writes += 1
+        # Who wrote what to a device is worth a line: the console is a remote control.
+        log.info("%s: %d bytes written from the dashboard by %s (%s)", name, len(payload),
+                 getattr(request, "login", "?"), request.remote.ip)
         self.fire(device_write(name, payload), BUS)
         return self._json(json.dumps({"sent": len(payload)}))
 

@@ -236,7 +236,9 @@ def test_no_console_and_no_write_without_a_login(tmp_path: Path, pair: SocatPair
         no_errors_in(driver)
 
 
-def test_the_write_api_refuses_strangers_and_other_origins(tmp_path: Path, pair: SocatPair) -> None:
+def test_the_write_api_refuses_strangers_and_other_origins(tmp_path: Path, pair: SocatPair,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="gateway.web.devicepage")
     with fx.running_gateway(make_config(tmp_path, pair, USERS), TIMEOUT) as (gateway, _):
         assert gateway.web is not None
         address = gateway.web.address
@@ -258,6 +260,9 @@ def test_the_write_api_refuses_strangers_and_other_origins(tmp_path: Path, pair:
             status, body = post_write(address, "thermo", {"data": "ok", "eol": "lf"}, user="alice:s3cret")
             assert status == 200 and body == {"sent": 3}
             assert read_until(fd, b"ok\n") == b"ok\n"
+            # Who wrote is logged; the refused ones wrote nothing.
+            assert [r.getMessage() for r in caplog.records if "written from the dashboard" in r.getMessage()] \
+                == ["thermo: 3 bytes written from the dashboard by alice (127.0.0.1)"]
         finally:
             os.close(fd)
 
