@@ -17,7 +17,6 @@ import mqtt_fixtures as fx
 import pytest
 
 from gateway.config import parse_config
-from gateway.demo import free_port
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
@@ -54,13 +53,13 @@ name = "greenhouse"
 state_dir = {json.dumps(str(tmp_path / "state"))}
 
 [web]
-listen = "127.0.0.1:{free_port(0)}"
+listen = "127.0.0.1:{fx.free_port(0)}"
 
 [[device]]
 name = "thermo"
 port = {json.dumps(str(pair.dev))}
 profile = "raw"
-rfc2217 = "127.0.0.1:{free_port(0)}"
+rfc2217 = "127.0.0.1:{fx.free_port(0)}"
 """
     config = parse_config(text, "<test>", check_profile=check_profile)
     with fx.running_gateway(config, TIMEOUT) as (gateway, _):
@@ -77,8 +76,8 @@ rfc2217 = "127.0.0.1:{free_port(0)}"
 
 
 def test_modbus_tcp_clients_are_listed(tmp_path: Path, pair: SocatPair) -> None:
-    port = free_port(0)
-    web = f'\n[web]\nlisten = "127.0.0.1:{free_port(0)}"\n'
+    port = fx.free_port(0)
+    web = f'\n[web]\nlisten = "127.0.0.1:{fx.free_port(0)}"\n'
     config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, extra=web)
     with fx.running_gateway(config, TIMEOUT) as (gateway, _):
         assert gateway.web is not None

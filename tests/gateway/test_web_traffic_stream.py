@@ -20,7 +20,6 @@ import pytest
 
 from circuits.protocols.websocket.frames import Opcode, build_frame
 from gateway.config import GatewayConfig, parse_config
-from gateway.demo import free_port
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
@@ -35,7 +34,7 @@ name = "greenhouse"
 state_dir = {json.dumps(str(tmp_path / "state"))}
 
 [web]
-listen = "127.0.0.1:{free_port(0)}"
+listen = "127.0.0.1:{fx.free_port(0)}"
 
 [[device]]
 name = "thermo"
