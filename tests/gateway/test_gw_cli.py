@@ -228,7 +228,8 @@ def test_demo_print_config_is_a_valid_configuration(tmp_path: Path) -> None:
     config.write_text(result.stdout)
     checked = gateway("check", str(config))
     assert checked.returncode == 0, checked.stderr
-    assert "4 of 4 devices enabled, 4 TCP listeners" in checked.stdout
+    assert "5 of 5 devices enabled, 4 TCP listeners" in checked.stdout
+    assert "meter: Modbus RTU master" in checked.stdout  # the fifth: a Modbus TCP listener instead
 
 
 # -- the small commands --------------------------------------------------------------
