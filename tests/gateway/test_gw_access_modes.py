@@ -19,6 +19,7 @@ from typing import Any
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 from mqtt_fixtures import free_port
+from ptyio import read_fd
 
 from gateway.config import ConfigError, GatewayConfig, parse_config
 from gateway.readings import check_profile
@@ -48,16 +49,6 @@ def connect(port: int, bus: fx.BusLog) -> socket.socket:
     bus.wait("client_connected", lambda d, peer, n: peer[1] == local)
     return sock
 
-
-def read_fd(fd: int, size: int) -> bytes:
-    deadline = time.monotonic() + TIMEOUT
-    data = b""
-    while len(data) < size:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise AssertionError(f"got {data!r}, wanted {size} bytes")
-        data += os.read(fd, size - len(data))
-    return data
 
 
 def recv_exactly(sock: socket.socket, size: int) -> bytes:

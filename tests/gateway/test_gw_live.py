@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import select
 import socket
 import threading
 import time
@@ -26,6 +25,7 @@ from typing import Any
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 from mqtt_fixtures import free_port
+from ptyio import read_fd, write_fd
 
 from gateway.app import Gateway
 from gateway.backoff import Backoff
@@ -76,25 +76,6 @@ def recv_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def read_fd(fd: int, size: int, timeout: float = TIMEOUT) -> bytes:
-    deadline = time.monotonic() + timeout
-    data = b""
-    while len(data) < size:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise AssertionError(f"got {data!r}, wanted {size} bytes")
-        data += os.read(fd, size - len(data))
-    return data
-
-
-def write_fd(fd: int, data: bytes, timeout: float = TIMEOUT) -> None:
-    view = memoryview(data)
-    deadline = time.monotonic() + timeout
-    while view:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([], [fd], [], left)[1]:
-            raise AssertionError("the device side would not take the data")
-        view = view[os.write(fd, view[:4096]):]
 
 
 @pytest.fixture

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import socket
 import ssl
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
+from ptyio import read_fd
 
 from gateway.config import ConfigError, GatewayConfig, parse_config
 from gateway.demo import free_port
@@ -43,16 +42,6 @@ def build(tmp_path: Path, device: Path, port: int, tls: str) -> GatewayConfig:
         f'tcp = "127.0.0.1:{port}"', "tls = true", ""])
     return parse_config(text, "<test>", check_profile=check_profile)
 
-
-def read_fd(fd: int, size: int) -> bytes:
-    deadline = time.monotonic() + TIMEOUT
-    data = b""
-    while len(data) < size:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise AssertionError(f"got {data!r}, wanted {size} bytes")
-        data += os.read(fd, size - len(data))
-    return data
 
 
 def tls_client(port: int, cert: Path, client: tuple[Path, Path] | None = None) -> ssl.SSLSocket:

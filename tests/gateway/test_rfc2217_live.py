@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import select
 import socket
 import termios
 import threading
@@ -27,6 +26,7 @@ import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import serial
 from mqtt_fixtures import free_port
+from ptyio import read_fd, write_fd
 
 from circuits.protocols.telnet import constants as C
 from gateway.app import Gateway
@@ -76,25 +76,6 @@ def kernel(gateway: Gateway) -> list[Any]:
     return termios.tcgetattr(port.fileno())
 
 
-def read_fd(fd: int, size: int, timeout: float = TIMEOUT) -> bytes:
-    deadline = time.monotonic() + timeout
-    data = b""
-    while len(data) < size:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise AssertionError(f"got {len(data)} bytes, wanted {size}")
-        data += os.read(fd, size - len(data))
-    return data
-
-
-def write_fd(fd: int, data: bytes, timeout: float = TIMEOUT) -> None:
-    view = memoryview(data)
-    deadline = time.monotonic() + timeout
-    while view:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([], [fd], [], left)[1]:
-            raise AssertionError("the device side would not take the data")
-        view = view[os.write(fd, view[:4096]):]
 
 
 def until(predicate: Any, what: str, timeout: float = TIMEOUT) -> None:
