@@ -15,7 +15,7 @@ import select
 import socket
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +68,6 @@ def read_all(sock: socket.socket) -> bytes:
     while chunk := sock.recv(4096):
         data += chunk
     return data
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
 
 
 def test_a_device_refuses_peers_outside_allow_unread_and_serves_those_inside(

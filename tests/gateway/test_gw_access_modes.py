@@ -12,7 +12,7 @@ import select
 import socket
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,6 @@ def recv_exactly(sock: socket.socket, size: int) -> bytes:
         assert chunk, f"closed after {data!r}"
         data += chunk
     return data
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
 
 
 def test_one_writer_lets_the_first_client_write_and_hands_over_when_it_leaves(

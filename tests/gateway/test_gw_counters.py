@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
@@ -22,13 +21,6 @@ from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
 
 
 def scrape(port: int, sample: str) -> int:

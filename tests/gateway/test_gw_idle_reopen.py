@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
@@ -27,13 +26,6 @@ from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
 
 
 def test_a_silent_port_is_reopened_with_growing_patience_and_data_resets_it(

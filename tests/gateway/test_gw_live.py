@@ -17,7 +17,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -76,13 +75,6 @@ def recv_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
 
 
 # -- the TCP bridge --------------------------------------------------------------

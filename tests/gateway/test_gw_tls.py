@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
@@ -26,13 +25,6 @@ from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
 
 
 def build(tmp_path: Path, device: Path, port: int, tls: str) -> GatewayConfig:

@@ -98,13 +98,6 @@ def read_serial(port: serial.Serial, size: int) -> bytes:
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[SocatPair]:
-    socat = SocatPair(tmp_path, "dev").start()
-    yield socat
-    socat.unplug()
-
-
-@pytest.fixture
 def peer(pair: SocatPair) -> Iterator[int]:
     fd = pair.open_peer()
     yield fd
