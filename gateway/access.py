@@ -47,6 +47,26 @@ def host_address(host: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | N
     return address
 
 
+class PerAddressLog:
+    """Says whether a refusal of this address is due a log line: at most one per
+    ``interval`` per address, with a bounded memory of addresses."""
+
+    def __init__(self, interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._logged: dict[str, float] = {}
+
+    def due(self, address: str) -> bool:
+        now = self._clock()
+        last = self._logged.get(address)
+        if last is not None and now - last < self.interval:
+            return False
+        if len(self._logged) >= MAX_REMEMBERED:
+            self._logged.clear()
+        self._logged[address] = now
+        return True
+
+
 class AccessGuard:
     """One listener's allow-list and its refusal count (see module doc)."""
 
@@ -55,8 +75,7 @@ class AccessGuard:
         self.name = name
         self.networks = tuple(networks)
         self.refused = 0
-        self._clock = clock
-        self._logged: dict[str, float] = {}
+        self._log = PerAddressLog(clock=clock)
 
     def allows(self, host: Any) -> bool:
         address = host_address(host)
@@ -75,13 +94,8 @@ class AccessGuard:
         return False
 
     def _log_refusal(self, host: str) -> None:
-        now = self._clock()
-        last = self._logged.get(host)
-        if last is not None and now - last < LOG_INTERVAL:
+        if not self._log.due(host):
             return
-        if len(self._logged) >= MAX_REMEMBERED:
-            self._logged.clear()
-        self._logged[host] = now
         log.warning("%s: refused a connection from %s: not in allow (further ones from it are counted, "
                     "logged at most once a minute)", self.name, host)
 

@@ -33,7 +33,7 @@ from circuits import BaseComponent, handler
 from circuits.core.transport import BufferOverflow
 from circuits.net.sockets import TCP6Server, TCPServer
 
-from .access import guard_server
+from .access import PerAddressLog, guard_server
 from .config import Address, DeviceConfig, TlsConfig
 from .device import DeviceLink
 from .events import BUS, client_connected, client_disconnected, device_channel, listening, tcp_channel
@@ -102,6 +102,7 @@ class TcpBridge(BaseComponent):
         self.since: dict[Any, float] = {}
         self.accepted = 0
         self.refused = 0
+        self._refusals_log = PerAddressLog()
         self.dropped_slow = 0
         # RFC 2217 listeners (a subclass) read their clients themselves and
         # follow rfc2217_settings: tcp_mode is the raw listener's.
@@ -152,8 +153,10 @@ class TcpBridge(BaseComponent):
     def client_connected(self, sock: Any, host: Any, port: Any) -> None:
         if self.max_clients is not None and len(self.clients) >= self.max_clients:
             self.refused += 1
-            log.warning("%s: refusing %s client %s:%s: max_clients (%d) reached",
-                        self.device, self.kind, host, port, self.max_clients)
+            if self._refusals_log.due(str(host)):  # a client retrying in a loop must not fill the journal
+                log.warning("%s: refusing %s client %s:%s: max_clients (%d) reached (further refusals of "
+                            "%s are counted, logged at most once a minute)",
+                            self.device, self.kind, host, port, self.max_clients, host)
             self.server.close(sock)
             self.fire(client_disconnected(self.device, (host, port), "max_clients", len(self.clients)), BUS)
             return

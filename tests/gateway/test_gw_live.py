@@ -154,6 +154,24 @@ def test_max_clients_refuses_the_extra_client_and_keeps_the_first(tmp_path: Path
         extra.close()
 
 
+def test_a_client_retrying_past_max_clients_is_logged_once_and_counted_each_time(
+        tmp_path: Path, pair: SocatPair, caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port(0)
+    config = config_for(tmp_path, {"name": "dev", "port": str(pair.dev), "profile": "raw",
+                                   "tcp": f"127.0.0.1:{port}", "max_clients": 1})
+    with caplog.at_level(logging.WARNING, logger="gateway.bridge"), running(config) as (gateway, bus):
+        first = connect(port, bus, 1)
+        for attempt in range(1, 6):
+            extra = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            bus.wait("client_disconnected", lambda d, peer, reason, n: reason == "max_clients", count=attempt)
+            assert extra.recv(10) == b""
+            extra.close()
+        assert gateway.bridges["dev"].refused == 5
+        first.close()
+    refusals = [r for r in caplog.records if "max_clients (1) reached" in r.getMessage()]
+    assert len(refusals) == 1
+
+
 # -- unplug, replug, hot-plug ------------------------------------------------------
 
 
