@@ -188,6 +188,12 @@ class SlipDecoder:
 
     def _frame(self, raw: bytes) -> None:
         escapes = raw.count(_ESC)
+        # Oversize first, by the same measure receive_data applies to a partial
+        # frame (raw length minus ESC bytes), so a frame that is both too long
+        # and badly escaped is reported the same way however it was chunked.
+        if len(raw) - escapes > self._max_length:
+            self._events.append(FrameTooLong(len(raw)))
+            return
         if escapes == 0:
             frame = raw
         else:
