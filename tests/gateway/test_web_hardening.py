@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from gateway.config import ConfigError, GatewayConfig, parse_config
 from gateway.passwords import hash_password
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
+from tests.web.helpers import wait_closed
 
 TIMEOUT = 10.0
 pytestmark = pytest.mark.timeout(60)
@@ -61,22 +61,7 @@ def exchange(address: tuple[str, int], data: bytes, timeout: float = TIMEOUT) ->
     try:
         if data:
             sock.sendall(data)
-        deadline = time.monotonic() + timeout
-        chunks = []
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return b"".join(chunks), False
-            sock.settimeout(left)
-            try:
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                return b"".join(chunks), False
-            except ConnectionResetError:
-                return b"".join(chunks), True
-            if not chunk:
-                return b"".join(chunks), True
-            chunks.append(chunk)
+        return wait_closed(sock, timeout)
     finally:
         sock.close()
 
