@@ -102,6 +102,8 @@ PUMP_BUDGET = 256 * 1024
 LINGER = 2.0
 #: accept() errors that mean this process (or the system) ran out of descriptors.
 _OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
+#: Seconds a client has for its request head, counted from accept.
+HEADER_TIMEOUT = 10.0
 
 
 def default_max_connections() -> int:
@@ -136,7 +138,7 @@ class HTTP(BaseComponent):
 
     def __init__(self, server: Any = None, encoding: str = "utf-8", channel: Any = channel, *,
                  limits: Limits | None = None, max_body: int | None = 10 * 1024 * 1024,
-                 header_timeout: float = 10.0, keepalive_timeout: float = 60.0,
+                 header_timeout: float = HEADER_TIMEOUT, keepalive_timeout: float = 60.0,
                  body_timeout: float = 30.0, body_min_rate: float = 1024.0, send_timeout: float = 60.0,
                  max_connections: int | None = None,
                  body_limit: Callable[[Request], int | None] | None = None, spool_size: int = 1024 * 1024, high_water: int = 256 * 1024,

@@ -11,7 +11,7 @@ from typing import Any
 from ..core.components import BaseComponent
 from ..net.server import TCP6Server, TCPServer, UNIXServer
 from .dispatchers import Dispatcher
-from .http import HTTP
+from .http import HEADER_TIMEOUT, HTTP
 
 __all__ = ["BaseServer", "FakeSock", "Server"]
 
@@ -97,6 +97,11 @@ class BaseServer(BaseComponent):
         self.debug = debug
         http_options = {k: v for k, v in kwargs.items() if k in _HTTP_OPTIONS}
         socket_options = {k: v for k, v in kwargs.items() if k not in _HTTP_OPTIONS}
+        if secure or certfile:
+            # A client that never finishes its TLS handshake is not yet an HTTP
+            # connection, so the HTTP deadlines cannot see it: the handshake
+            # gets the head's deadline, not the transport's generic 30 s.
+            socket_options.setdefault("handshake_timeout", http_options.get("header_timeout", HEADER_TIMEOUT))
         if isinstance(bind, BaseComponent):
             self.server = bind.register(self)  # a ready-made stream server
         else:

@@ -17,7 +17,7 @@ from circuits.web import BaseServer, Controller, Server
 from circuits.web.events import stream
 from circuits.web.servers import WebTCPServer, WebUNIXServer, _server_class
 
-from .helpers import parse_responses, recv_all, recv_until, serve
+from .helpers import parse_responses, recv_all, recv_until, serve, wait_closed
 
 
 @pytest.mark.parametrize(("bind", "cls", "address"), [
@@ -78,6 +78,26 @@ def test_https(certfile):
             conn.request("GET", "/")
             res = conn.getresponse()
             assert res.read() == b"https 127.0.0.1"
+        conn.close()
+
+
+def test_a_silent_client_on_a_tls_port_is_closed_at_the_head_deadline(certfile):
+    # The handshake used to get the transport's generic 30 s; a client that
+    # never starts TLS must be reaped as soon as one that never sends a head.
+    with serve(Root(), secure=True, certfile=certfile, header_timeout=0.3) as s:
+        sock = s.raw()
+        try:
+            data, closed = wait_closed(sock)
+        finally:
+            sock.close()
+        assert (data, closed) == (b"", True)
+        # The server still serves TLS clients afterwards.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection("127.0.0.1", s.port, timeout=5, context=context)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"https 127.0.0.1"
         conn.close()
 
 
