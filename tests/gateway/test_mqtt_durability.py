@@ -81,8 +81,12 @@ def test_a_broker_restart_mid_stream_loses_nothing(tmp_path: Path, cleanup: Any)
         assert uplink.spool.depth > 0
         broker.start()
         assert probe.wait_until(lambda: gen.seq == total and uplink.spool.depth == 0, timeout=30)
-        assert sub.wait_for(lambda ms: len(set(seqs_of(sub))) >= total, timeout=30)
+        arrived = sub.wait_for(lambda ms: len(set(seqs_of(sub))) >= total, timeout=30)
         stats = uplink.statistics()
+        missing = sorted(set(range(1, total + 1)) - set(seqs_of(sub)))
+        # Which readings are missing, and where they were, says whether the
+        # spool or the broker's session lost them.
+        assert arrived, f"missing {len(missing)}: {missing[:20]}... stopped at {stopped_at}; {stats}"
     seqs = seqs_of(sub)
     assert sorted(set(seqs)) == list(range(1, total + 1))  # no gap
     assert first_arrivals(seqs) == list(range(1, total + 1))  # in order

@@ -135,7 +135,10 @@ def test_past_max_connections_the_oldest_idle_connection_is_shed():
             socks[1].sendall(b"G")
             socks[2].sendall(b"G")
             wait_for(lambda: s.app.http.statistics()["connections"] == 3)
-            res, body = s.get("/")
+            try:
+                res, body = s.get("/")
+            except OSError as e:  # say what the server had decided
+                raise AssertionError(f"{e!r}; server: {s.app.http.statistics()}") from e
             assert (res.status, body) == (200, b"ok")
             _, closed = wait_closed(socks[0])
             assert closed
