@@ -69,10 +69,9 @@ class Api(BaseController):
 
     @expose("readings")
     def readings(self, device: str | None = None, limit: str | None = None) -> str:
-        if not device or not isinstance(device, str):
-            return self._error(400, "the device parameter is required")
-        if device not in self.parts.links:
-            return self._error(404, f"no device named {device!r}")
+        refused = self._unknown_device(device)
+        if refused is not None:
+            return refused
         count = self._limit(limit)
         if count is None:
             return self._error(400, "limit must be a whole number >= 1")
@@ -81,10 +80,9 @@ class Api(BaseController):
 
     @expose("readings.csv")
     def readings_csv(self, device: str | None = None, since: str | None = None) -> str | Iterator[str]:
-        if not device or not isinstance(device, str):
-            return self._error(400, "the device parameter is required")
-        if device not in self.parts.links:
-            return self._error(404, f"no device named {device!r}")
+        refused = self._unknown_device(device)
+        if refused is not None:
+            return refused
         if since is not None and not isinstance(since, str):
             return self._error(400, "since may be given once")
         try:
@@ -97,6 +95,14 @@ class Api(BaseController):
         # The name is a configured device name ([A-Za-z0-9_-]): safe in the header as it is.
         headers["Content-Disposition"] = f'attachment; filename="{device}.csv"'
         return readings_csv(self.history.latest(device, self.history.per_device), start)
+
+    def _unknown_device(self, device: object) -> str | None:
+        """The error answer when ``device`` is missing, repeated or not configured; None when it is fine."""
+        if not device or not isinstance(device, str):
+            return self._error(400, "the device parameter is required")
+        if device not in self.parts.links:
+            return self._error(404, f"no device named {device!r}")
+        return None
 
     def _limit(self, limit: object) -> int | None:
         """``limit`` capped at the history's bound, or None when it is not a whole number >= 1."""
