@@ -36,10 +36,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from circuits.core import BaseComponent, Component, Event, Timer, handler
 from gateway.app import Gateway
-from gateway.config import GatewayConfig, MqttConfig
+from gateway.config import GatewayConfig, MqttConfig, parse_config
 from gateway.demo import free_port as _free_port
 from gateway.events import BUS
 from gateway.mqtt import MqttUplink, reading
+from gateway.readings import check_profile
 from gateway.sdnotify import SystemdNotifier
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -415,3 +416,16 @@ def web_base(gateway: Gateway) -> str:
     assert gateway.web is not None
     host, port = gateway.web.address
     return f"{gateway.web.config.scheme}://{host}:{port}"
+
+
+def device_toml(name: str, port: str | Path, extra: str = "", profile: str = "keyvalue") -> str:
+    """One ``[[device]]`` table; ``extra`` is more TOML lines for it."""
+    return f'\n[[device]]\nname = "{name}"\nport = {json.dumps(str(port))}\nprofile = "{profile}"\n{extra}\n'
+
+
+def web_gateway_config(tmp_path: Path, *devices: str, name: str = "greenhouse", web: str = "") -> GatewayConfig:
+    """A gateway named ``name`` with its state in tmp_path, ``[web]`` on a free
+    loopback port (``web``: more lines for it) and the given device tables."""
+    text = (f'[gateway]\nname = "{name}"\nstate_dir = {json.dumps(str(tmp_path / "state"))}\n\n'
+            f'[web]\nlisten = "127.0.0.1:{free_port(0)}"\n{web}\n' + "".join(devices))
+    return parse_config(text, "<test>", check_profile=check_profile)

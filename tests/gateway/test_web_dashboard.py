@@ -42,21 +42,7 @@ pytestmark = [
 
 
 def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
-    text = f"""
-[gateway]
-name = "greenhouse"
-state_dir = {json.dumps(str(tmp_path / "state"))}
-
-[web]
-listen = "127.0.0.1:{free_port(0)}"
-{web}
-
-[[device]]
-name = "thermo"
-port = {json.dumps(str(pair.dev))}
-profile = "keyvalue"
-"""
-    return parse_config(text, "<test>", check_profile=check_profile)
+    return fx.web_gateway_config(tmp_path, fx.device_toml("thermo", pair.dev), web=web)
 
 
 @contextmanager
@@ -147,26 +133,8 @@ warn_above = 30
 
 
 def make_presented_config(tmp_path: Path, pair: SocatPair) -> GatewayConfig:
-    text = f"""
-[gateway]
-name = "greenhouse"
-state_dir = {json.dumps(str(tmp_path / "state"))}
-
-[web]
-listen = "127.0.0.1:{free_port(0)}"
-
-[[device]]
-name = "thermo"
-port = {json.dumps(str(pair.dev))}
-profile = "keyvalue"
-{PRESENTED}
-
-[[device]]
-name = "ghost"
-port = {json.dumps(str(tmp_path / "no-such-tty"))}
-profile = "keyvalue"
-"""
-    return parse_config(text, "<test>", check_profile=check_profile)
+    return fx.web_gateway_config(tmp_path, fx.device_toml("thermo", pair.dev, PRESENTED),
+                                 fx.device_toml("ghost", tmp_path / "no-such-tty"))
 
 
 @pytest.mark.parametrize("size", [(1366, 900), (390, 844)], ids=["desktop", "phone"])

@@ -25,9 +25,8 @@ import pytest
 from browser import AVAILABLE, chromium
 from mqtt_fixtures import free_port
 
-from gateway.config import GatewayConfig, parse_config
+from gateway.config import GatewayConfig
 from gateway.passwords import hash_password
-from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
 pytestmark = [pytest.mark.timeout(120),
@@ -45,29 +44,9 @@ SIZES = [(1366, 900), (390, 844)]
 
 
 def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
-    text = f"""
-[gateway]
-name = "greenhouse"
-state_dir = {json.dumps(str(tmp_path / "state"))}
-
-[web]
-listen = "127.0.0.1:{free_port(0)}"
-{web}
-
-[[device]]
-name = "thermo"
-port = {json.dumps(str(pair.dev))}
-profile = "keyvalue"
-baudrate = 19200
-tcp = "127.0.0.1:{free_port(0)}"
-
-[[device]]
-name = "meter"
-port = {json.dumps(str(tmp_path / "no-such-tty"))}
-profile = "keyvalue"
-read_only = true
-"""
-    return parse_config(text, "<test>", check_profile=check_profile)
+    return fx.web_gateway_config(
+        tmp_path, fx.device_toml("thermo", pair.dev, f'baudrate = 19200\ntcp = "127.0.0.1:{free_port(0)}"'),
+        fx.device_toml("meter", tmp_path / "no-such-tty", "read_only = true"), web=web)
 
 
 def post_write(address: tuple[str, int], device: str, body: dict[str, Any], user: str | None = None,

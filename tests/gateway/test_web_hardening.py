@@ -7,7 +7,6 @@ gateway to close a socket or answer, with deadlines.
 from __future__ import annotations
 
 import base64
-import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +15,10 @@ from typing import Any
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
-from mqtt_fixtures import free_port
 
 from gateway.app import Gateway
-from gateway.config import ConfigError, GatewayConfig, parse_config
+from gateway.config import ConfigError, GatewayConfig
 from gateway.passwords import hash_password
-from gateway.readings import check_profile
 from gateway.socat import SocatPair
 from tests.web.helpers import wait_closed
 
@@ -30,21 +27,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def make_config(tmp_path: Path, pair: SocatPair, web: str = "") -> GatewayConfig:
-    text = f"""
-[gateway]
-name = "lab"
-state_dir = {json.dumps(str(tmp_path / "state"))}
-
-[web]
-listen = "127.0.0.1:{free_port(0)}"
-{web}
-
-[[device]]
-name = "thermo"
-port = {json.dumps(str(pair.dev))}
-profile = "keyvalue"
-"""
-    return parse_config(text, "<test>", check_profile=check_profile)
+    return fx.web_gateway_config(tmp_path, fx.device_toml("thermo", pair.dev), name="lab", web=web)
 
 
 @contextmanager

@@ -14,11 +14,9 @@ from pathlib import Path
 
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
-from mqtt_fixtures import free_port
 
-from gateway.config import ConfigError, GatewayConfig, parse_config
+from gateway.config import ConfigError, GatewayConfig
 from gateway.config.presentation import FieldPresentation
-from gateway.readings import check_profile
 from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
@@ -39,25 +37,8 @@ chart = false
 """
 
 
-def config_text(tmp_path: Path, port: str, fields: str = FIELDS) -> str:
-    return f"""
-[gateway]
-name = "lab"
-state_dir = {json.dumps(str(tmp_path / "state"))}
-
-[web]
-listen = "127.0.0.1:{free_port(0)}"
-
-[[device]]
-name = "thermo"
-port = {json.dumps(port)}
-profile = "keyvalue"
-{fields}
-"""
-
-
 def make_config(tmp_path: Path, port: str, fields: str = FIELDS) -> GatewayConfig:
-    return parse_config(config_text(tmp_path, port, fields), "<test>", check_profile=check_profile)
+    return fx.web_gateway_config(tmp_path, fx.device_toml("thermo", port, fields), name="lab")
 
 
 def problems(tmp_path: Path, fields: str) -> list[str]:
