@@ -9,7 +9,8 @@ Typical use by the gateway::
     parse = profile.parser(cfg.options)          # validates options now
     framer = make_framer(cfg.framing or profile.framing, cfg.max_length)
     stats = ParseStats(quiet_period=10.0)
-    for message in framer.feed(chunk):
+    messages, dropped = framer.feed(chunk)      # what was dropped comes back too
+    for message in messages:
         try:
             fields = parse(message)
         except ParseError as exc:
@@ -20,7 +21,7 @@ Typical use by the gateway::
         publish(make_reading(name, seq, time.time(), fields))
 """
 
-from .framing import Framer, FramingStats, frame_encoder, make_framer
+from .framing import Dropped, Framed, Framer, FramingStats, frame_encoder, make_framer
 from .parse_stats import ParseStats
 from .profile import (
     FRAMING_KINDS,
@@ -39,8 +40,10 @@ from .simulator import Simulator, make_simulator
 
 __all__ = [
     "FRAMING_KINDS",
+    "Dropped",
     "FieldValue",
     "Fields",
+    "Framed",
     "Framer",
     "FramingKind",
     "FramingStats",

@@ -16,10 +16,11 @@ Where ser2net's users complain, this does otherwise:
   not write are discarded and counted, never written.
 
 Bytes from the device go to every client; bytes from any client go to the
-device.  The bridge handles the Serial's ``read`` on the device channel and
-its server's events on the TCP channel, and moves bytes by calling the
-server and the link directly: one event per chunk in each direction keeps
-round trips within reach of ser2net's.
+device.  The device's :class:`DeviceLink` (the one handler of the Serial's
+``read``) calls :meth:`TcpBridge.device_data` with each chunk before parsing
+it; the bridge handles its server's events on the TCP channel and moves
+bytes by calling the server and the link directly: one event per chunk in
+each direction keeps round trips within reach of ser2net's.
 """
 
 from __future__ import annotations
@@ -89,7 +90,6 @@ class TcpBridge(BaseComponent):
 
     def __init__(self, device: DeviceConfig, link: DeviceLink, address: Address | None = None,
                  channel: str | None = None) -> None:
-        # On the device channel: the Serial's ``read`` reaches us directly.
         super().__init__(channel=device_channel(device.name))
         address = address if address is not None else device.tcp
         assert address is not None
@@ -117,6 +117,8 @@ class TcpBridge(BaseComponent):
                                    max_buffer=device.client_buffer, bufsize=READ_SIZE,
                                    **tls_options(device.tls)).register(self)
         self.access = guard_server(self.server, device.name, device.allow)
+        # Bound last: a listener that failed to bind never hears the device.
+        link.attach(self.device_data)
 
     @staticmethod
     def server_classes() -> tuple[type[BridgeServer], type[BridgeServer]]:
@@ -129,15 +131,14 @@ class TcpBridge(BaseComponent):
 
     # -- device -> every client --------------------------------------------
 
-    @handler("read", priority=10)
-    def _on_device_read(self, data: bytes) -> None:
-        # Priority: bytes go out to clients before the line is parsed.
-        self.device_data(data)
+    @handler("unregistered", channel="*")
+    def _on_unregistered(self, component: Any, manager: Any = None) -> None:
+        if component is self:
+            self.link.detach(self.device_data)
 
     def device_data(self, data: bytes) -> None:
-        """Bytes from the device to every client.  Subclasses override this
-        method, not the handler: a subclass handler for ``read`` would run
-        as well as this one (circuits adds handlers, it does not replace them)."""
+        """Bytes from the device to every client: called by the link for
+        each chunk read, before it is parsed (subclasses override this)."""
         write = self.server.write
         for sock in self.clients:
             write(sock, data)

@@ -20,6 +20,12 @@ restores the configured value.  The warning is logged once per silent spell.
 The port itself is a :class:`circuits.io.serial.Serial` on this device's
 channel; this component handles its ``opened``/``read``/``error``/``closed``
 events and turns the bytes into readings with :class:`ReadingMaker`.
+
+It is the one handler of the port's ``read``: what else wants the raw bytes
+(the TCP and RFC 2217 bridges, a Modbus master) is attached (:meth:`DeviceLink.attach`)
+and called with each chunk, in the order attached, before the framer sees
+it. So the bytes reach the bridge clients first (latency) and every consumer
+sees the same chunks in the same order, with one event per chunk.
 """
 
 from __future__ import annotations
@@ -94,6 +100,8 @@ class DeviceLink(BaseComponent):
         self._silent_spell = False  # an idle reopen was logged, no data since
         #: The last traffic both ways, for the device page's hex view.
         self.traffic = TrafficRing()
+        #: Who else takes the bytes read, called in this order (see module doc).
+        self._consumers: list[Callable[[bytes], None]] = []
         self.serial = Serial(
             device.port or "", device.baudrate, bufsize=READ_SIZE, channel=self.channel,
             autoopen=False, max_buffer=DEVICE_BUFFER, bytesize=device.bytesize, parity=device.parity,
@@ -112,6 +120,18 @@ class DeviceLink(BaseComponent):
     @property
     def online(self) -> bool:
         return self.status == ONLINE
+
+    # -- the raw bytes' consumers ----------------------------------------------
+
+    def attach(self, consumer: Callable[[bytes], None]) -> None:
+        """Call ``consumer(chunk)`` with every chunk read, before the framer."""
+        if consumer not in self._consumers:
+            self._consumers.append(consumer)
+
+    def detach(self, consumer: Callable[[bytes], None]) -> None:
+        """Stop calling ``consumer`` (a bridge being removed); unknown ones are ignored."""
+        if consumer in self._consumers:
+            self._consumers.remove(consumer)
 
     # -- sending (the TCP bridge's hot path: a call, not an event) -----------
 
@@ -291,6 +311,12 @@ class DeviceLink(BaseComponent):
                     log.info("%s: data again after idle reopens", self.device)
             self._silent_spell = False
         self.traffic.record(RX, data)
+        for consumer in self._consumers:
+            try:
+                consumer(data)
+            except Exception:
+                # A bug in one consumer must cost neither the others nor the readings.
+                log.exception("%s: %r failed on %d bytes from the device", self.device, consumer, len(data))
         for item in self.readings.feed(data):
             self.fire(reading(item), BUS)
 

@@ -5,7 +5,9 @@ No I/O and no events here: :class:`gateway.device.DeviceLink` feeds what the
 port delivers and fires the readings this returns.  A message that fails to
 parse (or is dropped by the framer, like a 100 KB "line") is counted and
 logged once per burst (:class:`devices.ParseStats`); it never stops the
-readings that follow.
+readings that follow. The framer says what it dropped in the result of the
+``feed`` that dropped it (:class:`devices.Dropped`: why and how big), so a
+drop is logged with its own reason and size.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devices import ParseError, ParseStats, Reading, get_profile, make_framer, make_reading, reading_text
+from devices import (
+    Dropped,
+    ParseError,
+    ParseStats,
+    Reading,
+    get_profile,
+    make_framer,
+    make_reading,
+    reading_text,
+)
 
 from .config import DeviceConfig
 
@@ -56,14 +67,14 @@ class ReadingMaker:
         self.dropped = 0  # messages the framer discarded (too long, malformed)
         #: The last failures, newest last: (wall time, why, the message's first bytes).
         self.errors: deque[tuple[float, str, bytes]] = deque(maxlen=ERROR_LOG)
-        self._framer_dropped = 0
 
     def feed(self, data: bytes) -> list[Reading]:
         """The readings completed by ``data`` (possibly none)."""
         if self.bridge_only:
             return []
-        messages = self._framer.feed(data)
-        self._count_framer_drops()
+        messages, dropped = self._framer.feed(data)
+        if dropped:
+            self._dropped(dropped)
         if not messages:
             return []
         # One timestamp per chunk: the messages arrived together.
@@ -84,19 +95,14 @@ class ReadingMaker:
         """The port was reopened: a message cut by the outage must not be
         glued to the first bytes after it."""
         self._framer = make_framer(self._framing, self._max_line)
-        self._framer_dropped = 0
 
-    def _count_framer_drops(self) -> None:
-        stats = self._framer.statistics()
-        dropped = stats["oversize"] + stats["malformed"]
-        new = dropped - self._framer_dropped
-        if new <= 0:
-            return
-        self._framer_dropped = dropped
-        self.dropped += new
-        self.errors.append((self._wall_clock(), f"{new} message(s) longer than max_line or malformed", b""))
-        for _ in range(new):
-            self._failure(f"dropped a message longer than max_line ({self._max_line} bytes) or malformed")
+    def _dropped(self, dropped: tuple[Dropped, ...]) -> None:
+        ts = self._wall_clock()
+        for drop in dropped:
+            self.dropped += 1
+            why = drop.describe(self._max_line)
+            self.errors.append((ts, why, b""))
+            self._failure(why)
 
     def _failure(self, what: str) -> None:
         if self.stats.record_failure(self._monotonic()):

@@ -6,7 +6,8 @@ silent interval t3.5 (Modbus over Serial Line 2.5.1.1), and only then sends
 the next.  Everything here runs on the gateway's loop: the wait for an
 answer and the t3.5 gap are timers on its heap, the port is the
 :class:`~gateway.device.DeviceLink`'s Serial (this component handles its
-``read``/``opened``/``closed`` on the device channel).
+``opened``/``closed`` on the device channel; the link hands it the bytes
+read, see :meth:`DeviceLink.attach`).
 
 Requests come from *sources* (each Modbus TCP client, the poller).  Each
 source has its own queue of at most ``queue`` requests; the master takes
@@ -118,6 +119,7 @@ class RtuMaster(BaseComponent):
         self.rs485 = device.modbus.rs485
         #: Why the kernel's RS-485 mode could not be turned on ("" when it is, or not asked).
         self.rs485_error = ""
+        link.attach(self.device_data)
 
     # -- submitting ----------------------------------------------------------
 
@@ -207,8 +209,13 @@ class RtuMaster(BaseComponent):
             self._deadline = self.loop.call_at(now + wire + self.timeout, self._timed_out)
             return
 
-    @handler("read")
-    def _on_read(self, data: bytes) -> None:
+    @handler("unregistered", channel="*")
+    def _on_unregistered(self, component: Any, manager: Any = None) -> None:
+        if component is self:
+            self.link.detach(self.device_data)
+
+    def device_data(self, data: bytes) -> None:
+        """Bytes from the bus, called by the link for each chunk read."""
         now = self.loop.clock.now()
         self._quiet_until = now + self.silence
         self.decoder.receive_data(data)

@@ -107,7 +107,7 @@ class Rfc2217Bridge(TcpBridge):
     # -- device -> every client --------------------------------------------
 
     def device_data(self, data: bytes) -> None:
-        # Called by TcpBridge's ``read`` handler (a handler here would run too).
+        # Called by the DeviceLink for each chunk read (see TcpBridge.device_data).
         if not self.sessions:
             return
         wire = escape(data)

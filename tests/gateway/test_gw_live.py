@@ -267,6 +267,47 @@ def test_parse_errors_are_counted_and_logged_once_per_burst_without_stopping_rea
         assert len(warnings) == 1 and "env: cannot parse" in warnings[0].getMessage()
 
 
+def test_the_link_hands_each_chunk_to_the_bridge_then_the_framer(
+        tmp_path: Path, pair: SocatPair, caplog: pytest.LogCaptureFixture) -> None:
+    # One ``read`` consumer per device: the link calls what is attached (the
+    # bridge first, since it attached first) with each chunk before parsing
+    # it, and a consumer that raises costs neither the bridge nor the readings.
+    port = free_port(0)
+    config = config_for(tmp_path, {"name": "env", "port": str(pair.dev), "profile": "keyvalue",
+                                   "tcp": f"127.0.0.1:{port}"})
+    with running(config) as (gateway, bus):
+        link, bridge = gateway.links["env"], gateway.bridges["env"]
+        seen: list[tuple[bytes, int]] = []
+
+        def recorder(chunk: bytes) -> None:
+            seen.append((chunk, link.readings.stats.successes))
+
+        def broken(chunk: bytes) -> None:
+            raise RuntimeError("a buggy consumer")
+
+        link.attach(broken)
+        link.attach(recorder)
+        link.attach(recorder)  # attaching twice changes nothing
+        assert link._consumers == [bridge.device_data, broken, recorder]
+        client = connect(port, bus, 1)
+        peer = pair.open_peer()
+        try:
+            write_fd(peer, b"temp=20.5\r\n")
+            assert recv_exactly(client, 11) == b"temp=20.5\r\n"
+            (first,), = bus.wait("reading")
+        finally:
+            os.close(peer)
+            client.close()
+        assert first["fields"] == {"temp": 20.5}
+        # The recorder ran before the framer had made the reading of its chunk.
+        assert b"".join(chunk for chunk, _ in seen) == b"temp=20.5\r\n" and seen[0][1] == 0
+        assert any("a buggy consumer" in (r.exc_text or "") or r.exc_info for r in caplog.records
+                   if r.name == "gateway.device")
+        link.detach(broken)
+        link.detach(broken)  # unknown: ignored
+        assert link._consumers == [bridge.device_data, recorder]
+
+
 def test_sequence_numbers_continue_across_restarts(tmp_path: Path, pair: SocatPair) -> None:
     config = config_for(tmp_path, {"name": "env", "port": str(pair.dev), "profile": "keyvalue"})
     seen: list[int] = []

@@ -169,6 +169,18 @@ def test_failures_are_counted_and_logged_once_per_burst(caplog: pytest.LogCaptur
     assert len(caplog.records) == 2 and "previous burst: 6 failures" in caplog.records[1].getMessage()
 
 
+def test_a_framer_drop_is_logged_with_its_size(caplog: pytest.LogCaptureFixture) -> None:
+    maker, _ = _maker(max_line=64)
+    caplog.set_level("WARNING", logger="gateway.readings")
+    assert maker.feed(b"y" * 30) == []  # not a drop yet: the line may still end in time
+    assert maker.dropped == 0 and not maker.errors
+    assert maker.feed(b"y" * 70 + b"\r\nok=1\r\n") == [make_reading("env", 1, 1.7e9, {"ok": 1})]
+    assert maker.dropped == 1 and maker.stats.failures == 1
+    (ts, why, data), = maker.errors
+    assert "longer than max_line (64 bytes" in why and data == b""
+    assert len(caplog.records) == 1 and "longer than max_line (64 bytes" in caplog.records[0].getMessage()
+
+
 def test_raw_devices_make_no_readings() -> None:
     maker = ReadingMaker(DeviceConfig(name="plc", port="/dev/x", profile="raw", framing="raw"), lambda n: 1)
     assert maker.bridge_only and maker.feed(b"\x00\x01\x02") == []
