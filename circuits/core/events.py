@@ -84,9 +84,12 @@ class Event:
 
     def __repr__(self) -> str:
         channels = ",".join(_channel_repr(c) for c in self.channels)  # empty until fired
-        parts = [repr(a) for a in self.args]
-        parts.extend(f"{k}={v!r}" for k, v in self.kwargs.items())
-        return f"<{self.name}[{channels}] ({', '.join(parts)})>"
+        # The 3.x text, which code and doctests compare against: the
+        # positional part and the keyword part, one space between them
+        # (so an event without arguments shows "( )").
+        positional = ", ".join(repr(a) for a in self.args)
+        keywords = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"<{self.name}[{channels}] ({positional} {keywords})>"
 
 
 def _channel_repr(channel: Any) -> str:

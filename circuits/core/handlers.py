@@ -53,15 +53,20 @@ def is_handler(f: Any) -> bool:
 
 
 def reprhandler(h: Any) -> str:
-    """A short description of a handler, used in error reports."""
+    """A handler as circuits 3.x prints it: ``<handler[channel][names] (Class.method)>``.
+
+    ``channel`` is the handler's own channel, else its component's; a
+    handler of every event shows ``*`` as its names. Used in error reports
+    (the Debugger's ``ERROR <handler...>`` line). Anything that is not a
+    handler (it has no ``names``) raises AttributeError, as in 3.x.
+    """
+    names = ",".join(h.names) or "*"
     owner = getattr(h, "__self__", None)
-    names = ",".join(getattr(h, "names", ())) or "*"
     channel = getattr(h, "channel", None)
-    if channel is None and owner is not None:
+    if channel is None:
         channel = getattr(owner, "channel", "*")
     where = f"{type(owner).__name__}." if owner is not None else ""
-    return (f"<handler {where}{getattr(h, '__name__', h)} on ({names}) "
-            f"{{channel={channel!r}, priority={getattr(h, 'priority', 0)}}}>")
+    return f"<handler[{channel}][{names}] ({where}{getattr(h, '__name__', h)})>"
 
 
 class HandlerMetaClass(type):

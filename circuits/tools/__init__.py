@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from circuits.core.handlers import reprhandler as describe_handler
+from circuits.core.handlers import reprhandler
 from circuits.core.manager import describe
 
 __all__ = ["dot", "edges", "findroot", "graph", "inspect", "kill", "reprhandler", "tryimport", "walk"]
@@ -120,25 +120,8 @@ def inspect(x: Any) -> str:
     for name in sorted(by_name):
         handlers = sorted(by_name[name], key=lambda h: getattr(h, "priority", 0), reverse=True)
         lines.append(f" {name}; {len(handlers)}")
-        lines.extend(f"  {describe_handler(h)}" for h in handlers)
+        lines.extend(f"  {reprhandler(h)} priority={getattr(h, 'priority', 0)}" for h in handlers)
     return "\n".join(lines)
-
-
-def reprhandler(h: Any) -> str:
-    """A handler in the circuits 3.x short form: ``<handler[channel][names] (Class.method)>``.
-
-    ``channel`` is the handler's own channel, else its component's; a
-    handler of every event shows ``*`` as its names. Anything that is not a
-    handler (it has no ``names``) raises AttributeError. (Error reports and
-    :func:`inspect` use the longer core form, which adds the priority.)
-    """
-    names = ",".join(h.names) or "*"
-    owner = getattr(h, "__self__", None)
-    channel = getattr(h, "channel", None)
-    if channel is None:
-        channel = getattr(owner, "channel", "*")
-    where = f"{type(owner).__name__}." if owner is not None else ""
-    return f"<handler[{channel}][{names}] ({where}{h.__name__})>"
 
 
 def kill(x: Any) -> None:

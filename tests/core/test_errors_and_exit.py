@@ -77,8 +77,8 @@ def test_unhandled_errors_are_printed_to_stderr(capsys: pytest.CaptureFixture[st
     app.fire(boom())
     app.flush()
     err = capsys.readouterr().err
-    assert "Unhandled error in <handler Bomb.boom on (boom) {channel='bombs', priority=0}>" in err
-    assert "while handling <boom[bombs] ()>" in err
+    assert "Unhandled error in <handler[bombs][boom] (Bomb.boom)>" in err
+    assert "while handling <boom[bombs] ( )>" in err
     assert "Traceback (most recent call last):" in err
     assert 'raise ZeroDivisionError("kaboom")' in err
     assert err.rstrip().endswith("ZeroDivisionError: kaboom")

@@ -107,7 +107,13 @@ def test_arguments_reach_the_handler_and_events_index_like_their_arguments() -> 
 def test_repr_names_event_channels_and_arguments() -> None:
     e = hello(1, x="y")
     Manager().fire(e, "a", "b")
-    assert repr(e) == "<hello[a,b] (1, x='y')>"
+    assert repr(e) == "<hello[a,b] (1 x='y')>"  # 3.x: one space between the two parts
+
+
+def test_repr_of_positional_only_keywords_only_and_no_arguments() -> None:
+    assert repr(hello(1, 2)) == "<hello[] (1, 2 )>"
+    assert repr(hello(a=1, b="c")) == "<hello[] ( a=1, b='c')>"
+    assert repr(hello()) == "<hello[] ( )>"
 
 
 def test_create_makes_a_named_event() -> None:
@@ -686,7 +692,7 @@ def test_repr_names_component_channels_by_name() -> None:
     target = Component(channel="x").register(app)
     e = hello()
     app.fire(e, target, "y")
-    assert repr(e) == "<hello[Component,y] ()>"
+    assert repr(e) == "<hello[Component,y] ( )>"
 
 
 def test_fire_with_a_priority_queues_ahead_of_larger_priorities() -> None:
@@ -722,9 +728,9 @@ def test_an_event_is_indexed_by_position_or_keyword_only() -> None:
 
 def test_an_unfired_event_shows_no_channels() -> None:
     e = Event.create("hello")
-    assert repr(e) == "<hello[] ()>"
+    assert repr(e) == "<hello[] ( )>"
     Component().fire(e)
-    assert repr(e) == "<hello[*] ()>"
+    assert repr(e) == "<hello[*] ( )>"
 
 
 def test_a_failed_events_value_unpacks_as_type_value_traceback() -> None:

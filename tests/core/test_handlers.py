@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from circuits import BaseComponent, Component, Event, Manager, handler, reprhandler
 from circuits.core.handlers import is_handler
 
@@ -421,9 +423,9 @@ def test_reprhandler_describes_a_handler() -> None:
         def _on_hello(self) -> None:
             pass
 
-    text = reprhandler(App()._on_hello)
-    assert "App._on_hello" in text
-    assert "hello" in text and "'app'" in text and "priority=2" in text
+    assert reprhandler(App()._on_hello) == "<handler[app][hello] (App._on_hello)>"
+    with pytest.raises(AttributeError):
+        reprhandler(print)  # not a handler
 
 
 def test_add_handler_without_names_on_any_channel_or_on_the_components_channel() -> None:

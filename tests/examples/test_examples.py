@@ -293,10 +293,10 @@ def test_009_with_the_debugger_the_debugger_reports_the_errors(run, tmp_path):
     assert program.stdout == ""
     err = program.stderr
     assert "Unhandled error" not in err  # the Debugger handled the exception events
-    for line in ("<started[*]", "<bark[bob] ()>", "<bark[fred] ()>", "ERROR <handler Bob.bark",
-                 "ERROR <handler Fred.bark", "<signal[*] (2,", "<stopped[*]"):
+    for line in ("<started[*]", "<bark[bob] ( )>", "<bark[fred] ( )>", "ERROR <handler[bob][bark] (Bob.bark)>",
+                 "ERROR <handler[fred][bark] (Fred.bark)>", "<signal[*] (2,", "<stopped[*]"):
         assert line in err, line
-    assert err.index("<bark[bob]") < err.index("ERROR <handler Bob.bark") < err.index("<stopped[*]")
+    assert err.index("<bark[bob]") < err.index("ERROR <handler[bob][bark] (Bob.bark)>") < err.index("<stopped[*]")
     assert err.count("""print("Woof! I'm %s!" % name)""") >= 2
 
 
