@@ -27,7 +27,7 @@ from typing import Any
 
 from ..core.components import BaseComponent
 from ..core.events import Event
-from ..core.handlers import handler, reprhandler
+from ..core.handlers import describe_handler, handler
 
 __all__ = ["Log", "Logger", "critical", "debug", "error", "exception", "info", "log", "warning"]
 
@@ -152,7 +152,7 @@ class Logger(BaseComponent):
         if "fevent" in kwargs or (len(args) == 3 and isinstance(args[0], type)):
             # The core's error event: (type, value, traceback lines, handler=, fevent=).
             etype, evalue, tb = args
-            where = reprhandler(kwargs["handler"]) if kwargs.get("handler") is not None else "a handler"
+            where = describe_handler(kwargs["handler"]) if kwargs.get("handler") is not None else "a handler"
             lines = "".join(tb) if isinstance(tb, list) else ""
             self._emit(logging.ERROR, "%s raised %s: %s while handling %r\n%s",
                        (where, getattr(etype, "__name__", etype), evalue, kwargs.get("fevent"), lines.rstrip()))

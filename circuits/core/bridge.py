@@ -70,7 +70,7 @@ class Bridge(BaseComponent):
     def _root_changed(self, old: Manager, new: Manager) -> None:
         if self._closed:
             return
-        old_loop = old._loop  # not ``old.loop``: old.root may already be ``new``
+        old_loop = old._circuits_loop  # not ``old.loop``: old.root may already be ``new``
         writing = old_loop is not None and old_loop.is_writing(self._sock)
         if old_loop is not None:
             old_loop.discard(self._sock)
@@ -214,7 +214,7 @@ def link_process(manager: Manager, link: Manager, context: Any) -> Any:
     def child() -> None:
         here.close()
         Bridge(there, stop_on_close=True).register(manager)
-        manager._run_quietly()
+        manager._circuits_run_quietly()
 
     process = context.Process(target=child, name=manager.name, daemon=True)
     process.start()

@@ -67,7 +67,7 @@ class BaseComponent(Manager):
         self.channel = kwargs.get("channel", self.channel) or "*"
         for _attr, f in _class_handlers(type(self)):
             # f.__get__, not getattr: an instance attribute may share the name.
-            self._file_handler(f.__get__(self, type(self)), f.names)
+            self._circuits_file_handler(f.__get__(self, type(self)), f.names)
         init = getattr(self, "init", None)
         if callable(init):
             init(*args, **kwargs)
@@ -78,7 +78,7 @@ class BaseComponent(Manager):
         if parent is self.parent and parent is not self:
             return self
         if self.parent is not self:
-            self._detach()
+            self._circuits_detach()
         new_root = parent.root
         if self.singleton:
             for node in walk(new_root):
@@ -88,12 +88,12 @@ class BaseComponent(Manager):
         if parent is not self:
             parent.components.append(self)
             _move_work(self, new_root)
-            self._update_root(new_root)
-            own_loop = self._loop
-            if own_loop is not None and own_loop is not new_root._loop:
-                self._loop = None
+            self._circuits_update_root(new_root)
+            own_loop = self._circuits_loop
+            if own_loop is not None and own_loop is not new_root._circuits_loop:
+                self._circuits_loop = None
                 own_loop.merge_into(new_root.loop)
-            new_root._table.invalidate()
+            new_root._circuits_table.invalidate()
             self.fire(registered(self, parent))
         return self
 
@@ -104,21 +104,21 @@ class BaseComponent(Manager):
         caused are processed, ``unregistered`` is fired, and the subtree is
         detached once that has been delivered (to it too).
         """
-        if self._unregister_pending or self.parent is self:
+        if self._circuits_unregister_pending or self.parent is self:
             return self
-        self._unregister_pending = True
+        self._circuits_unregister_pending = True
         event = prepare_unregister(self)
-        event._completers = [self._unregister_now]  # type: ignore[attr-defined]
+        event._completers = [self._circuits_unregister_now]  # type: ignore[attr-defined]
         self.fire(event)
         return self
 
-    def _unregister_now(self) -> None:
+    def _circuits_unregister_now(self) -> None:
         event = unregistered(self, self.parent)
         self.fire(event)
-        event._waiters = [_AfterDelivery(self._detach)]
+        event._waiters = [_AfterDelivery(self._circuits_detach)]
 
-    def _detach(self) -> None:
-        self._unregister_pending = False
+    def _circuits_detach(self) -> None:
+        self._circuits_unregister_pending = False
         parent = self.parent
         if parent is self:
             return
@@ -126,11 +126,11 @@ class BaseComponent(Manager):
         if self in parent.components:
             parent.components.remove(self)
         self.parent = self
-        self._update_root(self)
-        old_root._table.invalidate()
-        self._table.invalidate()
+        self._circuits_update_root(self)
+        old_root._circuits_table.invalidate()
+        self._circuits_table.invalidate()
 
-    def _update_root(self, root: Manager) -> None:
+    def _circuits_update_root(self, root: Manager) -> None:
         for node in list(walk(self)):
             old = node.root
             node.root = root
@@ -165,12 +165,12 @@ class _AfterDelivery:
 
 def _move_work(component: Manager, root: Manager) -> None:
     """Events a component fired while it was its own root go to the new root."""
-    if component._queue and component._queue is not root._queue:
-        root._queue.extend(component._queue)
-        component._queue.clear()
-    if component._ready and component._ready is not root._ready:
-        root._ready.extend(component._ready)
-        component._ready.clear()
+    if component._circuits_queue and component._circuits_queue is not root._circuits_queue:
+        root._circuits_queue.extend(component._circuits_queue)
+        component._circuits_queue.clear()
+    if component._circuits_ready and component._circuits_ready is not root._circuits_ready:
+        root._circuits_ready.extend(component._circuits_ready)
+        component._circuits_ready.clear()
 
 
 # Names of the framework's own methods: never implicit handlers. ``tick``

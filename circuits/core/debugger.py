@@ -7,7 +7,7 @@ import traceback
 from typing import Any, TextIO
 
 from .components import BaseComponent
-from .handlers import handler, reprhandler
+from .handlers import describe_handler, handler
 
 
 class Debugger(BaseComponent):
@@ -95,7 +95,7 @@ def _print_error(self: Debugger, etype: Any, evalue: Any, etraceback: Any,
     """Added to a Debugger made with errors=True (module level: not a class handler)."""
     if not (self.enabled and self.errors):
         return
-    where = reprhandler(handler) if handler is not None else "<unknown handler>"
+    where = describe_handler(handler) if handler is not None else "<unknown handler>"
     lines = [f"ERROR {where} ({fevent!r}) ({getattr(etype, '__name__', etype)}): {evalue!r}"]
     if isinstance(etraceback, list):
         lines.append("".join(etraceback).rstrip("\n"))

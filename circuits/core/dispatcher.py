@@ -7,7 +7,7 @@ import traceback
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .handlers import reprhandler
+from .handlers import describe_handler
 
 if TYPE_CHECKING:
     from .manager import Manager
@@ -69,7 +69,7 @@ class HandlerTable:
             for h in node._handlers.get("*", ()):
                 if any(_matches(h, node, c) for c in channels):
                     found.setdefault(id(h), h)
-            for h in node._globals:
+            for h in node._circuits_globals:
                 found.setdefault(id(h), h)
         # Stable sort: equal priorities keep tree order (parents first).
         ordered = sorted(found.values(), key=lambda h: (h.priority, h.filter), reverse=True)
@@ -89,7 +89,7 @@ class HandlerTable:
 def print_exception(etype: Any, evalue: Any, etraceback: Any,
                     handler: Any = None, fevent: Any = None) -> None:
     """Fallback for an error nobody handles: never swallow it silently."""
-    where = f" in {reprhandler(handler)}" if handler is not None else ""
+    where = f" in {describe_handler(handler)}" if handler is not None else ""
     about = f" while handling {fevent!r}" if fevent is not None else ""
     lines = [f"Unhandled error{where}{about}:\n", "Traceback (most recent call last):\n"]
     lines.extend(etraceback if isinstance(etraceback, list) else traceback.format_tb(etraceback))

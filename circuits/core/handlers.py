@@ -69,5 +69,14 @@ def reprhandler(h: Any) -> str:
     return f"<handler[{channel}][{names}] ({where}{getattr(h, '__name__', h)})>"
 
 
+def describe_handler(h: Any) -> str:
+    """:func:`reprhandler` for error reports: never raises (a task's or a
+    callback's function may not be a decorated handler)."""
+    try:
+        return reprhandler(h)
+    except AttributeError:
+        return f"<handler[?][?] ({getattr(h, '__qualname__', repr(h))})>"
+
+
 class HandlerMetaClass(type):
     """Kept for 2.x code that names it; classes use __init_subclass__ now."""

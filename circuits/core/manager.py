@@ -39,26 +39,26 @@ class Manager(Runner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._handlers: dict[str, list[Any]] = {}
-        self._globals: list[Any] = []
+        self._circuits_globals: list[Any] = []
         self.components: list[Manager] = []
         self.parent: Manager = self
         self.root: Manager = self
         # Root state (a registered child's queue moves to its new root).
-        self._queue: deque[Event] = deque()
-        self._ready: deque[tuple[Task, Any, BaseException | None]] = deque()
-        self._watchers: dict[str | None, list[EventWaiter]] = {}
-        self._table = HandlerTable(self)
-        self._loop: Loop | None = None
-        self._current: Event | None = None
+        self._circuits_queue: deque[Event] = deque()
+        self._circuits_ready: deque[tuple[Task, Any, BaseException | None]] = deque()
+        self._circuits_watchers: dict[str | None, list[EventWaiter]] = {}
+        self._circuits_table = HandlerTable(self)
+        self._circuits_loop: Loop | None = None
+        self._circuits_current: Event | None = None
         #: The thread that dispatches (set each pass): only its fires can be
         #: effects of the event being handled.
-        self._dispatcher: int | None = None
+        self._circuits_dispatcher: int | None = None
         self._running = False
-        self._exitcode: Any = None
-        self._raise_exit = False
-        self._thread: threading.Thread | None = None
-        self._process: Any = None
-        self._unregister_pending = False
+        self._circuits_exitcode: Any = None
+        self._circuits_raise_exit = False
+        self._circuits_thread: threading.Thread | None = None
+        self._circuits_process: Any = None
+        self._circuits_unregister_pending = False
 
     # -- identity ----------------------------------------------------------
     @property
@@ -72,19 +72,19 @@ class Manager(Runner):
     @property
     def pid(self) -> int:
         """The process this manager runs in (the child's, after start(process=True))."""
-        process = self._process
+        process = self._circuits_process
         return process.pid if process is not None and process.pid is not None else os.getpid()
 
     @property
     def __thread(self) -> threading.Thread | None:
         # 3.x code polls ``_Manager__thread`` until it is None to see a
         # started manager's thread end.
-        thread = self._thread
+        thread = self._circuits_thread
         return thread if thread is not None and thread.is_alive() else None
 
     def __len__(self) -> int:
         """How many events are queued (``while len(app): app.flush()``)."""
-        return len(self.root._queue)
+        return len(self.root._circuits_queue)
 
     def __bool__(self) -> bool:
         return True  # a manager with nothing queued is still a manager
@@ -98,17 +98,17 @@ class Manager(Runner):
         channel = getattr(self, "channel", "")
         thread = threading.current_thread().name
         state = "R" if self._running else "S"  # its own flag: children show [S], as in 3.x
-        return f"<{type(self).__name__}/{channel} {os.getpid()}:{thread} (queued={len(self.root._queue)}) [{state}]>"
+        return f"<{type(self).__name__}/{channel} {os.getpid()}:{thread} (queued={len(self.root._circuits_queue)}) [{state}]>"
 
     # -- the loop of this tree ------------------------------------------
     @property
     def loop(self) -> Loop:
         """The root's Loop (selector, timers, inbox), created on first use."""
         root = self.root
-        if root._loop is None:
-            root._loop = Loop()
-            root._loop.report = root._callback_failed  # type: ignore[method-assign]
-        return root._loop
+        if root._circuits_loop is None:
+            root._circuits_loop = Loop()
+            root._circuits_loop.report = root._circuits_callback_failed  # type: ignore[method-assign]
+        return root._circuits_loop
 
     # -- the tree (``register``/``unregister`` live on BaseComponent) ------
     def __add__(self, other: Any) -> Manager:
@@ -129,17 +129,17 @@ class Manager(Runner):
     def addHandler(self, f: Any, event: str | None = None) -> Any:
         """Add a handler (a @handler-decorated function or method) to this node."""
         method = f if isinstance(f, MethodType) else MethodType(f, self)
-        self._file_handler(method, (event,) if event is not None else method.names)
+        self._circuits_file_handler(method, (event,) if event is not None else method.names)
         if getattr(self, method.__name__, None) is None or not isinstance(f, MethodType):
             setattr(self, method.__name__, method)
-        self.root._table.invalidate()
+        self.root._circuits_table.invalidate()
         return method
 
-    def _file_handler(self, method: Any, names: tuple[str, ...]) -> None:
+    def _circuits_file_handler(self, method: Any, names: tuple[str, ...]) -> None:
         """Index a bound handler: by name, under "*" for every event on its
         channel, or as a global (no names, channel "*": every event anywhere)."""
         if not names and method.channel == "*":
-            self._globals.append(method)
+            self._circuits_globals.append(method)
         elif not names:
             self._handlers.setdefault("*", []).append(method)
         else:
@@ -155,12 +155,12 @@ class Manager(Runner):
                     handlers.remove(h)
             if not handlers:
                 self._handlers.pop(name, None)
-        if event is None and method in self._globals:
-            self._globals.remove(method)
-        self.root._table.invalidate()
+        if event is None and method in self._circuits_globals:
+            self._circuits_globals.remove(method)
+        self.root._circuits_table.invalidate()
 
     def getHandlers(self, event: Event, channel: Any) -> list[Any]:
-        return [h for h, _, _ in self.root._table.get(event.name, (channel,))]
+        return [h for h, _, _ in self.root._circuits_table.get(event.name, (channel,))]
 
     # -- firing ------------------------------------------------------------
     def fire(self, event: Event, *channels: Any, **kwargs: Any) -> Value:
@@ -180,18 +180,18 @@ class Manager(Runner):
             event._cause = event
             event._effects = 1
         else:
-            current = root._current
+            current = root._circuits_current
             if (current is not None and current._cause is not None
-                    and root._dispatcher == threading.get_ident()):
+                    and root._circuits_dispatcher == threading.get_ident()):
                 event._cause = cause = current._cause
                 cause._effects += 1
             elif event._cause is not None:  # a re-fired event (e.g. a Timer's)
                 event._cause = None
         if kwargs and "priority" in kwargs:
-            _queue_by_priority(root._queue, event, kwargs["priority"])
+            _queue_by_priority(root._circuits_queue, event, kwargs["priority"])
         else:
-            root._queue.append(event)
-        loop = root._loop
+            root._circuits_queue.append(event)
+        loop = root._circuits_loop
         if loop is not None and loop.sleeping:
             loop.wake()
         return value
@@ -223,17 +223,17 @@ class Manager(Runner):
     waitEvent = wait
 
     # -- dispatching -------------------------------------------------------
-    def _dispatch(self, event: Event) -> None:
+    def _circuits_dispatch(self, event: Event) -> None:
         """Run every handler of ``event`` (called on the root)."""
         if event.cancelled:
-            self._settle(event)
+            self._circuits_settle(event)
             return
-        entries = self._table._cache.get((event.name, event.channels))
+        entries = self._circuits_table._cache.get((event.name, event.channels))
         if entries is None:
-            entries = self._table.get(event.name, event.channels)
-        if self._watchers:
-            self._attach_watchers(event)
-        self._current = event
+            entries = self._circuits_table.get(event.name, event.channels)
+        if self._circuits_watchers:
+            self._circuits_attach_watchers(event)
+        self._circuits_current = event
         value = event.value
         args = event.args
         kwargs = event.kwargs
@@ -246,14 +246,14 @@ class Manager(Runner):
                 else:
                     result = fn(*args, **kwargs) if kwargs else fn(*args)
             except SystemExit as e:
-                self._stop_from_handler(e.code)
+                self._circuits_stop_from_handler(e.code)
                 continue
             except KeyboardInterrupt:
-                self._stop_from_handler(None, raise_exit=False)
+                self._circuits_stop_from_handler(None, raise_exit=False)
                 continue
             except BaseException:
                 failed = True
-                self._handler_failed(event, fn, sys.exc_info())
+                self._circuits_handler_failed(event, fn, sys.exc_info())
                 if event.stopped:  # the handler stopped the event before it raised
                     break
                 continue
@@ -261,23 +261,23 @@ class Manager(Runner):
                 if result.__class__ is GeneratorType:
                     event.waitingHandlers += 1
                     value.promise = True
-                    self._start_task(Task(event, result, fn))
+                    self._circuits_start_task(Task(event, result, fn))
                 else:
                     value.value = result
                     if is_filter:
                         break
             if event.stopped:
                 break
-        self._current = None
+        self._circuits_current = None
         if not event.waitingHandlers:
             if (event.alert_done or event.success or event._waiters is not None
                     or event._cause is not None):
-                self._done(event, failed)
+                self._circuits_done(event, failed)
             else:  # the common case, kept cheap: nothing follows this event
                 value.handled = True
 
-    def _attach_watchers(self, event: Event) -> None:
-        waiting = self._watchers.get(event.name)
+    def _circuits_attach_watchers(self, event: Event) -> None:
+        waiting = self._circuits_watchers.get(event.name)
         if not waiting:
             return
         keep = []
@@ -289,11 +289,11 @@ class Manager(Runner):
             else:
                 keep.append(waiter)
         if keep:
-            self._watchers[event.name] = keep
+            self._circuits_watchers[event.name] = keep
         else:
-            del self._watchers[event.name]
+            del self._circuits_watchers[event.name]
 
-    def _handler_failed(self, event: Event, fn: Any, exc_info: Any) -> None:
+    def _circuits_handler_failed(self, event: Event, fn: Any, exc_info: Any) -> None:
         etype, evalue, etb = exc_info
         # The events get the traceback formatted, so they can cross threads
         # and processes and hold no frames; the event's own Value keeps the
@@ -312,13 +312,13 @@ class Manager(Runner):
             return
         self.fire(exception(etype, evalue, err[2], handler=fn, fevent=event), "*")
 
-    def _callback_failed(self, callback: Any, error: Exception) -> None:
+    def _circuits_callback_failed(self, callback: Any, error: Exception) -> None:
         """An I/O, timer or thread callback raised: report it like a handler error."""
         root = self.root
         root.fire(exception(type(error), error, traceback.format_tb(error.__traceback__),
                             handler=callback, fevent=None), "*")
 
-    def _done(self, event: Event, failed: bool = False) -> None:
+    def _circuits_done(self, event: Event, failed: bool = False) -> None:
         value = event.value
         value.handled = True
         if event.alert_done:
@@ -331,9 +331,9 @@ class Manager(Runner):
             event._waiters = None
             for waiter in waiters:
                 waiter.done(value)
-        self._settle(event)
+        self._circuits_settle(event)
 
-    def _settle(self, event: Event) -> None:
+    def _circuits_settle(self, event: Event) -> None:
         """Count ``event`` as processed for the ``complete`` bookkeeping."""
         cause = event._cause
         if cause is None:
@@ -347,11 +347,11 @@ class Manager(Runner):
             # have ``cause`` as its cause): the complete event must not count
             # towards ``cause`` again, or it would complete twice.
             root = self.root
-            current, root._current = root._current, None
+            current, root._circuits_current = root._circuits_current, None
             try:
                 self.fire(cause.child("complete", cause, cause.value.getValue()), *channels)
             finally:
-                root._current = current
+                root._circuits_current = current
             for fn in completers or ():
                 fn()
 
@@ -374,11 +374,11 @@ def describe(manager: Manager) -> str:
     channel = getattr(manager, "channel", "*")
     channel = channel if isinstance(channel, str) else repr(channel)
     handlers = [h for node in walk(manager) for hs in node._handlers.values() for h in hs]
-    handlers.extend(h for node in walk(manager) for h in node._globals)
+    handlers.extend(h for node in walk(manager) for h in node._circuits_globals)
     channels = {getattr(h, "channel", None) or getattr(h.__self__, "channel", "*") for h in handlers}
     state = "R" if manager._running else "S"
     thread = threading.current_thread().name
     # type(manager).__name__, not .name: a Controller may expose a page
     # called ``name``, and formatting that bound method would recurse.
-    return (f"<{type(manager).__name__}/{channel} {os.getpid()}:{thread} (queued={len(manager.root._queue)}, "
+    return (f"<{type(manager).__name__}/{channel} {os.getpid()}:{thread} (queued={len(manager.root._circuits_queue)}, "
             f"channels={len(channels)}, handlers={len(set(map(id, handlers)))}) [{state}]>")

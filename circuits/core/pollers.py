@@ -47,7 +47,7 @@ class BasePoller(BaseComponent):
 
     def _root_changed(self, old: Manager, new: Manager) -> None:
         new.loop.use_selector(self.selector_class)
-        old_loop = old._loop  # not ``old.loop``: old.root may already be ``new``
+        old_loop = old._circuits_loop  # not ``old.loop``: old.root may already be ``new``
         if old_loop is None:
             return
         for fd in list(self._targets):

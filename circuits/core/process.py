@@ -15,7 +15,7 @@ def start_process(manager: Any, link: Any = None) -> tuple[Any, Any]:
     """
     context = multiprocessing.get_context("fork")
     if link is None:
-        process = context.Process(target=manager._run_quietly, name=manager.name, daemon=True)
+        process = context.Process(target=manager._circuits_run_quietly, name=manager.name, daemon=True)
         process.start()
         return process, None
     return link_process(manager, link, context)

@@ -2,7 +2,7 @@
 
 :class:`Runner` is the half of :class:`~circuits.core.manager.Manager`
 that only a root uses: its queue of events and of ready tasks is drained
-here, one pass at a time (:meth:`Runner._pass`, the whole of it in one
+here, one pass at a time (:meth:`Runner._circuits_pass`, the whole of it in one
 function, like asyncio's ``_run_once``). Tasks (generator handlers) are
 only ever resumed from the ready queue, so a task's stack depth never grows
 with the number of times it waited.
@@ -40,34 +40,34 @@ class Runner:
 
     # Set up by Manager.__init__; declared here for readers.
     root: Any
-    _queue: Any
-    _ready: Any
-    _loop: Any
+    _circuits_queue: Any
+    _circuits_ready: Any
+    _circuits_loop: Any
     _running: bool
     #: ``start(process=True)``'s implementation, wired in by circuits.core's
     #: package init (it needs the Bridge component, which sits above this).
     process_starter: Callable[[Any, Any], Any] | None = None
     #: True when a subclass replaced tick() with a loop pass of its own
     #: (one that calls super().tick()): run() then calls it each pass.
-    _custom_tick = False
+    _circuits_custom_tick = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         tick = cls.tick
         # A Component method named ``tick`` that does not call super() is a
         # handler of ``tick`` events (a Timer's, typically), not the loop.
-        cls._custom_tick = tick is not Runner.tick and getattr(tick, "handler", False) is not True
+        cls._circuits_custom_tick = tick is not Runner.tick and getattr(tick, "handler", False) is not True
 
     # -- tasks (generator handlers) ---------------------------------------
-    def _start_task(self, task: Task) -> None:
+    def _circuits_start_task(self, task: Task) -> None:
         """A handler returned a generator: it first runs on the next pass."""
-        self.root._ready.append((task, None, None))
+        self.root._circuits_ready.append((task, None, None))
 
-    def _step(self, task: Task, send: Any = None, exc: BaseException | None = None) -> None:
+    def _circuits_step(self, task: Task, send: Any = None, exc: BaseException | None = None) -> None:
         """Run a task until it suspends or finishes (called from the ready queue only)."""
         root = self.root
-        previous = root._current
-        event = root._current = task.event
+        previous = root._circuits_current
+        event = root._circuits_current = task.event
         stack = task.stack
         try:
             while True:
@@ -88,26 +88,26 @@ class Runner:
                         continue
                     if stop.value is not None:
                         event.value.value = stop.value
-                    root._task_done(task, False)
+                    root._circuits_task_done(task, False)
                     return
                 except SystemExit as e:
-                    root._stop_from_handler(e.code)
-                    root._task_done(task, False)
+                    root._circuits_stop_from_handler(e.code)
+                    root._circuits_task_done(task, False)
                     return
                 except KeyboardInterrupt:
-                    root._stop_from_handler(None, raise_exit=False)
-                    root._task_done(task, False)
+                    root._circuits_stop_from_handler(None, raise_exit=False)
+                    root._circuits_task_done(task, False)
                     return
                 except BaseException as e:
                     stack.pop()
                     if stack:  # a nested generator raised: its caller may catch it
                         exc = e
                         continue
-                    root._handler_failed(event, task.handler or gen, sys.exc_info())
-                    root._task_done(task, True)
+                    root._circuits_handler_failed(event, task.handler or gen, sys.exc_info())
+                    root._circuits_task_done(task, True)
                     return
                 if yielded is None:
-                    root._ready.append((task, None, None))
+                    root._circuits_ready.append((task, None, None))
                     return
                 if yielded.__class__ is GeneratorType:
                     stack.append(yielded)
@@ -118,24 +118,24 @@ class Runner:
                     return
                 # Any other value is a result; the task goes on next pass.
                 event.value.value = yielded
-                root._ready.append((task, None, None))
+                root._circuits_ready.append((task, None, None))
                 return
         finally:
-            root._current = previous
+            root._circuits_current = previous
 
-    def _task_done(self, task: Task, failed: bool) -> None:
+    def _circuits_task_done(self, task: Task, failed: bool) -> None:
         event = task.event
         event.waitingHandlers -= 1
         if event.waitingHandlers == 0:
             event.value.promise = False
             event.value.inform(True)
-            self._done(event, failed)  # type: ignore[attr-defined]
+            self._circuits_done(event, failed)  # type: ignore[attr-defined]
 
-    def _run_ready(self) -> None:
+    def _circuits_run_ready(self) -> None:
         """Step the tasks that were ready when this was called (once each)."""
         root = self.root
-        ready = root._ready
-        step = root._step
+        ready = root._circuits_ready
+        step = root._circuits_step
         for _ in range(len(ready)):
             task, send, exc = ready.popleft()
             step(task, send, exc)
@@ -148,26 +148,26 @@ class Runner:
         A subclass may override it (calling ``super().tick(timeout)``):
         run() then calls the override each pass.
         """
-        self._pass(timeout)
+        self._circuits_pass(timeout)
 
-    def _pass(self, timeout: float = -1) -> None:
+    def _circuits_pass(self, timeout: float = -1) -> None:
         root = self.root
-        loop = root._loop or root.loop
-        queue = root._queue
-        root._dispatcher = threading.get_ident()
+        loop = root._circuits_loop or root.loop
+        queue = root._circuits_queue
+        root._circuits_dispatcher = threading.get_ident()
         if loop._calls:
             loop.run_calls()
         if loop._flushes:  # writes queued between passes (another thread, run()'s fast path)
             loop.flush_writes()
-        if queue or root._ready or loop._flushes:
+        if queue or root._circuits_ready or loop._flushes:
             wait: float | None = 0
         else:
             deadline = loop.next_deadline()
             wait = None if deadline is None else max(0.0, deadline - loop.clock.now())
             if timeout is not None and timeout >= 0:
                 wait = timeout if wait is None else min(wait, timeout)
-            if root._table.has_generators():
-                wait = root._generate_events(wait)
+            if root._circuits_table.has_generators():
+                wait = root._circuits_generate_events(wait)
         if wait == 0 and not loop._handlers:
             pass  # nothing to poll: skip the system call
         else:
@@ -183,9 +183,9 @@ class Runner:
             loop.run_timers()
         if loop._calls:
             loop.run_calls()
-        if root._ready:
-            root._run_ready()
-        dispatch = root._dispatch
+        if root._circuits_ready:
+            root._circuits_run_ready()
+        dispatch = root._circuits_dispatch
         for _ in range(GENERATIONS_PER_PASS):
             n = len(queue)
             if not n:
@@ -196,13 +196,13 @@ class Runner:
             loop.flush_writes()
         loop.passes += 1
 
-    def _generate_events(self, wait: float | None) -> float | None:
+    def _circuits_generate_events(self, wait: float | None) -> float | None:
         """Ask generate_events handlers for events; returns the wait left."""
         event = generate_events(None, -1 if wait is None else wait)
         event.channels = ("*",)
         event.value = Value(event, self)
-        self._dispatch(event)  # type: ignore[attr-defined]
-        if self._queue:
+        self._circuits_dispatch(event)  # type: ignore[attr-defined]
+        if self._circuits_queue:
             return 0
         left = event.time_left
         return None if left < 0 else left
@@ -211,16 +211,16 @@ class Runner:
         """Dispatch queued events (and what they fire) until none are left,
         sending the writes they queued."""
         root = self.root
-        queue = root._queue
-        dispatch = root._dispatch
-        root._dispatcher = threading.get_ident()
+        queue = root._circuits_queue
+        dispatch = root._circuits_dispatch
+        root._circuits_dispatcher = threading.get_ident()
         while True:
-            while queue or root._ready:
-                if root._ready:
-                    root._run_ready()
+            while queue or root._circuits_ready:
+                if root._circuits_ready:
+                    root._circuits_run_ready()
                 for _ in range(len(queue)):
                     dispatch(queue.popleft())
-            loop = root._loop
+            loop = root._circuits_loop
             if loop is None or not loop._flushes:
                 break
             loop.flush_writes()  # may fire events (a peer gone): go round again
@@ -239,17 +239,17 @@ class Runner:
         if root is not self:
             return root.run(socket)
         self._running = True
-        self._dispatcher = threading.get_ident()
-        self._exitcode = None
-        self._raise_exit = False
+        self._circuits_dispatcher = threading.get_ident()
+        self._circuits_exitcode = None
+        self._circuits_raise_exit = False
         loop = self.loop  # type: ignore[attr-defined]
-        one_pass = self.tick if self._custom_tick else self._pass
-        restore = self._install_signals()
+        one_pass = self.tick if self._circuits_custom_tick else self._circuits_pass
+        restore = self._circuits_install_signals()
         try:
             self.fire(started(self))  # type: ignore[attr-defined]
-            queue, ready, dispatch = self._queue, self._ready, self._dispatch  # type: ignore[attr-defined]
+            queue, ready, dispatch = self._circuits_queue, self._circuits_ready, self._circuits_dispatch  # type: ignore[attr-defined]
             while self._running:
-                if (queue and not self._custom_tick
+                if (queue and not self._circuits_custom_tick
                         and not (ready or loop._handlers or loop._timers or loop._calls or loop._flushes)):
                     # Nothing to poll, no timer, no task: a pass is just a dispatch.
                     for _ in range(len(queue)):
@@ -258,23 +258,23 @@ class Runner:
                 else:
                     one_pass()
             for _ in range(FADE_OUT_PASSES):
-                if not (self._queue or self._ready or loop._calls or loop._flushes):
+                if not (self._circuits_queue or self._circuits_ready or loop._calls or loop._flushes):
                     break
-                self._pass(0)
+                self._circuits_pass(0)
         finally:
-            self._restore_signals(restore)
-        code = self._exitcode
-        if self._raise_exit:
+            self._circuits_restore_signals(restore)
+        code = self._circuits_exitcode
+        if self._circuits_raise_exit:
             raise SystemExit(code)
         return code
 
-    def _install_signals(self) -> list[tuple[int, Any]]:
+    def _circuits_install_signals(self) -> list[tuple[int, Any]]:
         if threading.current_thread() is not threading.main_thread():
             return []
         saved: list[tuple[int, Any]] = []
         for signo in (_signal.SIGINT, _signal.SIGTERM):
             try:
-                saved.append((signo, _signal.signal(signo, self._on_os_signal)))
+                saved.append((signo, _signal.signal(signo, self._circuits_on_os_signal)))
             except (ValueError, OSError):
                 pass
         # The interpreter writes a byte to the loop's wake-up socket the moment
@@ -289,7 +289,7 @@ class Runner:
         return saved
 
     @staticmethod
-    def _restore_signals(saved: list[tuple[int, Any]]) -> None:
+    def _circuits_restore_signals(saved: list[tuple[int, Any]]) -> None:
         for signo, old in saved:
             try:
                 if signo == _WAKEUP_FD:
@@ -299,34 +299,34 @@ class Runner:
             except (ValueError, OSError):
                 pass
 
-    def _on_os_signal(self, signo: int, frame: Any) -> None:
+    def _circuits_on_os_signal(self, signo: int, frame: Any) -> None:
         # Runs between bytecodes: only hand the work to the loop.
-        self.loop.call_soon_threadsafe(lambda: self._signalled(signo, frame))  # type: ignore[attr-defined]
+        self.loop.call_soon_threadsafe(lambda: self._circuits_signalled(signo, frame))  # type: ignore[attr-defined]
 
-    def _signalled(self, signo: int, frame: Any) -> None:
+    def _circuits_signalled(self, signo: int, frame: Any) -> None:
         self.fire(signal(signo, frame), "*")  # type: ignore[attr-defined]
         self.stop()
 
     def stop(self, code: Any = None) -> None:
         """Stop the loop: queued events and ``stopped`` are still delivered."""
         root = self.root
-        process = root._process
+        process = root._circuits_process
         if process is not None and process.pid != os.getpid() and process.is_alive():
             # Started with start(process=True) and stopped from this side:
-            # SIGTERM makes the child stop gracefully (see _install_signals).
+            # SIGTERM makes the child stop gracefully (see _circuits_install_signals).
             process.terminate()
         if not root._running:
             return
-        root._exitcode = code
+        root._circuits_exitcode = code
         root._running = False
         root.fire(stopped(root))
-        if root._loop is not None:
-            root._loop.wake()
+        if root._circuits_loop is not None:
+            root._circuits_loop.wake()
 
-    def _stop_from_handler(self, code: Any, raise_exit: bool = True) -> None:
+    def _circuits_stop_from_handler(self, code: Any, raise_exit: bool = True) -> None:
         root = self.root
         if root._running:
-            root._raise_exit = raise_exit
+            root._circuits_raise_exit = raise_exit
             root.stop(code)
 
     def start(self, process: bool = False, link: Any = None) -> tuple[Any, Any]:
@@ -339,32 +339,32 @@ class Runner:
         if process:
             if self.process_starter is None:
                 raise RuntimeError("circuits.core was not fully imported")
-            self._process, bridge = self.process_starter(self, link)
-            return self._process, bridge
-        self._thread = threading.Thread(target=self._run_quietly, name=self.name,  # type: ignore[attr-defined]
+            self._circuits_process, bridge = self.process_starter(self, link)
+            return self._circuits_process, bridge
+        self._circuits_thread = threading.Thread(target=self._circuits_run_quietly, name=self.name,  # type: ignore[attr-defined]
                                         daemon=True)
-        self._thread.start()
-        return self._thread, None
+        self._circuits_thread.start()
+        return self._circuits_thread, None
 
-    def _run_quietly(self) -> None:
+    def _circuits_run_quietly(self) -> None:
         try:
             self.run()
         except SystemExit:
             pass
 
     def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self._process is not None:
-            self._process.join(timeout)
+        if self._circuits_thread is not None:
+            self._circuits_thread.join(timeout)
+        if self._circuits_process is not None:
+            self._circuits_process.join(timeout)
 
     # -- introspection -----------------------------------------------------
     def statistics(self) -> dict[str, Any]:
         root = self.root
-        loop = root._loop
+        loop = root._circuits_loop
         return {
-            "queued": len(root._queue),
-            "ready_tasks": len(root._ready),
+            "queued": len(root._circuits_queue),
+            "ready_tasks": len(root._circuits_ready),
             "timers": loop.timer_count if loop else 0,
             "watched_fds": loop.watched if loop else 0,
             "passes": loop.passes if loop else 0,

@@ -71,8 +71,8 @@ class Suspension:
         self._finished = True
         self.manager = self.task = None
         root = manager.root
-        root._ready.append((task, value, exc))
-        loop = root._loop
+        root._circuits_ready.append((task, value, exc))
+        loop = root._circuits_loop
         if loop is not None and loop.sleeping:
             loop.wake()
 
@@ -104,7 +104,7 @@ class EventWaiter(Suspension):
                 self.event._waiters = []
             self.event._waiters.append(self)
         else:
-            root._watchers.setdefault(self.name, []).append(self)
+            root._circuits_watchers.setdefault(self.name, []).append(self)
         if self.timeout == 0:  # not done now: no waiting at all
             self._expire()
         elif self.timeout is not None and self.timeout > 0:
@@ -130,7 +130,7 @@ class EventWaiter(Suspension):
         if self.event is not None and self.event._waiters and self in self.event._waiters:
             self.event._waiters.remove(self)
         elif self.name is not None:
-            waiting = manager.root._watchers.get(self.name, [])
+            waiting = manager.root._circuits_watchers.get(self.name, [])
             if self in waiting:
                 waiting.remove(self)
         self.resume(exc=TimeoutError(f"timed out after {self.timeout} s waiting for {self.name or self.event!r}"))

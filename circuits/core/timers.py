@@ -80,7 +80,7 @@ class Timer(BaseComponent):
         # The deadline keeps its meaning on the new root's clock.
         if self._handle is not None and self._deadline is not None:
             self._handle.cancel()
-            old_clock = old._loop.clock if old._loop is not None else new.loop.clock
+            old_clock = old._circuits_loop.clock if old._circuits_loop is not None else new.loop.clock
             remaining = self._deadline - old_clock.now()
             self._deadline = new.loop.clock.now() + remaining
             self._handle = new.loop.call_at(self._deadline, self._expire)

@@ -97,7 +97,7 @@ def _own_handlers(node: Any) -> Iterator[tuple[str, Any]]:
     for name, handlers in getattr(node, "_handlers", {}).items():
         for h in handlers:
             yield name, h
-    for h in getattr(node, "_globals", ()):
+    for h in getattr(node, "_circuits_globals", ()):
         yield "*", h
 
 

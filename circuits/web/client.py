@@ -113,7 +113,7 @@ class _Exchange(Suspension):
             return
         self.manager = self.task = None
         value, exc = self.outcome
-        manager.root._ready.append((task, value, exc))
+        manager.root._circuits_ready.append((task, value, exc))
 
 
 class _Connection(BaseComponent):

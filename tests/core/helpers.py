@@ -56,7 +56,7 @@ def running(app: Manager) -> Iterator[Recorder]:
     finally:
         app.stop()
         app.join(TIMEOUT)
-        assert app._thread is not None and not app._thread.is_alive(), "the app did not stop"
+        assert app._circuits_thread is not None and not app._circuits_thread.is_alive(), "the app did not stop"
         app.loop.close()  # its selector and wake-up sockets
 
 
@@ -77,7 +77,7 @@ def wait_until_blocked(app: Manager, timeout: float = TIMEOUT) -> None:
     """
     pause = threading.Event()
     for _ in range(int(timeout / 0.005)):
-        if app.loop.sleeping and not app.root._queue:
+        if app.loop.sleeping and not app.root._circuits_queue:
             return
         pause.wait(0.005)
     raise AssertionError("the loop never blocked")

@@ -33,7 +33,7 @@ class go(Event):
 
 def stop_child(child: Manager) -> None:
     """Stop the child now (it would also stop by itself once the parent's link closes)."""
-    process = child._process
+    process = child._circuits_process
     assert process is not None
     process.terminate()
     process.join(TIMEOUT)
@@ -87,7 +87,7 @@ def test_an_event_fired_in_the_parent_is_handled_in_the_child_and_its_value_come
     assert second.startswith("hello again from ")
     remote_pid = int(first.rsplit(" ", 1)[1])
     assert remote_pid != os.getpid()
-    assert child._process is not None and child._process.pid == remote_pid
+    assert child._circuits_process is not None and child._circuits_process.pid == remote_pid
 
 
 def test_remote_errors_and_success_events_cross_once() -> None:
@@ -146,7 +146,7 @@ def test_calls_waiting_on_a_child_that_dies_end_with_an_error() -> None:
         with running(parent) as rec:
             parent.fire(go())
             assert rec.wait_for("hanging", timeout=SLOW)
-            process = child._process
+            process = child._circuits_process
             assert process is not None
             process.terminate()  # the parent's side of the bridge sees the socket close
             assert parent.done.wait(SLOW)
@@ -167,7 +167,7 @@ def test_start_in_a_process_without_a_link(tmp_path: Any) -> None:
     app = App()
     app.start(process=True)
     app.join(SLOW)
-    process = app._process
+    process = app._circuits_process
     assert process is not None and not process.is_alive()
     assert process.exitcode == 0
     assert int(marker.read_text()) == process.pid != os.getpid()
@@ -177,7 +177,7 @@ def test_the_child_stops_when_the_parent_side_of_the_link_goes_away() -> None:
     parent = Parent()
     child = Child()
     child.start(process=True, link=parent)
-    process = child._process
+    process = child._circuits_process
     assert process is not None
     try:
         with running(parent):
@@ -199,7 +199,7 @@ def test_ipc_sends_one_event_to_the_child_and_its_value_is_the_remote_result() -
     process, bridge = child.start(process=True, link=parent)
     try:
         assert isinstance(bridge, Bridge) and bridge.parent is parent
-        assert process is child._process and child.pid == process.pid != os.getpid()
+        assert process is child._circuits_process and child.pid == process.pid != os.getpid()
         with running(parent) as rec:
             assert rec.wait_for("ready")  # the Bridge says it is set up
             assert rec.first("ready").args == [bridge]

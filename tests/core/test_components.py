@@ -403,7 +403,7 @@ def test_a_started_manager_runs_in_a_thread_that_start_returns() -> None:
     app = Manager()
     thread, bridge = app.start()
     try:
-        assert bridge is None and thread.is_alive() and thread is app._thread
+        assert bridge is None and thread.is_alive() and thread is app._circuits_thread
         assert app._Manager__thread is thread  # what 3.x code polls
     finally:
         app.stop()
@@ -488,3 +488,53 @@ def test_a_tick_override_that_calls_super_is_the_loop_pass_run_uses() -> None:
     v = app.fire(hello())
     app.run()
     assert passes == [1] and v.value == "hi"
+
+
+def test_a_component_s_own_private_names_never_clobber_the_runner() -> None:
+    """User classes commonly keep ``_ready``, ``_queue``, ``_thread``, ``_done``...
+    of their own: the root's state and passes live under names of the framework's."""
+
+    class Busy(Component):
+        _ready = False  # a class attribute and instance attributes of the same names
+        _current = "mine"
+
+        def init(self) -> None:
+            self._queue: list[str] = []
+            self._thread = "not a thread"
+            self._process = object()  # e.g. a subprocess.Popen the component runs
+            self._loop = None
+            self._table = {}
+            self._watchers = {}
+
+        def _done(self, *args: Any) -> None:  # private helpers: not handlers, not the core's
+            raise AssertionError("the core called a component's own _done")
+
+        def _dispatch(self, *args: Any) -> None:
+            raise AssertionError("the core called a component's own _dispatch")
+
+        def ready(self) -> None:
+            self._ready = True
+
+        def hello(self) -> Any:
+            yield self.call(ready())
+            self._queue.append("hello")
+            return "done"
+
+    class ready(Event):
+        pass
+
+    app = Busy()
+    v = app.fire(hello())
+    app.start()
+    try:
+        deadline = threading.Event()
+        for _ in range(500):
+            if v.value == "done":
+                break
+            deadline.wait(0.01)
+        assert v.value == "done" and app._ready is True and app._queue == ["hello"]
+    finally:
+        app.stop()
+        app.join(5)
+    assert not app._circuits_thread.is_alive()
+    assert app._thread == "not a thread" and app.pid == os.getpid()

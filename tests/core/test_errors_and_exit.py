@@ -108,7 +108,7 @@ def test_an_error_in_an_exception_handler_does_not_loop_forever(capsys: pytest.C
     app.fire(boom())
     for _ in range(10):
         app.tick(0)
-    assert not app._queue  # settled
+    assert not app._circuits_queue  # settled
     assert calls == ["exception"]
     err = capsys.readouterr().err
     assert "RuntimeError: the error handler is broken too" in err

@@ -428,6 +428,15 @@ def test_reprhandler_describes_a_handler() -> None:
         reprhandler(print)  # not a handler
 
 
+def test_error_reports_describe_any_callable() -> None:
+    from circuits.core.handlers import describe_handler
+
+    def plain() -> None:
+        pass
+
+    assert describe_handler(plain).endswith("test_error_reports_describe_any_callable.<locals>.plain)>")
+
+
 def test_add_handler_without_names_on_any_channel_or_on_the_components_channel() -> None:
     got: list[str] = []
 

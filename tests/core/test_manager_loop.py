@@ -67,7 +67,7 @@ def test_stop_when_not_running_does_nothing() -> None:
     app = Manager()
     app.stop(1)
     assert not app.running
-    assert not app._queue  # no stopped event queued
+    assert not app._circuits_queue  # no stopped event queued
 
 
 def test_events_fired_before_stop_are_still_delivered() -> None:
@@ -164,7 +164,7 @@ def test_flush_runs_until_nothing_is_left() -> None:
     app.fire(hello(0))
     app.flush()
     assert sorted(got) == [-5, -4, -3, -2, -1, 0, 0, 1, 2, 3, 4, 5]
-    assert not app._queue and not app._ready
+    assert not app._circuits_queue and not app._circuits_ready
 
 
 def test_generate_events_lets_a_generator_feed_the_loop() -> None:

@@ -230,7 +230,7 @@ def running_uplink(cfg: MqttConfig, state_dir: Path, *extra: Callable[[MqttUplin
     finally:
         app.stop()
         app.join(TIMEOUT)
-        assert app._thread is not None and not app._thread.is_alive(), "the app did not stop"
+        assert app._circuits_thread is not None and not app._circuits_thread.is_alive(), "the app did not stop"
         app.loop.close()
 
 
@@ -406,7 +406,7 @@ def running_gateway(config: GatewayConfig, timeout: float = TIMEOUT,
     finally:
         gateway.stop()
         gateway.join(timeout)
-        assert gateway._thread is not None and not gateway._thread.is_alive(), "the gateway did not stop"
+        assert gateway._circuits_thread is not None and not gateway._circuits_thread.is_alive(), "the gateway did not stop"
         gateway.close()
         gateway.loop.close()
 

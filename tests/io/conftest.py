@@ -20,7 +20,7 @@ def app() -> Iterator[Manager]:
     # What Manager.stop() fires: components close their descriptors.
     manager.fire(stopped(manager))
     for _ in range(100):
-        if not manager.root._queue:
+        if not manager.root._circuits_queue:
             break
         manager.tick(0)
     manager.loop.close()

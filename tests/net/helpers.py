@@ -94,7 +94,7 @@ def running(*components: BaseComponent) -> Iterator[tuple[Manager, Recorder]]:
     finally:
         app.stop()
         app.join(TIMEOUT)
-        assert app._thread is not None and not app._thread.is_alive(), "the app did not stop"
+        assert app._circuits_thread is not None and not app._circuits_thread.is_alive(), "the app did not stop"
         app.loop.close()
 
 

@@ -164,7 +164,7 @@ def test_hostname_resolution_does_not_block_the_loop(monkeypatch):
         before = len(rec.of("tick"))
         rec.wait_for("tick", count=before + 10)  # the loop runs while getaddrinfo blocks
         assert rec.of("connected") == []
-        assert resolver.threads and resolver.threads[0] != app._thread.name
+        assert resolver.threads and resolver.threads[0] != app._circuits_thread.name
         resolver.release.set()
         (event,) = rec.wait_for("connected", "client")
         assert event.args == ["localhost", server.port]

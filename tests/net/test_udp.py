@@ -139,7 +139,7 @@ def test_a_udp_server_made_as_a_root_keeps_its_event_queue():
     try:
         server.fire(write(("127.0.0.1", 9), b"x"))
         server.flush()
-        assert server._datagrams is not server.root._queue
+        assert server._datagrams is not server.root._circuits_queue
     finally:
         server.fire(close())
         server.flush()

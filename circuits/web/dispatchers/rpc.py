@@ -71,7 +71,7 @@ def check_method(name: Any) -> str:
 
 def has_handler(manager: Manager, name: str, channel: Any) -> bool:
     """True if some handler listens for ``name`` (by name) on ``channel``."""
-    entries = manager.root._table.get(name, (channel,))
+    entries = manager.root._circuits_table.get(name, (channel,))
     return any(name in getattr(h, "names", ()) for h, _, _ in entries)
 
 
