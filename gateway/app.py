@@ -35,7 +35,7 @@ from circuits import BaseComponent, handler
 
 from .backoff import Backoff
 from .bridge import TcpBridge
-from .config import GatewayConfig
+from .config import Address, DeviceConfig, GatewayConfig
 from .device import DeviceLink
 from .diskwriter import DiskWriter
 from .events import BUS
@@ -119,38 +119,11 @@ class Gateway(BaseComponent):
             if not device.enabled:
                 log.info("%s: disabled in the configuration", device.name)
                 continue
-            link = self.links[device.name] = DeviceLink(device, self.seqs.next, backoff=self.backoff(),
-                                                       statuses=self.statuses).register(self)
-            link.restore_counters(self.seqs.saved_counters(device.name))  # counters survive restarts
-            self.readiness.expect(f"device:{device.name}")
-            if self.hotplug is not None:
-                self.hotplug.watch(link.watch_dir)
-            if device.tcp is not None:
-                try:
-                    bridge = TcpBridge(device, link)
-                except OSError as exc:
-                    raise StartError(f"{device.name}: cannot listen on tcp://{device.tcp}: "
-                                     f"{exc.strerror or exc}") from exc
-                self.bridges[device.name] = bridge.register(self)
-                self.readiness.expect(f"tcp:{device.name}")
-            if device.modbus is not None:
-                try:
-                    self.modbus[device.name] = ModbusDevice(device, link, self.seqs.next).register(self)
-                except OSError as exc:
-                    raise StartError(f"{device.name}: cannot listen on modbus_tcp {device.modbus_tcp}: "
-                                     f"{exc.strerror or exc}") from exc
-                if device.modbus_tcp is not None:
-                    self.readiness.expect(tcp_part(device.name))
-            if device.rfc2217 is not None:
-                try:
-                    remote = Rfc2217Bridge(device, link)
-                except OSError as exc:
-                    raise StartError(f"{device.name}: cannot listen on rfc2217://{device.rfc2217}: "
-                                     f"{exc.strerror or exc}") from exc
-                self.rfc2217[device.name] = remote.register(self)
-                self.readiness.expect(rfc2217_part(device.name))
+            self.start_device(device)
         targets = {d.name: d.udp for d in self.config.devices if d.enabled and d.udp is not None}
-        self.udp = UdpPublisher(targets).register(self) if targets else None
+        self.udp: UdpPublisher | None = None
+        if targets:
+            self.start_udp(targets)
         if self.config.mqtt is not None:
             # On the bus: it hears ``reading``/``device_status`` and fires
             # ``device_write`` there (handled below).
@@ -167,6 +140,90 @@ class Gateway(BaseComponent):
             self.readiness.expect(WEB_PART)
         self.notifier = notifier if notifier is not None else SystemdNotifier(unset_environment=True)
         self.service = SystemdService(self.notifier, self.readiness).register(self)
+
+    # -- one device's parts (also used by gateway.reloader) --------------------
+
+    def start_device(self, device: DeviceConfig, counters: dict[str, int] | None = None) -> DeviceLink:
+        """Build and register the link and listeners of one enabled device.
+
+        ``counters`` continue a link's :meth:`DeviceLink.persisted_counters`
+        (a reload restarting the device); by default the saved ones. A
+        running gateway (a reload) also opens the port at once; at start-up
+        the ``started`` event does that."""
+        link = self.links[device.name] = DeviceLink(device, self.seqs.next, backoff=self.backoff(),
+                                                   statuses=self.statuses).register(self)
+        # Counters survive restarts of the gateway and of the device.
+        link.restore_counters(counters if counters is not None else self.seqs.saved_counters(device.name))
+        self._expect(f"device:{device.name}")
+        if self.hotplug is not None:
+            self.hotplug.watch(link.watch_dir)
+        if device.tcp is not None:
+            self.start_tcp(device)
+        if device.modbus is not None:
+            try:
+                self.modbus[device.name] = ModbusDevice(device, link, self.seqs.next).register(self)
+            except OSError as exc:
+                raise StartError(f"{device.name}: cannot listen on modbus_tcp {device.modbus_tcp}: "
+                                 f"{exc.strerror or exc}") from exc
+            if device.modbus_tcp is not None:
+                self._expect(tcp_part(device.name))
+        if device.rfc2217 is not None:
+            self.start_rfc2217(device)
+        if self.running:
+            link.attempt()
+        return link
+
+    def start_udp(self, targets: dict[str, Address]) -> None:
+        self.udp = UdpPublisher(targets).register(self)
+
+    def start_tcp(self, device: DeviceConfig) -> None:
+        try:
+            bridge = TcpBridge(device, self.links[device.name])
+        except OSError as exc:
+            raise StartError(f"{device.name}: cannot listen on tcp://{device.tcp}: "
+                             f"{exc.strerror or exc}") from exc
+        self.bridges[device.name] = bridge.register(self)
+        self._expect(f"tcp:{device.name}")
+
+    def start_rfc2217(self, device: DeviceConfig) -> None:
+        try:
+            remote = Rfc2217Bridge(device, self.links[device.name])
+        except OSError as exc:
+            raise StartError(f"{device.name}: cannot listen on rfc2217://{device.rfc2217}: "
+                             f"{exc.strerror or exc}") from exc
+        self.rfc2217[device.name] = remote.register(self)
+        self._expect(rfc2217_part(device.name))
+
+    def stop_tcp(self, name: str) -> None:
+        bridge = self.bridges.pop(name, None)
+        if bridge is not None:
+            bridge.stop()
+            bridge.unregister()
+
+    def stop_rfc2217(self, name: str) -> None:
+        remote = self.rfc2217.pop(name, None)
+        if remote is not None:
+            remote.stop()
+            remote.unregister()
+
+    def stop_device(self, name: str) -> None:
+        """Close a device's listeners, their clients and its port, and forget it."""
+        self.stop_tcp(name)
+        self.stop_rfc2217(name)
+        part = self.modbus.pop(name, None)
+        if part is not None:
+            part.stop()
+            part.unregister()
+        link = self.links.pop(name, None)
+        if link is not None:
+            link.stop()
+            link.unregister()
+        self.statuses.forget(name)
+
+    def _expect(self, part: str) -> None:
+        # A part started by a reload is not waited for: READY=1 was sent long ago.
+        if not self.readiness.ready:
+            self.readiness.expect(part)
 
     @handler("device_write")
     def _on_device_write(self, device: str, data: bytes) -> None:

@@ -205,6 +205,12 @@ class TcpBridge(BaseComponent):
                  Address(host, port or 0))
         self.fire(listening(self.device, (host, port)), BUS)
 
+    def stop(self) -> None:
+        """Close the listener and every client (a reload removed or moved it)."""
+        log.info("%s: closing the %s listener on %s and its %d client(s)", self.device, self.kind,
+                 Address(str(self.address[0] or ""), self.address[1] or 0), len(self.clients))
+        self.server.close()
+
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self.clients), "accepted": self.accepted, "refused": self.refused,
                 "denied": self.access.refused if self.access is not None else 0,

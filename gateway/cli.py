@@ -4,6 +4,7 @@
 
     gateway run -c FILE        run in the foreground, log to stderr
     gateway check FILE         validate a configuration (exit 0, or 78 with every problem)
+    gateway reload [-c FILE]   make the running gateway re-read FILE (SIGHUP) and print what changed
     gateway ports [--json]     serial ports: vid:pid, serial number, by-id path
     gateway init [-o FILE]     a commented starter configuration for the ports found
     gateway demo               simulated devices on in-process ptys and the dashboard; nothing to set up
@@ -33,16 +34,21 @@ from .config import ConfigError, GatewayConfig, load_config
 from .config.checks import config_warnings, state_dir_problems
 from .config.rfc2217 import describe_rfc2217
 from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
+from .install import CONFIG_DIR
 from .install import render as install_script
 from .logsetup import setup_logging
 from .modbus import describe_modbus
 from .passwords import hash_password
 from .ports import describe, list_ports, udev_running
 from .readings import check_profile
+from .reloader import Reloader
+from .reloadverb import ReloadRequestError, request_reload
 from .starter import starter_config
 from .udevrules import rules_for
 
 log = logging.getLogger("gateway")
+
+DEFAULT_CONFIG = CONFIG_DIR / "gateway.toml"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-c", "--config", required=True, metavar="FILE")
     run.add_argument("--log-level", help="override [gateway] log_level")
     run.set_defaults(func=cmd_run)
+
+    reload = sub.add_parser("reload", help="make the running gateway re-read its configuration (SIGHUP)")
+    reload.add_argument("-c", "--config", default=str(DEFAULT_CONFIG), metavar="FILE",
+                        help=f"the service's configuration file (default {DEFAULT_CONFIG})")
+    reload.add_argument("--pid", type=int, help="the gateway's pid (default: $MAINPID, else the pid file "
+                        "in state_dir)")
+    reload.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the outcome")
+    reload.set_defaults(func=cmd_reload)
 
     check = sub.add_parser("check", help="validate a configuration file")
     check.add_argument("file", metavar="FILE")
@@ -151,6 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StartError as exc:
         log.error("cannot start: %s", exc)
         return StartError.exit_code
+    Reloader(gateway, args.config).register(gateway)  # SIGHUP / systemctl reload
     log.info("gateway %r starting with %d devices", config.name, len(gateway.links))
     try:
         gateway.run()
@@ -158,6 +173,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         gateway.close()
     log.info("stopped")
     return 0
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        # The service would refuse it too; it keeps running what it has.
+        print(f"gateway reload: {args.config} is invalid: the gateway was not signalled and keeps "
+              "its configuration", file=sys.stderr)
+        return ConfigError.exit_code
+    try:
+        outcome = request_reload(config.state_dir, args.pid, timeout=args.timeout)
+    except ReloadRequestError as exc:
+        print(f"gateway reload: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for line in outcome.get("changes") or ["nothing changed"]:
+        print(f"changed: {line}" if outcome.get("changes") else line)
+    for line in outcome.get("warnings", []):
+        print(f"warning: {line}")
+    for line in outcome.get("errors", []):
+        print(line, file=sys.stderr)
+    print(outcome.get("status", ""))
+    if outcome.get("ok"):
+        return 0
+    # Refused (an invalid file: nothing changed) or applied with errors (a port in use).
+    return ConfigError.exit_code if outcome.get("refused") else StartError.exit_code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

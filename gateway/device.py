@@ -32,8 +32,11 @@ from __future__ import annotations
 
 import logging
 import os
+import termios
 from collections.abc import Callable
 from typing import Any
+
+from serial import SerialException
 
 from circuits import BaseComponent, handler
 from circuits.core.loop import TimerHandle
@@ -76,6 +79,7 @@ class DeviceLink(BaseComponent):
         self.statuses = statuses if statuses is not None else DeviceStatuses()
         self.path: str | None = None
         self.watch_dir = watch_directory(device)
+        self._next_seq = next_seq
         self.readings = ReadingMaker(device, next_seq)
         self.backoff = backoff or Backoff()
         #: Delay after a hot-plug event before opening: udev renames and
@@ -98,6 +102,7 @@ class DeviceLink(BaseComponent):
         self._last_data = 0.0
         self._reopening: str | None = None  # the reason of a reopen in progress
         self._silent_spell = False  # an idle reopen was logged, no data since
+        self._removed = False  # stop() was called: never reopen
         #: The last traffic both ways, for the device page's hex view.
         self.traffic = TrafficRing()
         #: Who else takes the bytes read, called in this order (see module doc).
@@ -157,7 +162,7 @@ class DeviceLink(BaseComponent):
     def attempt(self) -> None:
         """Try to open the port now; on failure schedule the next try."""
         self._cancel_retry()
-        if self.status == ONLINE or not self.root.running:
+        if self.status == ONLINE or not self.root.running or self._removed:
             return
         path = self._resolve(self.config)
         if path is None:
@@ -336,6 +341,59 @@ class DeviceLink(BaseComponent):
             log.warning("%s: offline: %s; TCP clients stay connected, reopening when it is back",
                         self.device, detail)
         self.fire(device_status(self.device, status, detail), BUS)
+
+    # -- live reload (gateway.reloader) ----------------------------------------
+
+    def reconfigure(self, device: DeviceConfig) -> None:
+        """Take ``device``'s settings without disturbing what did not change:
+        line settings go to the open port (``apply_settings``, no close), a
+        new parser starts on the next byte, a new port is opened after the
+        old one closes.  Sequence numbers and counters continue."""
+        old, self.config = self.config, device
+        settings = {"baudrate": device.baudrate, "bytesize": device.bytesize, "parity": device.parity,
+                    "stopbits": device.stopbits, "rtscts": device.rtscts, "xonxoff": device.xonxoff}
+        # What the next open uses (a reopen, a replug).
+        self.serial.baudrate = device.baudrate
+        self.serial.settings.update({k: v for k, v in settings.items() if k != "baudrate"},
+                                    exclusive=device.exclusive)
+        reopen = (old.port, old.match, old.exclusive) != (device.port, device.match, device.exclusive)
+        port = self.serial.device
+        changed = {k: v for k, v in settings.items() if getattr(old, k) != v}
+        if changed and port is not None and not reopen:
+            try:
+                port.apply_settings(changed)
+            except (ValueError, OverflowError, OSError, termios.error, SerialException) as exc:
+                log.warning("%s: the port refused %s in place (%s): reopening it", self.device, changed, exc)
+                reopen = True
+        if (old.profile_options, old.profile, old.framing, old.max_line) != \
+                (device.profile_options, device.profile, device.framing, device.max_line):
+            stats, self.readings = self.readings.stats, ReadingMaker(device, self._next_seq)
+            self.readings.stats = stats  # the counters are the device's, not the parser's
+        if old.idle_reopen != device.idle_reopen:
+            self.idle_limit = device.idle_reopen
+            if device.idle_reopen is not None:
+                self.reopens.setdefault("idle", 0)
+            self._cancel_watchdog()
+            if device.idle_reopen is not None and self.online:
+                self._last_data = self.loop.clock.now()
+                self._arm_watchdog(self._last_data)
+        self.watch_dir = watch_directory(device)
+        if reopen:
+            if self.serial.connected:
+                self._reopening = "the configuration changed"
+                self.serial.close()  # _on_closed opens the new port
+            else:
+                self.backoff.reset()
+                self.attempt()
+
+    def stop(self) -> None:
+        """Close the port for good (the device was removed from the configuration)."""
+        self._cancel_retry()
+        self._cancel_watchdog()
+        self._reopening = None
+        self._removed = True
+        self.serial.close()
+        self._set_status(OFFLINE, "removed from the configuration", quiet=True)
 
     # -- counters that survive restarts (gateway.seqstore) --------------------
 

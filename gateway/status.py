@@ -26,6 +26,10 @@ class DeviceStatuses:
     def set(self, device: str, status: str, detail: str = "") -> None:
         self._states[device] = (status, detail)
 
+    def forget(self, device: str) -> None:
+        """The device left the configuration."""
+        self._states.pop(device, None)
+
     def status(self, device: str, default: str = "starting") -> str:
         state = self._states.get(device)
         return state[0] if state is not None else default

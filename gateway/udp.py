@@ -38,15 +38,20 @@ class UdpPublisher(BaseComponent):
 
     def __init__(self, targets: Mapping[str, Address]) -> None:
         super().__init__(channel="udp")
-        self.targets = dict(targets)
         self.sent = 0
         self.too_big = 0
         self.errors = 0
         # One unbound-port socket per address family in use.
-        self._v4 = self._v6 = None
-        if any(":" not in a.host for a in self.targets.values()):
+        self._v4: UDPServer | None = None
+        self._v6: UDP6Server | None = None
+        self.retarget(targets)
+
+    def retarget(self, targets: Mapping[str, Address]) -> None:
+        """Send to these addresses from now on (a reload); the sockets stay."""
+        self.targets = dict(targets)
+        if self._v4 is None and any(":" not in a.host for a in self.targets.values()):
             self._v4 = UDPServer(("0.0.0.0", 0), channel="udp").register(self)
-        if any(":" in a.host for a in self.targets.values()):
+        if self._v6 is None and any(":" in a.host for a in self.targets.values()):
             self._v6 = UDP6Server(("::", 0), channel="udp").register(self)
 
     @handler("reading", channel=BUS)

@@ -80,6 +80,14 @@ class ModbusDevice(BaseComponent):
 
         self.master.submit(ask.unit, ask.request, done, "mqtt")
 
+    def stop(self) -> None:
+        """Close the Modbus TCP listener and its clients, stop polling (a reload removed the device)."""
+        if self.tcp is not None:
+            self.tcp.server.close()
+        if self.poller is not None:
+            self.poller.cancel()
+        self.master.cancel()
+
     def statistics(self) -> dict[str, Any]:
         return {"bus": self.master.statistics(),
                 "tcp": self.tcp.statistics() if self.tcp is not None else None,

@@ -323,10 +323,14 @@ class RtuMaster(BaseComponent):
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
         if component is self.root:
-            for timer in (self._deadline, self._gap):
-                if timer is not None:
-                    timer.cancel()
-            self._deadline = self._gap = None
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the bus timers (the gateway stops, or a reload removes the device)."""
+        for timer in (self._deadline, self._gap):
+            if timer is not None:
+                timer.cancel()
+        self._deadline = self._gap = None
 
     def statistics(self) -> dict[str, Any]:
         return {

@@ -107,10 +107,14 @@ class Poller(BaseComponent):
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
         if component is self.root:
-            for cycle in self.cycles:
-                if cycle.timer is not None:
-                    cycle.timer.cancel()
-                    cycle.timer = None
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop polling (the gateway stops, or a reload removes the device)."""
+        for cycle in self.cycles:
+            if cycle.timer is not None:
+                cycle.timer.cancel()
+                cycle.timer = None
 
     def _schedule(self, cycle: Cycle) -> None:
         now = self.loop.clock.now()

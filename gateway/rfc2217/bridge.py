@@ -253,6 +253,10 @@ class Rfc2217Bridge(TcpBridge):
 
     # -- modem and line state ---------------------------------------------------
 
+    def stop(self) -> None:
+        super().stop()
+        self._cancel_poll()
+
     def _arm_poll(self) -> None:
         if self._poll is not None or not self.sessions:
             return

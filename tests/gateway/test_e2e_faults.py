@@ -21,13 +21,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import select
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -39,6 +37,7 @@ from typing import Any
 import mqtt_fixtures as fx  # noqa: E402 (registered by this folder's conftest)
 import pytest
 import websocket
+from gwrun import GatewayRun
 from mqtt_fixtures import free_port
 
 from gateway.app import Gateway
@@ -249,35 +248,6 @@ def test_a_broker_restart_mid_stream_loses_nothing_and_keeps_the_order(
 
 
 # -- the whole gateway is killed while the broker is down ------------------------------------
-
-
-class GatewayRun:
-    """``gateway run -c FILE`` as a subprocess; its log is collected by a thread."""
-
-    def __init__(self, config: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        env.pop("NOTIFY_SOCKET", None)
-        self.process = subprocess.Popen([sys.executable, "-m", "gateway", "run", "-c", str(config)],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-        self.log: list[str] = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self.cond:
-                self.log.append(line)
-                self.cond.notify_all()
-
-    def wait_log(self, pattern: str) -> None:
-        regex = re.compile(pattern)
-        with self.cond:
-            ok = self.cond.wait_for(lambda: any(regex.search(line) for line in self.log)
-                                    or self.process.poll() is not None, TIMEOUT)
-            assert ok and any(regex.search(line) for line in self.log), \
-                f"gateway log never matched {pattern!r}: {''.join(self.log)[-2000:]}"
 
 
 def test_sigkill_of_gateway_run_while_the_broker_is_down_delivers_the_spool_after_restart(

@@ -1,0 +1,352 @@
+"""Live reload of a running ``gateway run`` with real signals, ptys and clients.
+
+Four socat pairs: ``keep`` (unchanged: its TCP client and its UDP readings
+must see an unbroken, unduplicated stream across the reload), ``change``
+(baud rate and stop bits: applied to the open port, visible in termios, its
+client stays connected), ``gone`` (removed: its client gets EOF) and
+``new`` (added: it listens). The test edits the file, sends SIGHUP and
+waits for systemd's RELOADING=1 / READY=1 on a NOTIFY_SOCKET it bound.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gwrun import GatewayRun, NotifyListener
+from mqtt_fixtures import free_port, gateway_cli
+from ptyio import read_fd, write_fd
+
+from gateway.socat import SocatPair
+
+TIMEOUT = 15.0
+NAMES = ("keep", "change", "gone", "new")
+
+pytestmark = pytest.mark.timeout(120)
+
+
+# -- harness ------------------------------------------------------------------------
+
+
+def device_toml(name: str, pair: SocatPair, tcp: int, **extra: Any) -> str:
+    lines = ["[[device]]", f'name = "{name}"', f'port = "{pair.dev}"', f'tcp = "127.0.0.1:{tcp}"',
+             'profile = "keyvalue"', "exclusive = false"]
+    for key, value in extra.items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def gateway_toml(state_dir: Path, devices: list[str]) -> str:
+    return "\n".join([f'[gateway]\nname = "reload-test"\nstate_dir = "{state_dir}"\nlog_level = "info"\n',
+                      *devices])
+
+
+class Setup:
+    """The pairs, the ports and the file of one test."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.pairs = {name: SocatPair(tmp_path, name).start() for name in NAMES}
+        self.ports = {name: free_port() for name in NAMES}
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.file = tmp_path / "gateway.toml"
+        self.state = tmp_path / "state"
+
+    def write(self, **devices: dict[str, Any]) -> None:
+        """The file with these devices (name -> extra keys)."""
+        self.file.write_text(gateway_toml(self.state, [
+            device_toml(name, self.pairs[name], self.ports[name], **extra) for name, extra in devices.items()]))
+
+    def close(self) -> None:
+        self.udp.close()
+        for pair in self.pairs.values():
+            pair.unplug()
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    s = Setup(tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def notify(tmp_path: Path) -> Iterator[NotifyListener]:
+    listener = NotifyListener(tmp_path)
+    yield listener
+    listener.close()
+
+
+@pytest.fixture
+def running(setup: Setup, notify: NotifyListener) -> Iterator[GatewayRun]:
+    gateway: GatewayRun | None = None
+
+    def start() -> GatewayRun:
+        nonlocal gateway
+        gateway = GatewayRun(setup.file, notify_socket=notify.path)
+        notify.wait_for("READY", "1")
+        return gateway
+
+    yield start  # type: ignore[misc]
+    if gateway is not None:
+        assert gateway.stop() == 0, "".join(gateway.log)[-3000:]
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    return sock
+
+
+def recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        assert chunk, f"EOF after {data!r}"
+        data += chunk
+    return data
+
+
+def wait_eof(sock: socket.socket) -> bytes:
+    """Everything until the peer closes (AssertionError at the deadline)."""
+    sock.settimeout(TIMEOUT)
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data
+
+
+def reload(gateway: GatewayRun, notify: NotifyListener) -> tuple[dict[str, str], dict[str, str]]:
+    """SIGHUP; the RELOADING=1 and the READY=1 message that follow it."""
+    gateway.process.send_signal(signal.SIGHUP)
+    try:
+        reloading = notify.wait_for("RELOADING", "1")
+        ready = notify.wait_for("READY", "1")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; gateway log: {''.join(gateway.log)[-3000:]}") from None
+    return reloading, ready
+
+
+class Stream:
+    """Numbered lines written to a pty while a TCP client and the UDP socket read."""
+
+    def __init__(self, fd: int, client: socket.socket, udp: socket.socket) -> None:
+        self.fd, self.client, self.udp = fd, client, udp
+        self.sent = b""
+        self.count = 0
+        self.received = bytearray()
+        self.seqs: list[int] = []
+        self.values: list[int] = []
+        self._stop = threading.Event()
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> Stream:
+        self._reader.start()
+        self._writer.start()
+        return self
+
+    def _write(self) -> None:
+        while not self._stop.is_set():
+            chunk = b"".join(f"n={self.count + i}\n".encode() for i in range(5))
+            write_fd(self.fd, chunk)
+            self.count += 5
+            self.sent += chunk
+            time.sleep(0.002)  # paces the load; nothing waits on it
+
+    def _read(self) -> None:
+        self.client.setblocking(False)
+        while True:
+            ready, _, _ = select.select([self.client, self.udp], [], [], TIMEOUT)
+            if not ready:
+                return
+            for sock in ready:
+                if sock is self.udp:
+                    item = json.loads(self.udp.recv(65536))
+                    self.seqs.append(item["seq"])
+                    self.values.append(item["fields"]["n"])
+                else:
+                    chunk = self.client.recv(65536)
+                    if not chunk:
+                        return
+                    self.received += chunk
+            if self._stop.is_set() and len(self.received) >= len(self.sent) and len(self.values) >= self.count:
+                return
+
+    def wait_lines(self, n: int) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while self.count < n:
+            assert time.monotonic() < deadline, "the writer stalled"
+            time.sleep(0.01)
+
+    def finish(self) -> None:
+        self._stop.set()
+        self._writer.join(TIMEOUT)
+        self._reader.join(TIMEOUT)
+
+
+def port_settings(path: Path) -> list[Any]:
+    """termios of the gateway's side of a pair (the port it opened)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        return termios.tcgetattr(fd)
+    finally:
+        os.close(fd)
+
+
+# -- the reload ------------------------------------------------------------------------------
+
+
+def test_sighup_applies_the_difference_and_leaves_the_rest_untouched(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    udp_to = f"127.0.0.1:{setup.udp.getsockname()[1]}"
+    setup.write(keep={"udp": udp_to}, change={"baudrate": 9600}, gone={})
+    gateway = running()
+    gateway.wait_log(r"ready: 3/3 devices online")
+    assert (setup.state / "gateway.pid").read_text().strip() == str(gateway.process.pid)
+    keep, change, gone = connect(setup.ports["keep"]), connect(setup.ports["change"]), connect(setup.ports["gone"])
+    gateway.wait_log(r"gone: TCP client .* connected")
+    before = port_settings(setup.pairs["change"].dev)
+    assert before[4] == termios.B9600 and not before[2] & termios.CSTOPB
+    with pytest.raises(ConnectionRefusedError):
+        connect(setup.ports["new"])
+
+    keep_fd = setup.pairs["keep"].open_peer()
+    stream = Stream(keep_fd, keep, setup.udp).start()
+    try:
+        stream.wait_lines(200)
+        setup.write(keep={"udp": udp_to}, change={"baudrate": 19200, "stopbits": 2}, new={})
+        t0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        reloading, ready = reload(gateway, notify)
+        stream.wait_lines(stream.count + 200)  # the stream goes on after the reload
+    finally:
+        stream.finish()
+        os.close(keep_fd)
+
+    # systemd's notify-reload protocol: RELOADING=1 with our CLOCK_MONOTONIC, then READY=1.
+    assert t0 <= int(reloading["MONOTONIC_USEC"]) <= time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    status = ready["STATUS"]
+    assert "gone: removed" in status and "new: added" in status and "change: baudrate, stopbits" in status, status
+    assert "keep" not in status.split("|")[0], status
+
+    # The untouched device: every byte once, in order; readings numbered on without a gap.
+    assert bytes(stream.received) == stream.sent
+    assert stream.values == list(range(stream.count))
+    assert stream.seqs == list(range(stream.seqs[0], stream.seqs[0] + stream.count))
+    keep.sendall(b"to-device\n")
+    fd = setup.pairs["keep"].open_peer()
+    try:
+        assert read_fd(fd, 10) == b"to-device\n"
+    finally:
+        os.close(fd)
+
+    # The changed device: new settings on the open port, the same client still served.
+    after = port_settings(setup.pairs["change"].dev)
+    assert after[4] == termios.B19200 and after[5] == termios.B19200
+    assert after[2] & termios.CSTOPB
+    fd = setup.pairs["change"].open_peer()
+    try:
+        write_fd(fd, b"still=1\n")
+        change.settimeout(TIMEOUT)
+        assert recv_exactly(change, 8) == b"still=1\n"
+    finally:
+        os.close(fd)
+    assert sum("change: online" in line for line in gateway.log) == 1, "the port was reopened"
+
+    # The removed device: its client got EOF, and it was logged.
+    assert wait_eof(gone) == b""
+    gateway.wait_log(r"gone: removed from the configuration")
+    with pytest.raises(ConnectionRefusedError):
+        connect(setup.ports["gone"])
+
+    # The new device listens and is served.
+    added = connect(setup.ports["new"])
+    gateway.wait_log(r"new: online")
+    fd = setup.pairs["new"].open_peer()
+    try:
+        write_fd(fd, b"hello=1\n")
+        assert recv_exactly(added, 8) == b"hello=1\n"
+    finally:
+        os.close(fd)
+
+    result = json.loads((setup.state / "reload.json").read_text())
+    assert result["ok"] and result["pid"] == gateway.process.pid and result["reload"] == 1
+    assert result["unchanged"] == ["keep"]
+    for sock in (keep, change, added):
+        sock.close()
+
+
+def test_an_invalid_edit_changes_nothing_and_is_reported_with_its_line(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    setup.write(keep={}, change={"baudrate": 9600})
+    gateway = running()
+    gateway.wait_log(r"ready: 2/2 devices online")
+    keep, change = connect(setup.ports["keep"]), connect(setup.ports["change"])
+    gateway.wait_log(r"change: TCP client .* connected")
+
+    # A valid device removed and one added, but a bad value: none of it may happen.
+    setup.write(keep={"baudrate": "fast"}, new={})
+    bad_line = setup.file.read_text().splitlines().index('baudrate = "fast"') + 1
+    _, ready = reload(gateway, notify)
+    assert "reload refused: 1 problem(s)" in ready["STATUS"], ready
+    logged = gateway.wait_log(rf"{setup.file}:{bad_line}: \[device \"keep\"\] baudrate: ")
+    assert "ERROR" in logged or "error" in logged.lower()
+    result = json.loads((setup.state / "reload.json").read_text())
+    assert result["refused"] and not result["ok"] and result["changes"] == []
+    assert result["errors"][0].startswith(f"{setup.file}:{bad_line}:")
+
+    with pytest.raises(ConnectionRefusedError):
+        connect(setup.ports["new"])
+    for name, sock in (("keep", keep), ("change", change)):
+        fd = setup.pairs[name].open_peer()
+        try:
+            write_fd(fd, b"x=1\n")
+            sock.settimeout(TIMEOUT)
+            assert recv_exactly(sock, 4) == b"x=1\n", name
+        finally:
+            os.close(fd)
+    assert port_settings(setup.pairs["change"].dev)[4] == termios.B9600
+    keep.close()
+    change.close()
+
+
+def test_gateway_reload_signals_the_service_and_prints_what_changed_or_why_not(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    setup.write(keep={})
+    gateway = running()
+    gateway.wait_log(r"ready: 1/1 devices online")
+
+    setup.write(keep={}, new={})
+    done = gateway_cli("reload", "-c", str(setup.file), timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert "changed: new: added" in done.stdout
+    notify.wait_for("READY", "1")
+    connect(setup.ports["new"]).close()
+
+    # Unchanged: said so.
+    done = gateway_cli("reload", "-c", str(setup.file), timeout=TIMEOUT)
+    assert done.returncode == 0 and "nothing changed" in done.stdout, done
+
+    # Invalid: the verb prints the problem and does not signal (no RELOADING=1).
+    setup.write(keep={"baudrate": -5}, new={})
+    done = gateway_cli("reload", "-c", str(setup.file), timeout=TIMEOUT)
+    assert done.returncode == 78
+    assert f"{setup.file}:" in done.stderr and "not signalled" in done.stderr
+    assert json.loads((setup.state / "reload.json").read_text())["reload"] == 2
+
+    # No gateway behind the pid file: a clear message, nothing signalled.
+    setup.write(keep={})
+    assert gateway.stop() == 0
+    assert not (setup.state / "gateway.pid").exists()
+    done = gateway_cli("reload", "-c", str(setup.file), timeout=TIMEOUT)
+    assert done.returncode == 69 and "no running gateway" in done.stderr, done
