@@ -125,19 +125,9 @@ class Gateway(BaseComponent):
         if targets:
             self.start_udp(targets)
         if self.config.mqtt is not None:
-            # On the bus: it hears ``reading``/``device_status`` and fires
-            # ``device_write`` there (handled below).
-            self.mqtt = MqttUplink(self.config.mqtt, self.config.name, self.config.state_dir,
-                                   channel=BUS, window=MQTT_WINDOW, writer=self.writer,
-                                   statuses=self.statuses).register(self)
+            self.start_mqtt(self.config)
         if self.config.web is not None:
-            try:
-                self.web = WebDashboard(self.config.web, self, self.config.name, self.config.state_dir,
-                                        max_send_buffer=self.ws_send_buffer, writer=self.writer).register(self)
-            except OSError as exc:
-                raise StartError(f"cannot serve the dashboard on {self.config.web.scheme}://"
-                                 f"{self.config.web.listen}: {exc.strerror or exc}") from exc
-            self.readiness.expect(WEB_PART)
+            self.start_web(self.config)
         self.notifier = notifier if notifier is not None else SystemdNotifier(unset_environment=True)
         self.service = SystemdService(self.notifier, self.readiness).register(self)
 
@@ -172,6 +162,42 @@ class Gateway(BaseComponent):
         if self.running:
             link.attempt()
         return link
+
+    # -- [mqtt] and [web] (also restarted on their own by gateway.reloader) -----
+
+    def start_mqtt(self, config: GatewayConfig) -> None:
+        assert config.mqtt is not None
+        # On the bus: it hears ``reading``/``device_status`` and fires
+        # ``device_write`` there (handled below).
+        self.mqtt = MqttUplink(config.mqtt, config.name, config.state_dir, channel=BUS, window=MQTT_WINDOW,
+                               writer=self.writer, statuses=self.statuses).register(self)
+        if self.running:
+            self.mqtt.client.start()  # at start-up the ``started`` event does it
+
+    def stop_mqtt(self) -> None:
+        """Say "offline", commit and close the spool (its rows stay for the next uplink), disconnect."""
+        uplink, self.mqtt = self.mqtt, None
+        if uplink is not None:
+            uplink.close()
+            uplink.client.disconnect()
+            uplink.unregister()
+
+    def start_web(self, config: GatewayConfig) -> None:
+        assert config.web is not None
+        try:
+            self.web = WebDashboard(config.web, self, config.name, config.state_dir,
+                                    max_send_buffer=self.ws_send_buffer, writer=self.writer).register(self)
+        except OSError as exc:
+            raise StartError(f"cannot serve the dashboard on {config.web.scheme}://"
+                             f"{config.web.listen}: {exc.strerror or exc}") from exc
+        self._expect(WEB_PART)
+
+    def stop_web(self) -> None:
+        """Close the dashboard's listener and connections and write its history."""
+        web, self.web = self.web, None
+        if web is not None:
+            web.stop()
+            web.unregister()
 
     def start_udp(self, targets: dict[str, Address]) -> None:
         self.udp = UdpPublisher(targets).register(self)

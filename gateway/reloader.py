@@ -17,6 +17,7 @@ pid is in ``gateway.pid`` there, for ``gateway reload`` outside systemd.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from typing import Any
 from circuits import BaseComponent, handler
 
 from .app import Gateway, StartError
-from .config import ConfigError, DeviceConfig, GatewayConfig, load_config
+from .config import ConfigError, DeviceConfig, GatewayConfig, WebConfig, load_config
 from .readings import check_profile
 from .reload import DevicePlan, ReloadPlan, plan_reload
 
@@ -134,15 +135,25 @@ def apply_plan(gateway: Gateway, plan: ReloadPlan) -> list[str]:
     keeps running as before where it can."""
     old, new = gateway.config, plan.config
     errors: list[str] = []
+    failed: set[str] = set()
     for step in plan.devices:
         try:
             _apply_device(gateway, step, old, new)
         except StartError as exc:
             log.error("reload: %s", exc)
             errors.append(str(exc))
+            failed.add(step.name)
         except Exception as exc:  # a bug must not leave systemd waiting for READY=1
             log.exception("reload: %s failed", step.describe())
             errors.append(f"{step.describe()}: failed: {exc}")
+            failed.add(step.name)
+    if plan.mqtt:
+        log.info("[mqtt] changed: restarting the uplink (its spool is kept)")
+        gateway.stop_mqtt()
+        if new.mqtt is not None:
+            gateway.start_mqtt(new)
+    if plan.web:
+        errors += _restart_web(gateway, old, new)
     targets = {d.name: d.udp for d in new.devices if d.enabled and d.udp is not None and d.name in gateway.links}
     if gateway.udp is not None:
         gateway.udp.retarget(targets)
@@ -150,8 +161,41 @@ def apply_plan(gateway: Gateway, plan: ReloadPlan) -> list[str]:
         gateway.start_udp(targets)
     if plan.log_level:
         logging.getLogger().setLevel(new.log_level.upper())
-    gateway.config = new
+    gateway.config = _in_force(old, new, failed, gateway.web.config if gateway.web is not None else None)
     return errors
+
+
+def _in_force(old: GatewayConfig, new: GatewayConfig, failed: set[str], web: WebConfig | None) -> GatewayConfig:
+    """The configuration the gateway runs now: the new one, except that what
+    failed to apply keeps its old entry (a failed new device counts as not
+    there), so reloading the same file again retries exactly that."""
+    before = {d.name: d for d in old.devices if d.enabled}
+    devices = []
+    for device in new.devices:
+        if device.name in failed:
+            device = before.get(device.name) or dataclasses.replace(device, enabled=False)
+        devices.append(device)
+    kept = [before[name] for name in failed if name in before and name not in {d.name for d in devices}]
+    return dataclasses.replace(new, devices=tuple(devices + kept), web=web)
+
+
+def _restart_web(gateway: Gateway, old: GatewayConfig, new: GatewayConfig) -> list[str]:
+    log.info("[web] changed: restarting the dashboard")
+    gateway.stop_web()
+    if new.web is None:
+        return []
+    try:
+        gateway.start_web(new)
+    except StartError as exc:
+        log.error("reload: %s", exc)
+        if old.web is not None:
+            try:
+                gateway.start_web(old)
+                log.warning("the dashboard stays on %s", old.web.listen)
+            except StartError as again:
+                log.error("the dashboard is down: %s", again)
+        return [str(exc)]
+    return []
 
 
 def _apply_device(gateway: Gateway, step: DevicePlan, old: GatewayConfig, new: GatewayConfig) -> None:

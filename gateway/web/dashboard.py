@@ -143,6 +143,14 @@ class WebDashboard(BaseComponent):
         """Write the buffered history and close it (idempotent)."""
         self.history.close()
 
+    def stop(self) -> None:
+        """Close the listener, every connection (WebSockets too) and the history
+        while the gateway goes on (a reload changed ``[web]``)."""
+        self.server.server.close()
+        self.feed.stop()
+        self.traffic.stop()
+        self.close()
+
     def statistics(self) -> dict[str, Any]:  # type: ignore[override]
         return {"url": self.url, "websocket": self.ws.statistics(), "feed": self.feed.statistics(),
                 "traffic": self.traffic.statistics(), "device_api": self.device_api.statistics(),

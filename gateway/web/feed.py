@@ -160,8 +160,11 @@ class LiveFeed(BaseComponent):
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
-        if component is not self.root:
-            return
+        if component is self.root:
+            self.stop()
+
+    def stop(self) -> None:
+        """Cancel the timers and flush the history (the gateway or the dashboard stops)."""
         for handle in (self._commit_handle, self._tick_handle):
             if handle is not None:
                 handle.cancel()

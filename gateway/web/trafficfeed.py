@@ -164,7 +164,12 @@ class TrafficFeed(BaseComponent):
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
-        if component is self.root and self._flush_handle is not None:
+        if component is self.root:
+            self.stop()
+
+    def stop(self) -> None:
+        """Cancel the flush timer (the gateway or the dashboard stops)."""
+        if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
 

@@ -18,10 +18,12 @@ import socket
 import termios
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import mqtt_fixtures as fx
 import pytest
 from gwrun import GatewayRun, NotifyListener
 from mqtt_fixtures import free_port, gateway_cli
@@ -46,9 +48,9 @@ def device_toml(name: str, pair: SocatPair, tcp: int, **extra: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gateway_toml(state_dir: Path, devices: list[str]) -> str:
+def gateway_toml(state_dir: Path, devices: list[str], sections: str = "") -> str:
     return "\n".join([f'[gateway]\nname = "reload-test"\nstate_dir = "{state_dir}"\nlog_level = "info"\n',
-                      *devices])
+                      sections, *devices])
 
 
 class Setup:
@@ -63,10 +65,11 @@ class Setup:
         self.file = tmp_path / "gateway.toml"
         self.state = tmp_path / "state"
 
-    def write(self, **devices: dict[str, Any]) -> None:
-        """The file with these devices (name -> extra keys)."""
+    def write(self, sections: str = "", **devices: dict[str, Any]) -> None:
+        """The file with these devices (name -> extra keys) after ``sections`` ([web], [mqtt])."""
         self.file.write_text(gateway_toml(self.state, [
-            device_toml(name, self.pairs[name], self.ports[name], **extra) for name, extra in devices.items()]))
+            device_toml(name, self.pairs[name], self.ports[name], **extra) for name, extra in devices.items()],
+            sections))
 
     def close(self) -> None:
         self.udp.close()
@@ -140,7 +143,7 @@ def reload(gateway: GatewayRun, notify: NotifyListener) -> tuple[dict[str, str],
 class Stream:
     """Numbered lines written to a pty while a TCP client and the UDP socket read."""
 
-    def __init__(self, fd: int, client: socket.socket, udp: socket.socket) -> None:
+    def __init__(self, fd: int, client: socket.socket, udp: socket.socket | None = None) -> None:
         self.fd, self.client, self.udp = fd, client, udp
         self.sent = b""
         self.count = 0
@@ -166,11 +169,11 @@ class Stream:
 
     def _read(self) -> None:
         self.client.setblocking(False)
+        sources = [self.client] + ([self.udp] if self.udp is not None else [])
+        deadline: float | None = None
         while True:
-            ready, _, _ = select.select([self.client, self.udp], [], [], TIMEOUT)
-            if not ready:
-                return
-            for sock in ready:
+            # A short select so the stop flag is seen; the test itself waits on join().
+            for sock in select.select(sources, [], [], 0.05)[0]:
                 if sock is self.udp:
                     item = json.loads(self.udp.recv(65536))
                     self.seqs.append(item["seq"])
@@ -180,8 +183,12 @@ class Stream:
                     if not chunk:
                         return
                     self.received += chunk
-            if self._stop.is_set() and len(self.received) >= len(self.sent) and len(self.values) >= self.count:
-                return
+            if self._stop.is_set():
+                if len(self.received) >= len(self.sent) and (self.udp is None or len(self.values) >= self.count):
+                    return
+                deadline = deadline or time.monotonic() + TIMEOUT
+                if time.monotonic() > deadline:
+                    return  # the assertions say what is missing
 
     def wait_lines(self, n: int) -> None:
         deadline = time.monotonic() + TIMEOUT
@@ -350,3 +357,88 @@ def test_gateway_reload_signals_the_service_and_prints_what_changed_or_why_not(
     assert not (setup.state / "gateway.pid").exists()
     done = gateway_cli("reload", "-c", str(setup.file), timeout=TIMEOUT)
     assert done.returncode == 69 and "no running gateway" in done.stderr, done
+
+
+def test_a_moved_listener_closes_its_clients_and_listens_on_the_new_address_with_the_port_left_open(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    setup.write(keep={})
+    gateway = running()
+    gateway.wait_log(r"ready: 1/1 devices online")
+    client = connect(setup.ports["keep"])
+    gateway.wait_log(r"keep: TCP client .* connected")
+    old_port, setup.ports["keep"] = setup.ports["keep"], free_port()
+    setup.write(keep={"max_line": 1000})
+    _, ready = reload(gateway, notify)
+    assert "keep: max_line, tcp" in ready["STATUS"], ready
+    assert wait_eof(client) == b""
+    with pytest.raises(ConnectionRefusedError):
+        connect(old_port)
+    moved = connect(setup.ports["keep"])
+    fd = setup.pairs["keep"].open_peer()
+    try:
+        write_fd(fd, b"a=1\n")
+        assert recv_exactly(moved, 4) == b"a=1\n"
+    finally:
+        os.close(fd)
+    assert sum("keep: online" in line for line in gateway.log) == 1, "the port was reopened"
+    moved.close()
+
+
+def healthz(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=TIMEOUT) as answer:
+        return int(answer.status)
+
+
+@pytest.mark.skipif(not os.path.exists(fx.MOSQUITTO), reason="mosquitto is needed")
+def test_web_and_mqtt_changes_restart_only_those_parts_and_the_readings_go_on(
+        setup: Setup, notify: NotifyListener, running: Any, tmp_path: Path) -> None:
+    broker = fx.Broker(tmp_path / "broker").start()
+    sub = fx.Subscriber(broker.port, ["a/keep/reading", "b/keep/reading"])
+    web = [free_port(), free_port()]
+
+    def sections(i: int, prefix: str) -> str:
+        return (f'[web]\nlisten = "127.0.0.1:{web[i]}"\n\n[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
+                f'topic_prefix = "{prefix}"\nclient_id = "reload-{broker.port}"\nreconnect_min = 0.05\n')
+
+    try:
+        setup.write(sections(0, "a"), keep={})
+        gateway = running()
+        gateway.wait_log(r"ready: 1/1 devices online")
+        assert healthz(web[0]) == 200
+        client = connect(setup.ports["keep"])
+        gateway.wait_log(r"keep: TCP client .* connected")
+        fd = setup.pairs["keep"].open_peer()
+        stream = Stream(fd, client).start()
+        try:
+            stream.wait_lines(200)
+            setup.write(sections(1, "b"), keep={})
+            _, ready = reload(gateway, notify)
+            stream.wait_lines(stream.count + 200)
+        finally:
+            stream.finish()
+            os.close(fd)
+        assert "[web]: restarted" in ready["STATUS"] and "[mqtt]: restarted" in ready["STATUS"], ready
+        assert "keep" not in ready["STATUS"].split("|")[0]
+        # The device and its TCP client never noticed.
+        assert bytes(stream.received) == stream.sent
+        # The dashboard moved.
+        assert healthz(web[1]) == 200
+        with pytest.raises(OSError):
+            healthz(web[0])
+        # Every reading reached the broker (the spool was kept; rows spooled
+        # before the change keep their topic), numbered on without a gap.
+        def arrived() -> dict[int, int]:
+            items = sub.readings("a/keep/reading") + sub.readings("b/keep/reading")
+            return {item["fields"]["n"]: item["seq"] for item in items}
+
+        assert sub.wait_for(lambda _: len(arrived()) >= stream.count, timeout=30), \
+            f"{len(arrived())} of {stream.count} readings arrived"
+        numbered = arrived()
+        assert sorted(numbered) == list(range(stream.count))
+        first = numbered[0]
+        assert [numbered[n] for n in range(stream.count)] == list(range(first, first + stream.count))
+        assert sub.readings("b/keep/reading"), "nothing was published with the new prefix"
+        client.close()
+    finally:
+        sub.close()
+        broker.stop()
