@@ -23,6 +23,7 @@ import argparse
 import getpass
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -160,6 +161,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config is None:
         return ConfigError.exit_code
     setup_logging(args.log_level or config.log_level)
+    # SIGHUP's default action kills: until the Reloader takes it over (once
+    # the loop runs) a reload request during start-up is ignored, the file
+    # was only just read.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         gateway = Gateway(config)
     except StartError as exc:

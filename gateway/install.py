@@ -18,6 +18,8 @@ RULES = "99-circuits-gateway.rules"
 EXAMPLE = "gateway.toml"
 USER = "circuits-gateway"
 CONFIG_DIR = Path("/etc/circuits-gateway")
+#: The first systemd with Type=notify-reload.
+NOTIFY_RELOAD_SYSTEMD = 253
 
 
 def share_path(name: str) -> Path:
@@ -42,6 +44,10 @@ def install_commands(gateway_bin: str | None = None) -> list[str]:
         # The unit names /opt/circuits-gateway/.venv/bin/gateway; point it at
         # this installation's command.
         f"sed 's|/opt/circuits-gateway/.venv/bin/gateway|{exe}|' {unit} > /etc/systemd/system/{UNIT}",
+        # systemd 253+ knows Type=notify-reload: it sends SIGHUP and waits for
+        # RELOADING=1 ... READY=1 itself, so the kill in ExecReload= goes.
+        f"if [ \"$(systemctl --version | awk 'NR==1 {{print $2}}')\" -ge {NOTIFY_RELOAD_SYSTEMD} ]; then "
+        f"sed -i -e 's/^Type=notify$/Type=notify-reload/' -e '/^ExecReload=/d' /etc/systemd/system/{UNIT}; fi",
         "systemctl daemon-reload",
         f"systemctl enable --now {UNIT.removesuffix('.service')}",
     ]
