@@ -1,5 +1,5 @@
-"""Makes tests/gateway/mqtt_fixtures.py, modbus_harness.py, browser.py, ptyio.py and gwrun.py
-importable by name, and gives the tests a socat pair for a device named "thermo" (``pair``).
+"""Makes tests/gateway/mqtt_fixtures.py, modbus_harness.py, browser.py, ptyio.py, gwrun.py and
+wsclient.py importable by name, and gives the tests a socat pair for a device named "thermo" (``pair``).
 
 pytest runs with --import-mode=importlib, so test modules cannot import
 each other; this conftest is imported before the tests of this folder and
@@ -17,7 +17,7 @@ import pytest
 
 from gateway.socat import SocatPair
 
-for _name in ("mqtt_fixtures", "modbus_harness", "browser", "ptyio", "gwrun"):
+for _name in ("mqtt_fixtures", "modbus_harness", "browser", "ptyio", "gwrun", "wsclient"):
     if _name not in sys.modules:
         _spec = importlib.util.spec_from_file_location(_name, Path(__file__).with_name(f"{_name}.py"))
         assert _spec is not None and _spec.loader is not None

@@ -28,6 +28,7 @@ import pytest
 from gwrun import GatewayRun, NotifyListener
 from mqtt_fixtures import free_port, gateway_cli
 from ptyio import read_fd, write_fd
+from wsclient import WsClient
 
 from gateway.socat import SocatPair
 
@@ -442,3 +443,51 @@ def test_web_and_mqtt_changes_restart_only_those_parts_and_the_readings_go_on(
     finally:
         sub.close()
         broker.stop()
+
+
+def test_an_unchanged_dashboard_keeps_its_websockets_and_shows_the_new_device(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    web = free_port()
+    section = f'[web]\nlisten = "127.0.0.1:{web}"\n'
+    setup.write(section, keep={}, change={"baudrate": 9600})
+    gateway = running()
+    gateway.wait_log(r"ready: 2/2 devices online")
+    ws = WsClient(f"http://127.0.0.1:{web}")
+    client = connect(setup.ports["keep"])
+    try:
+        fd = setup.pairs["keep"].open_peer()
+        stream = Stream(fd, client).start()
+        try:
+            stream.wait_lines(200)
+            setup.write(section, keep={}, change={"baudrate": 19200}, new={})
+            _, ready = reload(gateway, notify)
+            stream.wait_lines(stream.count + 200)
+        finally:
+            stream.finish()
+            os.close(fd)
+        assert "[web]" not in ready["STATUS"], ready
+
+        def keep_readings(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [m for m in messages if m["type"] == "reading" and m["device"] == "keep"]
+
+        messages = ws.wait(lambda ms: len(keep_readings(ms)) >= stream.count, f"{stream.count} readings")
+        readings = keep_readings(messages)
+        assert [r["fields"]["n"] for r in readings] == list(range(stream.count))
+        first = readings[0]["seq"]
+        assert [r["seq"] for r in readings] == list(range(first, first + stream.count))
+        assert not ws.closed
+
+        # The dashboard knows the new device: its readings go out on the same socket.
+        new_fd = setup.pairs["new"].open_peer()
+        try:
+            write_fd(new_fd, b"t=7\n")
+        finally:
+            os.close(new_fd)
+        ws.wait(lambda ms: any(m["type"] == "reading" and m["device"] == "new" for m in ms), "a reading of new")
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/api/devices", timeout=TIMEOUT) as answer:
+            listed = [d["name"] for d in json.loads(answer.read())["devices"]]
+        assert listed == ["keep", "change", "new"]
+        assert not [line for line in gateway.log if "Traceback" in line or "Unhandled" in line], gateway.log
+    finally:
+        ws.close()
+        client.close()
