@@ -11,6 +11,11 @@ not come back in lockstep), for as long as the application runs. Requests
 made while disconnected wait (up to ``max_queued``) and go out on
 reconnect; requests already sent when the connection dropped fail with a
 ConnectionError, as there is no telling whether the peer ran them.
+
+The server may fire events here too (3.x ``server.send``/``send_all``):
+the client fires them on the channels they name and answers with their
+value. ``allow`` narrows the names it accepts, as for the server, and
+the server's DENIED_EVENTS are refused whatever ``allow`` says.
 """
 
 from __future__ import annotations
@@ -18,37 +23,33 @@ from __future__ import annotations
 import itertools
 import random
 from collections import deque
+from collections.abc import Generator, Iterable
 from typing import Any
 
 from ..core.components import BaseComponent
 from ..core.events import Event
 from ..core.handlers import handler
 from ..core.loop import TimerHandle
-from ..core.tasks import Suspension
 from ..net.client import TCPClient
 from ..net.events import connect
 from ..protocols.linesplitter import LineSplitter, LineTooLong
 from .events import connected_to, disconnected_from
-from .utils import PacketError, UnsafeValue, dump_event, load_packet, load_value
+from .server import DENIED_EVENTS, node_serve
+from .utils import (
+    PacketError,
+    RemoteError,
+    UnsafeValue,
+    dump_event,
+    dump_value,
+    load_event,
+    load_packet,
+    load_value,
+)
+from .wait import Answered, Reply
 
 __all__ = ["Client"]
 
 _ids = itertools.count(1)
-
-
-class _Reply(Suspension):
-    """What a task yields while its request is out: resumed with (result, errors)."""
-
-
-class _Answered(_Reply):
-    """A reply known at once (the request could not be sent): resumes on attach."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-    def attach(self, manager: Any, task: Any) -> None:
-        super().attach(manager, task)
-        self.resume((self.error, True))
 
 
 class Client(BaseComponent):
@@ -59,8 +60,11 @@ class Client(BaseComponent):
     def __init__(self, host: str, port: int, channel: Any = channel, name: str | None = None,
                  reconnect: bool = True, backoff: tuple[float, float] = (0.05, 5.0),
                  max_queued: int = 10_000, max_packet: int = 16 << 20,
-                 reconnect_delay: float | None = None, connect_timeout: float = 5.0) -> None:
+                 reconnect_delay: float | None = None, connect_timeout: float = 5.0,
+                 allow: Iterable[str] | None = None) -> None:
         super().__init__(channel=channel)
+        #: Event names the server may fire here (None: any not in DENIED_EVENTS).
+        self.allow = frozenset(allow) if allow is not None else None
         if reconnect_delay is not None:  # 3.x: a fixed delay between attempts
             backoff = (reconnect_delay, reconnect_delay)
         #: Seconds a connection attempt may take before it counts as unreachable.
@@ -76,7 +80,7 @@ class Client(BaseComponent):
         _ClientLink(self, channel=self._link_channel).register(self)
         self._splitter = LineSplitter(b"\n", max_length=max_packet)
         self._seq = 0
-        self._pending: dict[int, _Reply] = {}
+        self._pending: dict[int, Reply] = {}
         self._queued: deque[tuple[bytes, int]] = deque()
         self._state = "idle"  # idle -> connecting -> connected -> (waiting ->) connecting ...
         self._retry: TimerHandle | None = None
@@ -94,22 +98,22 @@ class Client(BaseComponent):
         return self._link_channel
 
     # -- requests ------------------------------------------------------------
-    def send(self, event: Event, channels: tuple[str, ...] | list[str] | None = None) -> _Reply:
+    def send(self, event: Event, channels: tuple[str, ...] | list[str] | None = None) -> Reply:
         """Send ``event`` to the peer; yield the result in a task for (result, errors)."""
         self._seq += 1
         seq = self._seq
         try:
             line = dump_event(event, seq, channels).encode("ascii") + b"\n"
         except UnsafeValue as e:
-            return _Answered(e)
+            return Answered(e)
         if self._closed:
-            return _Answered(ConnectionError(f"node client for {self.peer_name} is closed"))
-        reply = _Reply()
+            return Answered(ConnectionError(f"node client for {self.peer_name} is closed"))
+        reply = Reply()
         if self._state == "connected":
             self._pending[seq] = reply
             self.transport.write(line)
         elif len(self._queued) >= self.max_queued:
-            return _Answered(ConnectionError(f"{self.peer_name} unreachable and the queue is full"))
+            return Answered(ConnectionError(f"{self.peer_name} unreachable and the queue is full"))
         else:
             self._pending[seq] = reply
             self._queued.append((line, seq))
@@ -181,12 +185,32 @@ class Client(BaseComponent):
             if isinstance(line, LineTooLong):
                 continue
             try:
-                result, seq, errors = load_value(load_packet(line))
+                packet = load_packet(line)
+                if packet["type"] == "event":  # pushed by the server (3.x send/send_all)
+                    self._pushed(packet)
+                    continue
+                result, seq, errors, _meta = load_value(packet)
             except PacketError:
                 continue  # a bad packet from the peer: nothing to match it with
             reply = self._pending.pop(seq, None)
             if reply is not None:
                 reply.resume((result, errors))
+
+    def allowed(self, name: str) -> bool:
+        """May the server fire an event of this name here? (see module doc)"""
+        return name not in DENIED_EVENTS and (self.allow is None or name in self.allow)
+
+    def _pushed(self, packet: dict[str, Any]) -> None:
+        event, id_ = load_event(packet)
+        if not self.allowed(event.name):
+            error = RemoteError("PermissionError", f"event {event.name!r} is not allowed here")
+            self._write(dump_value((RemoteError, error, []), id_, errors=True))
+            return
+        self.fire(node_serve(None, id_, event, event.channels), self._link_channel)
+
+    def _write(self, text: str) -> None:
+        if self._state == "connected":
+            self.transport.write(text.encode("ascii") + b"\n")
 
     def unregister(self) -> BaseComponent:
         self._cancel_retry()
@@ -224,3 +248,8 @@ class _ClientLink(BaseComponent):
     @handler("read")
     def _on_read(self, data: bytes) -> None:
         self.owner._on_data(data)
+
+    @handler("node_serve")
+    def _serve(self, sock: Any, id_: int, event: Event, channels: tuple[str, ...]) -> Generator[Any, Any, None]:
+        value = yield self.call(event, *channels)
+        self.owner._write(dump_value(value, id_))

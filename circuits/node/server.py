@@ -6,6 +6,13 @@ the same id. Packets are JSON lines (see :mod:`circuits.node.utils`); a
 line that is not a valid packet is answered with an error when it has an
 id, and otherwise dropped.
 
+Pushing: ``send(event, sock)``, ``send_to(event, socks)`` and
+``send_all(event)`` fire an event on clients connected here (as in 3.x);
+``get_socks()`` lists them. A client fires what it is sent (within its own
+``allow`` list) and answers with the value: ``send`` returns what a task
+yields to get it as ``(result, errors)`` (None with ``no_result=True``).
+They may be called from any thread.
+
 Safety: whoever can connect can fire events in this process. Bind to a
 trusted address (loopback, a private network), and narrow ``allow`` to the
 event names peers may fire. Life-cycle and transport events (``stop``-like
@@ -25,7 +32,17 @@ from ..core.events import Event
 from ..core.handlers import handler
 from ..net.server import TCPServer
 from ..protocols.linesplitter import LineSplitter, LineTooLong
-from .utils import PacketError, RemoteError, dump_value, load_event, load_packet
+from .utils import (
+    PacketError,
+    RemoteError,
+    UnsafeValue,
+    dump_event,
+    dump_value,
+    load_event,
+    load_packet,
+    load_value,
+)
+from .wait import Answered, Reply
 
 __all__ = ["DENIED_EVENTS", "Server"]
 
@@ -65,6 +82,8 @@ class Server(BaseComponent):
         self.transport = TCPServer(bind, channel=self._link_channel, **kwargs).register(self)
         _ServerLink(self, channel=self._link_channel).register(self)
         self._splitters: dict[Any, LineSplitter] = {}
+        self._pushes: dict[int, tuple[Reply, Any]] = {}  # id -> what the task that pushed waits on
+        self._push_ids = itertools.count(1)
         self.served = 0
         self.refused = 0
 
@@ -85,6 +104,10 @@ class Server(BaseComponent):
 
     def _peer_gone(self, sock: Any) -> None:
         self._splitters.pop(sock, None)
+        for id_, (reply, to) in list(self._pushes.items()):
+            if to is sock:
+                del self._pushes[id_]
+                reply.resume((ConnectionError("the node client went away"), True))
 
     def _peer_data(self, sock: Any, data: bytes) -> None:
         splitter = self._splitters.get(sock)
@@ -102,8 +125,18 @@ class Server(BaseComponent):
         except PacketError:
             self.refused += 1
             return
+        if packet["type"] == "value":  # a client's answer to a push
+            pushed = self._pushes.pop(packet["id"], None)
+            if pushed is not None and pushed[1] is sock:
+                try:
+                    result, _id, errors, _meta = load_value(packet)
+                except PacketError as e:
+                    result, errors = e, True
+                pushed[0].resume((result, errors))
+            return
         try:
-            event, id_, channels = load_event(packet)
+            event, id_ = load_event(packet)
+            channels = event.channels
         except PacketError as e:
             self.refused += 1
             self._reply_error(sock, packet["id"], "PacketError", str(e))
@@ -120,6 +153,45 @@ class Server(BaseComponent):
 
     def _send(self, sock: Any, text: str) -> None:
         self.transport.write(sock, text.encode("ascii") + b"\n")
+
+    # -- pushing to clients (3.x) -------------------------------------------------
+    def get_socks(self) -> list[Any]:
+        """The sockets of the clients connected now, oldest first."""
+        return list(self._splitters)
+
+    def send(self, event: Event, sock: Any, channel: str | None = None,
+             no_result: bool = False) -> Reply | None:
+        """Fire ``event`` on the client at ``sock`` (on ``channel``, default
+        the event's channels or ``*``); see module doc for the result."""
+        id_ = next(self._push_ids)
+        try:
+            line = dump_event(event, id_, (channel,) if channel else None).encode("ascii") + b"\n"
+        except UnsafeValue as e:
+            return None if no_result else Answered(e)
+        reply = None
+        if not no_result:
+            reply = Reply()
+            self._pushes[id_] = (reply, sock)
+        # From any thread: the write itself happens on the loop.
+        self.loop.call_soon_threadsafe(lambda: self._push(sock, line, id_))
+        return reply
+
+    def send_to(self, event: Event, socks: Iterable[Any]) -> None:
+        """Fire ``event`` on each client in ``socks``, not waiting for values."""
+        for sock in list(socks):
+            self.send(event, sock, no_result=True)
+
+    def send_all(self, event: Event) -> None:
+        """Fire ``event`` on every client connected now, not waiting for values."""
+        self.send_to(event, self.get_socks())
+
+    def _push(self, sock: Any, line: bytes, id_: int) -> None:
+        if sock in self._splitters:
+            self.transport.write(sock, line)
+            return
+        pushed = self._pushes.pop(id_, None)
+        if pushed is not None:
+            pushed[0].resume((ConnectionError("the node client is not connected"), True))
 
     def statistics(self) -> dict[str, Any]:
         return {"peers": len(self._splitters), "served": self.served, "refused": self.refused,

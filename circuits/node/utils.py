@@ -15,6 +15,15 @@ What crosses the wire (``encode``/``decode``):
   ``(RemoteError, RemoteError(...), traceback lines)`` triple a local
   failed event's value holds.
 
+An event packet also carries the event's *meta*: its delivery flags
+(``success``, ``failure``, ``complete``, ``alert_done``, ``notify``) and
+the attributes set on the instance (``event.user = "x"``), so the peer's
+copy behaves like the sender's (a ``success`` event fires there too). A
+value packet carries the meta of the event as the remote handlers left
+it, flags excepted. Names starting with ``__`` and the event's own
+machinery (``args``, ``value``, ``channels``...) are never sent nor
+applied; an attribute that cannot be encoded is left out.
+
 Anything else (an arbitrary object, a set, a dict with non-str keys, NaN)
 is **refused** in an event (:class:`UnsafeValue`, a TypeError: changing an
 event's arguments behind the sender's back would be worse), and **sent as
@@ -38,8 +47,8 @@ from ..core.events import Event
 from ..core.values import Value
 
 __all__ = [
-    "PacketError", "RemoteError", "UnsafeValue", "decode", "dump_event", "dump_value", "encode",
-    "load_event", "load_packet", "load_value",
+    "FLAGS", "PacketError", "RemoteError", "UnsafeValue", "decode", "dump_event", "dump_value",
+    "encode", "get_meta", "load_event", "load_packet", "load_value",
 ]
 
 #: Deepest nesting accepted either way (a hostile packet must not exhaust the stack).
@@ -138,6 +147,53 @@ def _error_data(err: Any) -> dict[str, Any]:
     return {"$error": {"type": name, "message": message, "traceback": lines}}
 
 
+# -- meta --------------------------------------------------------------------
+
+#: Delivery flags sent with an event (class or instance attributes).
+FLAGS = ("success", "failure", "complete", "alert_done", "notify")
+#: An event's own machinery: never taken from (or sent to) a peer as meta.
+_RESERVED = frozenset({
+    "args", "kwargs", "name", "channels", "value", "handler", "stopped", "cancelled",
+    "waitingHandlers", "parent", "create", "child", "stop", "cancel", "node_call_id",
+})
+
+
+def _meta_name(name: Any) -> bool:
+    if name in FLAGS:
+        return True
+    return (isinstance(name, str) and name.isidentifier() and not name.startswith("__")
+            and name not in _RESERVED and not hasattr(Event, name))
+
+
+def get_meta(e: Event | None, flags: bool = True) -> dict[str, Any]:
+    """The meta of ``e`` (see module doc) as JSON-ready data."""
+    if e is None:
+        return {}
+    meta: dict[str, Any] = {}
+    if flags:
+        for name in FLAGS:
+            on = getattr(e, name, False)
+            if on:
+                meta[name] = on
+    for name, value in vars(e).items():
+        if name in FLAGS or not _meta_name(name):
+            continue
+        try:
+            meta[name] = encode(value)
+        except UnsafeValue:
+            continue  # a socket, a lock...: stays on this side
+    return meta
+
+
+def _load_meta(data: Any) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PacketError("meta must be an object")
+    meta = decode(data)
+    return {k: v for k, v in meta.items() if _meta_name(k)}
+
+
 # -- packets -----------------------------------------------------------------
 
 def _dumps(packet: dict[str, Any]) -> str:
@@ -146,22 +202,26 @@ def _dumps(packet: dict[str, Any]) -> str:
 
 
 def dump_event(e: Event, id: int, channels: tuple[str, ...] | list[str] | None = None) -> str:  # noqa: A002
-    """A packet asking the peer to fire ``e`` on ``channels`` (default ``("*",)``).
+    """A packet asking the peer to fire ``e`` on ``channels`` (default: the
+    event's own channels, else ``("*",)``), with its meta (see module doc).
 
     Raises :class:`UnsafeValue` if an argument cannot cross the wire.
     """
-    chans = [c for c in (channels or ("*",))]
+    chans = list(channels or e.channels or ("*",))
     if not all(isinstance(c, str) for c in chans):
         raise UnsafeValue(f"channels must be strings: {chans!r}")
     return _dumps({"type": "event", "id": id, "name": e.name, "args": encode(list(e.args)),
-                   "kwargs": encode(dict(e.kwargs)), "channels": chans})
+                   "kwargs": encode(dict(e.kwargs)), "channels": chans, "meta": get_meta(e)})
 
 
 def dump_value(v: Value | Any, id: int | None = None, errors: bool | None = None) -> str:  # noqa: A002
-    """A packet carrying the result of event ``id``: a Value (its result and
-    errors flag) or a plain result. What cannot be encoded is sent as its repr()."""
+    """A packet carrying the result of event ``id``: a Value (its result,
+    errors flag and its event's meta) or a plain result. What cannot be
+    encoded is sent as its repr()."""
+    meta: dict[str, Any] = {}
     if isinstance(v, Value):
         result, failed = v.getValue(), v.errors
+        meta = get_meta(v.event, flags=False)
         if id is None:
             id = getattr(v, "node_call_id", None)  # noqa: A001 - the 2.x attribute
     else:
@@ -172,7 +232,7 @@ def dump_value(v: Value | Any, id: int | None = None, errors: bool | None = None
         data = _error_data(result)
     else:
         data = encode(result, strict=False)
-    return _dumps({"type": "value", "id": id, "value": data, "errors": bool(failed)})
+    return _dumps({"type": "value", "id": id, "value": data, "errors": bool(failed), "meta": meta})
 
 
 def load_packet(s: str | bytes) -> dict[str, Any]:
@@ -188,8 +248,9 @@ def load_packet(s: str | bytes) -> dict[str, Any]:
     return packet
 
 
-def load_event(s: str | bytes | dict[str, Any]) -> tuple[Event, int, tuple[str, ...]]:
-    """(event, id, channels) from an event packet. The event is a plain
+def load_event(s: str | bytes | dict[str, Any]) -> tuple[Event, int]:
+    """(event, id) from an event packet, as in 3.x: the event's ``channels``
+    are the packet's, its meta is applied. The event is a plain
     ``Event.create(name, ...)``: no class is ever looked up by name."""
     packet = s if isinstance(s, dict) else load_packet(s)
     if packet.get("type") != "event":
@@ -205,13 +266,18 @@ def load_event(s: str | bytes | dict[str, Any]) -> tuple[Event, int, tuple[str, 
     kwargs = decode(kwargs)
     if not isinstance(kwargs, dict) or not all(k.isidentifier() and k != "_name" for k in kwargs):
         raise PacketError("bad keyword argument names")
+    meta = _load_meta(packet.get("meta"))
     event = Event.create(name, *decode(args), **kwargs)
-    return event, packet["id"], tuple(channels)
+    for key, value in meta.items():
+        setattr(event, key, value)
+    event.channels = tuple(channels)
+    return event, packet["id"]
 
 
-def load_value(s: str | bytes | dict[str, Any]) -> tuple[Any, int, bool]:
-    """(value, id, errors) from a value packet."""
+def load_value(s: str | bytes | dict[str, Any]) -> tuple[Any, int, bool, dict[str, Any]]:
+    """(value, id, errors, meta) from a value packet, as in 3.x."""
     packet = s if isinstance(s, dict) else load_packet(s)
     if packet.get("type") != "value":
         raise PacketError("not a value packet")
-    return decode(packet.get("value")), packet["id"], bool(packet.get("errors"))
+    return (decode(packet.get("value")), packet["id"], bool(packet.get("errors")),
+            _load_meta(packet.get("meta")))

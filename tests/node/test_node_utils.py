@@ -47,13 +47,14 @@ def test_unsafe_values_are_refused_in_events(value):
 
 
 def test_unsafe_values_are_repred_in_values():
-    value, id_, errors = load_value(dump_value({"t": Thing(), "n": float("nan")}, 4))
+    value, id_, errors, _meta = load_value(dump_value({"t": Thing(), "n": float("nan")}, 4))
     assert value == {"t": "<Thing>", "n": "nan"} and id_ == 4 and errors is False
 
 
 def test_event_round_trip():
     e = Event.create("greet", "bob", (1, 2), b"\x01", flag=True, opts={"k": [1]})
-    event, id_, channels = load_event(dump_event(e, 42, ("greeter",)))
+    event, id_ = load_event(dump_event(e, 42, ("greeter",)))
+    channels = event.channels
     assert (event.name, event.args, event.kwargs) == ("greet", ["bob", (1, 2), b"\x01"],
                                                       {"flag": True, "opts": {"k": [1]}})
     assert id_ == 42 and channels == ("greeter",)
@@ -62,13 +63,49 @@ def test_event_round_trip():
 def test_value_of_a_Value_and_errors():
     v = Value()
     v.value = [1, (2, 3)]
-    assert load_value(dump_value(v, 7)) == ([1, (2, 3)], 7, False)
+    assert load_value(dump_value(v, 7)) == ([1, (2, 3)], 7, False, {})
     failed = Value()
     failed.errors = True
     failed.value = (ValueError, ValueError("boom"), ["  File x, line 1\n"])
-    (etype, evalue, tb), id_, errors = load_value(dump_value(failed, 8))
+    (etype, evalue, tb), id_, errors, _meta = load_value(dump_value(failed, 8))
     assert etype is RemoteError and errors and id_ == 8
     assert (evalue.type, evalue.message, tb) == ("ValueError", "boom", ["  File x, line 1\n"])
+
+
+def test_an_event_s_channels_default_to_its_own():
+    e = Event.create("greet")
+    e.channels = ("a", "b")
+    assert load_event(dump_event(e, 1))[0].channels == ("a", "b")
+    assert load_event(dump_event(Event.create("greet"), 1))[0].channels == ("*",)
+
+
+class flagged(Event):
+    success = True
+
+
+def test_meta_carries_flags_and_instance_attributes_but_not_machinery():
+    e = flagged(1)
+    e.user = {"k": (1, 2)}
+    e._mine = 2
+    e.lock = object()  # cannot cross: left out, the event still goes
+    packet = json.loads(dump_event(e, 3))
+    assert packet["meta"] == {"success": True, "user": {"k": {"$tuple": [1, 2]}}, "_mine": 2}
+    # What a peer may not set: dunder names, the event's own machinery.
+    packet["meta"].update({"__class__": "x", "__dict__": {}, "args": [9], "value": 1, "stop": 0})
+    event, id_ = load_event(json.dumps(packet))
+    assert (event.name, event.args, event.success, event.user, event._mine) == \
+        ("flagged", [1], True, {"k": (1, 2)}, 2)
+    assert not hasattr(event, "lock") and callable(event.stop) and type(event).__name__ == "flagged"
+
+
+def test_a_value_carries_its_event_s_attributes_without_the_flags():
+    e = flagged()
+    e.note = "set by a handler"
+    v = Value(e)
+    v.value = "ok"
+    assert load_value(dump_value(v, 5)) == ("ok", 5, False, {"note": "set by a handler"})
+    with pytest.raises(PacketError):
+        load_value(b'{"type": "value", "id": 1, "meta": [1]}')
 
 
 @pytest.mark.parametrize("line", [
