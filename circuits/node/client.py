@@ -120,7 +120,7 @@ class Client(BaseComponent):
             self._connect()
         return reply
 
-    @handler("close")
+    @handler(False)
     def close(self) -> None:
         """Disconnect and stop reconnecting; waiting requests fail."""
         self._closed = True
@@ -248,6 +248,13 @@ class _ClientLink(BaseComponent):
     @handler("read")
     def _on_read(self, data: bytes) -> None:
         self.owner._on_data(data)
+
+    @handler("close")
+    def _on_close(self) -> None:
+        # ``close`` on the channel add() returned closes this client only;
+        # on the Node's channel (shared by its server and every client) it
+        # closes the Node's server (3.x).
+        self.owner.close()
 
     @handler("node_serve")
     def _serve(self, sock: Any, id_: int, event: Event, channels: tuple[str, ...]) -> Generator[Any, Any, None]:

@@ -30,6 +30,7 @@ from typing import Any
 from ..core.components import BaseComponent
 from ..core.events import Event
 from ..core.handlers import handler
+from ..net.events import closed, ready
 from ..net.server import TCPServer
 from ..protocols.linesplitter import LineSplitter, LineTooLong
 from .utils import (
@@ -193,6 +194,11 @@ class Server(BaseComponent):
         if pushed is not None:
             pushed[0].resume((ConnectionError("the node client is not connected"), True))
 
+    @handler("close")
+    def close(self) -> None:
+        """Stop listening and drop the connected clients (``closed`` follows on this channel)."""
+        self.transport.close()
+
     def statistics(self) -> dict[str, Any]:
         return {"peers": len(self._splitters), "served": self.served, "refused": self.refused,
                 "port": self.port}
@@ -208,6 +214,15 @@ class _ServerLink(BaseComponent):
     @handler("connect")
     def _on_connect(self, sock: Any, *address: Any) -> None:
         self.owner._peer_connected(sock)
+
+    # The listener's own events, also on the Server's channel, where 3.x code waits for them.
+    @handler("ready")
+    def _on_ready(self, component: Any, bind: Any = None) -> None:
+        self.fire(ready(self.owner, bind), self.owner.channel)
+
+    @handler("closed")
+    def _on_closed(self) -> None:
+        self.fire(closed(), self.owner.channel)
 
     @handler("disconnect")
     def _on_disconnect(self, sock: Any) -> None:

@@ -75,3 +75,32 @@ def test_reconnect_delay_is_a_fixed_delay_between_attempts():
     node.add("nobody", "127.0.0.1", 9, reconnect_delay=0.25, connect_timeout=1)
     peer = node.peers["nobody"]
     assert peer.backoff == (0.25, 0.25) and peer.connect_timeout == 1
+
+
+def test_close_on_the_node_channel_closes_its_server_and_clients_reconnect():
+    from circuits.net.events import close
+
+    app = Manager()
+    watch = Watch().register(app)
+    server = Node(port=0, server_ip="127.0.0.1", channel="srv").register(app)
+    client = Node().register(app)
+    app.start()
+    try:
+        assert watch.flag("ready", "srv").wait(TIMEOUT)  # the listener's ready, on the Node's channel
+        port = server.port
+        chan = client.add("peer", "127.0.0.1", port, reconnect_delay=0.2, connect_timeout=1)
+        assert watch.flag("connected", chan).wait(TIMEOUT)
+        watch.flag("connect", chan).clear()
+        app.fire(close(), "srv")
+        assert watch.flag("closed", "srv").wait(TIMEOUT)
+        assert watch.flag("unreachable", chan).wait(TIMEOUT)  # it kept trying: not closed itself
+        watch.flag("connected", chan).clear()
+        Node(port=port, server_ip="127.0.0.1", channel="srv2").register(app)
+        assert watch.flag("connected", chan).wait(TIMEOUT)
+        # close on the channel add() returned closes that client only.
+        app.fire(close(), chan)
+        assert watch.flag("disconnected", chan).wait(TIMEOUT)
+    finally:
+        app.stop()
+        app.join(TIMEOUT)
+    assert client.peers["peer"]._closed
