@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from ..core.components import BaseComponent
 from ..core.handlers import handler
+from .output import body_bytes
 
 __all__ = ["Logger", "formattime"]
 
@@ -53,16 +54,43 @@ class Logger(BaseComponent):
         # time a response is logged the client may have hung up.
         request.remote  # noqa: B018 - computed once and kept by the request
 
+    @handler("response", priority=1)
+    def _log_before_sending(self, response: Any) -> None:
+        # Just before the HTTP component (priority 0) sends it, when its
+        # size is known already (a body in one piece): the line is then
+        # written before the client can have its answer, and code that
+        # reads the log once it has the answer finds it (3.x did).
+        length = self._length_now(response)
+        if length is not None:
+            response._logged = True
+            self.log(response, length)
+
     @handler("response", priority=-100)
     def log_response(self, response: Any) -> None:
-        # Right after the HTTP component sent it (its size is known then).
-        self.log(response)
+        # A streamed body: right after the HTTP component started it.
+        if not getattr(response, "_logged", False):
+            self.log(response)
 
-    def log(self, response: Any) -> None:
+    @staticmethod
+    def _length_now(response: Any) -> int | str | None:
+        """The size the log line shows, if known before sending; else None."""
+        code = int(response.status)
+        if code < 200 or code in (204, 304) or response.request.method == "HEAD":
+            return "-"
+        if response.stream and response._body is None:
+            return None
+        declared = response._headers.get("Content-Length") if response._headers is not None else None
+        if declared is not None:
+            return declared
+        data = body_bytes(response._body, response.encoding)
+        return None if data is None else (len(data) or "-")
+
+    def log(self, response: Any, length: Any = None) -> None:
         request = response.request
         remote = request.remote
         inheaders = request.headers
-        length = response.headers.get("Content-Length") if response._headers is not None else None
+        if length is None:
+            length = response.headers.get("Content-Length") if response._headers is not None else None
         if length is None:
             length = response.sent or "-"
         atoms = {

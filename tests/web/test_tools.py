@@ -37,6 +37,10 @@ class Root(Controller):
         self.session["n"] = self.session.get("n", 0) + 1
         return str(self.session["n"])
 
+    def streamed(self):
+        self.response.headers["Content-Length"] = "6"
+        return iter([b"abc", b"def"])
+
     def big(self):
         self.response.headers["Content-Type"] = "text/plain"
         return gzip(self.response) and "hello " * 1000
@@ -85,9 +89,22 @@ def log():
     return io.StringIO()
 
 
+class LogOrder(Component):
+    """Notes, just before a response is sent, whether it was logged already."""
+
+    channel = "web"
+    seen: list[bool] = []
+
+    @handler("response", priority=0.5)
+    def _before_send(self, response):
+        if "order=1" in response.request.target:
+            LogOrder.seen.append("order=1" in LogOrder.log.getvalue())
+
+
 @pytest.fixture(scope="module")
 def server(log):
-    with serve(Root(), Guard(), Guarded(), Sessions(), Logger(file=log)) as s:
+    LogOrder.log = log
+    with serve(Root(), Guard(), Guarded(), Sessions(), Logger(file=log), LogOrder()) as s:
         yield s
 
 
@@ -217,6 +234,27 @@ def test_logger_writes_combined_log_format(server, log):
     pattern = (r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
                r'"GET /basic\?x=1 HTTP/1\.1" 401 \d+ "http://r/" "evil\\"agent"$')
     assert re.match(pattern, line), line
+
+
+def test_the_log_line_is_written_before_the_response_is_sent(server, log):
+    # A body in one piece is logged just before the HTTP component (priority
+    # 0) sends it, so whoever has the answer finds the line. Checked from a
+    # handler that runs between the two.
+    res, data = server.get("/basic?order=1")
+    assert res.status == 401
+    assert LogOrder.seen == [True]
+    line = [x for x in log.getvalue().splitlines() if "/basic?order=1 " in x]
+    assert len(line) == 1 and f" 401 {len(data)} " in line[0]
+
+
+def test_a_streamed_body_is_logged_once_with_its_declared_size(server, log):
+    res, data = server.get("/streamed")
+    assert data == b"abcdef"
+    deadline = time.monotonic() + 5
+    while "/streamed" not in log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines = [x for x in log.getvalue().splitlines() if "GET /streamed " in x]
+    assert len(lines) == 1 and '" 200 6 ' in lines[0]
 
 
 def test_logger_names_a_peer_that_hung_up_at_once(server, log):
