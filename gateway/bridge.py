@@ -10,6 +10,10 @@ Where ser2net's users complain, this does otherwise:
   it, so the other clients keep full speed.
 * ``max_clients`` refuses connections beyond the limit (the new one is
   closed; existing clients are never kicked).
+* A client sending faster than the port can take is paused, not cut
+  short: once ``DEVICE_HIGH_WATER`` bytes wait for the device the clients
+  are no longer read (TCP backpressure reaches the sender) until the queue
+  is down to ``DEVICE_LOW_WATER``; nothing is dropped.
 * ``tcp_mode`` says who may write to the device: everyone (``shared``),
   the longest-connected client (``one-writer``: the next one takes over
   when it leaves), or nobody (``read-only``).  Bytes from a client that may
@@ -43,6 +47,12 @@ log = logging.getLogger(__name__)
 
 #: Bytes read from a client per system call.
 READ_SIZE = 65536
+#: Bytes queued for the device past which its clients are not read, and
+#: the level at which they are read again: far below the port's own limit
+#: (DEVICE_BUFFER), so one more read per client still fits, and above zero,
+#: so the port has data queued while the clients refill it.
+DEVICE_HIGH_WATER = 256 * 1024
+DEVICE_LOW_WATER = 64 * 1024
 
 
 class BridgeServer(TCPServer):
@@ -110,6 +120,9 @@ class TcpBridge(BaseComponent):
         #: The client that may write in one-writer mode (None: nobody yet).
         self.writer: Any = None
         self.discarded = 0  # bytes from clients that may not write
+        #: Times the clients were paused for a slow device.
+        self.paused = 0
+        self._paused = False
         server_class = self.server_classes()[":" in address.host]
         # Binding happens here, so a port in use fails start-up loudly
         # instead of a service that says "started" but cannot be reached.
@@ -147,9 +160,30 @@ class TcpBridge(BaseComponent):
 
     def client_data(self, sock: Any, data: bytes) -> None:
         if self.mode == "shared" or (self.mode == "one-writer" and sock is self.writer):
-            self.link.send(data)
+            self.to_device(data)
         else:
             self.discarded += len(data)
+
+    def to_device(self, data: bytes) -> None:
+        """Write client bytes to the device; pause the clients while it lags."""
+        self.link.send(data)
+        serial = self.link.serial
+        if not self._paused and serial.buffered > DEVICE_HIGH_WATER:
+            self._paused = True
+            self.paused += 1
+            for sock in self.clients:
+                self.server.pause_reading(sock)
+            # Called once the port has caught up, or at once if it closed
+            # meanwhile (what clients send to an offline device is dropped
+            # and counted, as any write then).
+            serial.when_writable(self._device_writable, DEVICE_LOW_WATER)
+
+    def _device_writable(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        for sock in self.clients:
+            self.server.resume_reading(sock)
 
     def client_connected(self, sock: Any, host: Any, port: Any) -> None:
         if self.max_clients is not None and len(self.clients) >= self.max_clients:
@@ -163,6 +197,8 @@ class TcpBridge(BaseComponent):
             return
         self.clients[sock] = (host, port)
         self.since[sock] = time.time()
+        if self._paused:
+            self.server.pause_reading(sock)
         self.accepted += 1
         log.info("%s: %s client %s:%s connected (%d now)", self.device, self.kind, host, port,
                  len(self.clients))
@@ -215,6 +251,7 @@ class TcpBridge(BaseComponent):
         return {"clients": len(self.clients), "accepted": self.accepted, "refused": self.refused,
                 "denied": self.access.refused if self.access is not None else 0,
                 "dropped_slow": self.dropped_slow, "mode": self.mode, "discarded": self.discarded,
+                "paused_for_device": self.paused,
                 "writer": _peer(self.clients.get(self.writer)),
                 "buffered": {f"{h}:{p}": self.server.buffered(s) for s, (h, p) in self.clients.items()}}
 

@@ -48,6 +48,9 @@ class TransportOwner:
 
     def transport_drained(self, transport: Transport) -> None: ...
 
+    def transport_writable(self, transport: Transport) -> None:
+        """The write queue fell to the mark given to ``notify_below`` (once per call)."""
+
     def transport_ready(self, transport: Transport) -> None:
         """A TLS handshake finished (plain transports never call this)."""
 
@@ -82,7 +85,7 @@ class Transport:
     __slots__ = ("loop", "fileobj", "fd", "owner", "bufsize", "max_buffer", "tag", "drop_on_overflow", "dropped",
                  "_recv", "_send", "_out", "_closing", "_closed", "_paused", "_handshaking",
                  "_is_socket", "bytes_in", "bytes_out", "close_timeout", "handshake_timeout", "_deadline",
-                 "read_burst", "_flush_pending", "_writing")
+                 "read_burst", "_flush_pending", "_writing", "_low_water")
 
     def __init__(self, loop: Loop, fileobj: Any, owner: TransportOwner, *, bufsize: int = 65536,
                  max_buffer: int = 4 << 20, handshake: bool = False, tag: Any = None,
@@ -115,6 +118,7 @@ class Transport:
         self._paused = False
         self._flush_pending = False  # a flush is queued on the loop
         self._writing = False  # waiting for the descriptor to become writable
+        self._low_water: int | None = None  # see notify_below
         self._handshaking = handshake
         self.bytes_in = 0
         self.bytes_out = 0
@@ -237,10 +241,25 @@ class Transport:
         if len(out) > self.max_buffer:
             self._overflow()
 
+    def notify_below(self, low_water: int) -> bool:
+        """Call ``owner.transport_writable`` once at most ``low_water`` bytes
+        are queued; False (and nothing armed) if that is already so.
+
+        A writer that paused its sources at a high-water mark resumes them
+        here, before the queue runs dry, so the descriptor never idles.
+        """
+        if len(self._out) <= low_water or self._closed:
+            return False
+        self._low_water = low_water if self._low_water is None else min(low_water, self._low_water)
+        return True
+
     def discard(self) -> int:
         """Drop what is queued for writing (a serial purge); bytes dropped."""
         dropped = len(self._out)
         self._out.clear()
+        if self._low_water is not None:
+            self._low_water = None
+            self.owner.transport_writable(self)
         return dropped
 
     def flush(self) -> None:
@@ -275,6 +294,9 @@ class Transport:
             return
         self.bytes_out += sent
         del out[:sent]
+        if self._low_water is not None and len(out) <= self._low_water:
+            self._low_water = None
+            self.owner.transport_writable(self)
         if out:
             return
         if self._closing:

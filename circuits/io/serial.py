@@ -51,6 +51,7 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         #: Called once the write queue is empty again: a writer that paused
         #: its sources because the port was slow resumes them from here.
         self.on_drained: Callable[[], None] | None = None
+        self._when_writable: list[Callable[[], None]] = []
         if kwargs.get("autoopen", True):
             self.fire(open_event())
 
@@ -66,6 +67,22 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         does with ioctl/termios calls, which never block.
         """
         return self._serial if self.connected else None
+
+    def when_writable(self, callback: Callable[[], None], low_water: int) -> None:
+        """Call ``callback`` once at most ``low_water`` bytes wait for the
+        port (at once if that is so now); also when the port closes, since
+        then nothing waits any more.  Each writer that paused its sources
+        for a slow port gets its own call."""
+        transport = self._transport
+        if transport is None or not transport.notify_below(low_water):
+            callback()
+        elif callback not in self._when_writable:
+            self._when_writable.append(callback)
+
+    def _writable(self) -> None:
+        callbacks, self._when_writable = self._when_writable, []
+        for callback in callbacks:
+            callback()
 
     def discard_output(self) -> int:
         """Drop the writes still queued for the port; how many bytes were dropped."""
@@ -109,11 +126,15 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         if self.on_drained is not None:
             self.on_drained()
 
+    def transport_writable(self, transport: Transport) -> None:
+        self._writable()
+
     def transport_closed(self, transport: Transport, reason: str | None) -> None:
         if transport is not self._transport:
             return
         self._transport = None
         self._serial = None
+        self._writable()
         self.fire(closed("hangup" if reason == "eof" else reason))
 
     # -- requests ----------------------------------------------------------

@@ -41,10 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds between modem/line state polls while a client asked for them.
 POLL_INTERVAL = 0.1
-#: Bytes queued for the device past which the clients are not read until
-#: the queue is empty: a program sending a file at network speed to a
-#: 9600 baud port gets TCP backpressure, not silently dropped bytes.
-DEVICE_HIGH_WATER = 256 * 1024
 #: RFC 2217 SIGNATURE: who we are, then the device's name.
 SIGNATURE = "circuits-gateway"
 
@@ -95,9 +91,6 @@ class Rfc2217Bridge(TcpBridge):
         self.control = PortControl(device, link.serial)
         self.client_buffer = device.client_buffer
         self.protocol_errors = 0
-        #: Times the clients were paused for a slow device.
-        self.paused = 0
-        self._paused = False
         self._poll: TimerHandle | None = None
 
     @staticmethod
@@ -138,8 +131,6 @@ class Rfc2217Bridge(TcpBridge):
             return  # refused (max_clients)
         telnet = ComPortServer(f"{SIGNATURE} {self.device}")
         session = self.sessions[sock] = Session(str(Address(str(host), int(port or 0))), telnet)
-        if self._paused:
-            self.server.pause_reading(sock)
         self._announce_state()
         self.server.write(sock, session.telnet.start())
 
@@ -169,7 +160,7 @@ class Rfc2217Bridge(TcpBridge):
                     # Data sent before a request reaches the port before it
                     # is applied (the kernel may still hold some of it when
                     # a baud change lands, as with any TCSANOW change).
-                    self._to_device(bytes(to_device))
+                    self.to_device(bytes(to_device))
                     to_device.clear()
                 out += self._answer(telnet, event, session.peer)
             elif isinstance(event, FlowControl):
@@ -178,7 +169,7 @@ class Rfc2217Bridge(TcpBridge):
                 session.ignored += 1
                 log.debug("%s: RFC 2217 client %s: ignored %s", self.device, session.peer, event.reason)
         if to_device:
-            self._to_device(bytes(to_device))
+            self.to_device(bytes(to_device))
         if telnet.active and not was_active:
             # The first NOTIFY-MODEMSTATE, so a client knows the lines from
             # the start (0 on a pty: it has none).
@@ -199,31 +190,6 @@ class Rfc2217Bridge(TcpBridge):
                           request.command, request.value)
             return b""
         return telnet.reply(request.command, value)
-
-    def _to_device(self, data: bytes) -> None:
-        serial = self.link.serial
-        self.link.send(data)
-        if not self._paused and serial.buffered > DEVICE_HIGH_WATER:
-            self._paused = True
-            self.paused += 1
-            serial.on_drained = self._device_drained
-            for sock in self.sessions:
-                self.server.pause_reading(sock)
-
-    def _device_drained(self) -> None:
-        if not self._paused:
-            return
-        self._paused = False
-        if self.link.serial.on_drained == self._device_drained:
-            self.link.serial.on_drained = None
-        for sock in self.sessions:
-            self.server.resume_reading(sock)
-
-    @handler("closed")
-    def _on_port_closed(self, reason: str | None = None) -> None:
-        # The device is gone: nothing will drain, and what clients send now
-        # is dropped (counted) like any write to an offline device.
-        self._device_drained()
 
     def _flow(self, sock: Any, session: Session, suspended: bool) -> None:
         if suspended:
@@ -311,6 +277,5 @@ class Rfc2217Bridge(TcpBridge):
         stats = super().statistics()
         stats.update(self.control.statistics())
         stats["protocol_errors"] = self.protocol_errors
-        stats["paused_for_device"] = self.paused
         stats["sessions"] = {s.peer: s.telnet.statistics() for s in self.sessions.values()}
         return stats

@@ -234,3 +234,41 @@ def test_without_a_burst_a_tty_is_read_once_per_poll(app: Manager, pty_pair: tup
     app.tick(0)
     assert len(owner.chunks) == 1
     settle(app, lambda: sum(map(len, owner.chunks)) == 8190)
+
+
+class LowWaterOwner(Owner):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writable_at: list[int] = []
+
+    def transport_writable(self, transport: Transport) -> None:
+        self.writable_at.append(transport.buffered)
+
+
+def test_notify_below_calls_the_owner_once_when_the_queue_falls_to_the_mark(app: Manager) -> None:
+    ours, peer = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    ours.setblocking(False)
+    peer.settimeout(WAIT)
+    try:
+        owner = LowWaterOwner()
+        transport = Transport(app.loop, ours, owner)
+        payload = os.urandom(1 << 20)
+        transport.write(payload)
+        assert transport.buffered > 256 << 10  # the kernel took only a little of it
+        assert transport.notify_below(256 << 10) is True
+        got = bytearray()
+        deadline = time.monotonic() + WAIT
+        while len(got) < len(payload):
+            assert time.monotonic() < deadline, f"got {len(got)} bytes"
+            app.tick(0.01)
+            while select.select([peer], [], [], 0)[0]:
+                got += peer.recv(65536)
+        assert bytes(got) == payload
+        assert len(owner.writable_at) == 1 and owner.writable_at[0] <= 256 << 10
+        assert transport.notify_below(0) is False  # already empty: nothing armed, nothing called
+        app.tick(0)
+        assert len(owner.writable_at) == 1
+    finally:
+        ours.close()
+        peer.close()

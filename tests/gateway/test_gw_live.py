@@ -134,6 +134,37 @@ def test_a_slow_client_is_dropped_while_a_fast_one_gets_everything(tmp_path: Pat
         fast.close()
 
 
+def test_a_client_faster_than_the_device_is_paused_and_nothing_is_dropped(tmp_path: Path, pair: SocatPair) -> None:
+    # The device side reads nothing at first: the pty and socat fill, the
+    # gateway's write queue grows past the high-water mark and the client
+    # must be paused (TCP backpressure) instead of the queue overflowing
+    # its 1 MiB limit and dropping the rest. Then every byte must arrive, in order.
+    port = free_port(0)
+    config = config_for(tmp_path, {"name": "dev", "port": str(pair.dev), "profile": "raw",
+                                   "tcp": f"127.0.0.1:{port}"})
+    payload = os.urandom(4 << 20)
+    with running(config) as (gateway, bus):
+        client = connect(port, bus, 1)
+        peer = pair.open_peer()
+        sender = threading.Thread(target=client.sendall, args=(payload,), daemon=True)
+        try:
+            sender.start()
+            bridge = gateway.bridges["dev"]
+            deadline = time.monotonic() + TIMEOUT
+            while bridge.paused == 0:  # state of the gateway, polled with a deadline
+                assert time.monotonic() < deadline, f"never paused; {gateway.links['dev'].statistics()}"
+                time.sleep(0.01)
+            got = read_fd(peer, len(payload), 40)
+            sender.join(TIMEOUT)
+        finally:
+            os.close(peer)
+            client.close()
+        assert hashlib.sha256(got).digest() == hashlib.sha256(payload).digest()
+        link = gateway.links["dev"]
+        assert (link.dropped_to_device, link.serial.dropped) == (0, 0)
+        assert bridge.statistics()["paused_for_device"] >= 1
+
+
 def test_max_clients_refuses_the_extra_client_and_keeps_the_first(tmp_path: Path, pair: SocatPair) -> None:
     port = free_port(0)
     config = config_for(tmp_path, {"name": "dev", "port": str(pair.dev), "profile": "raw",
