@@ -2,8 +2,8 @@
 
 The MQTT uplink appends every reading here first and deletes it only when
 the broker acknowledged it, so nothing is lost while the broker is down or
-slow, nor when the gateway is killed. paho's in-memory queue is not used for
-any of this: it drops QoS 0 messages while offline and everything on exit.
+slow, nor when the gateway is killed. The MQTT client keeps nothing in
+memory across connections: what was not acknowledged is sent again from here.
 
 This is the storage half, used by one thread at a time: in the gateway that
 is the disk writer thread, driven by :class:`gateway.spoolqueue.SpoolQueue`,

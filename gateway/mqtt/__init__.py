@@ -1,4 +1,4 @@
-"""The gateway's MQTT uplink: paho on the circuits poller, a durable spool, HA discovery."""
+"""The gateway's MQTT uplink: an MQTT 3.1.1 client on the circuits poller, a durable spool, HA discovery."""
 
 from ..events import device_status, device_write, reading
 from .client import MqttClient, Will

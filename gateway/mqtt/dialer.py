@@ -1,7 +1,7 @@
 """Open a TCP connection to the broker without blocking the loop.
 
-paho's own ``reconnect()`` calls ``socket.create_connection`` and then a
-blocking TLS handshake: against an unreachable broker that freezes the whole
+A plain ``socket.create_connection`` and then a blocking TLS handshake
+(what MQTT libraries such as paho do): against an unreachable broker that freezes the whole
 gateway for the connect timeout, every attempt. Here name resolution runs
 in a thread (only for a non-literal host) and the connect completes when the
 socket turns writable; the TLS handshake is then the Transport's, driven by
