@@ -23,8 +23,9 @@ Bytes from the device go to every client; bytes from any client go to the
 device.  The device's :class:`DeviceLink` (the one handler of the Serial's
 ``read``) calls :meth:`TcpBridge.device_data` with each chunk before parsing
 it; the bridge handles its server's events on the TCP channel and moves
-bytes by calling the server and the link directly: one event per chunk in
-each direction keeps round trips within reach of ser2net's.
+bytes by calling the server and the link directly; a known client's bytes
+reach the bridge by a call too, so a round trip costs one event (the
+device's ``read``), as cheap as ser2net's in C.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import time
 from typing import Any
 
 from circuits import BaseComponent, handler
-from circuits.core.transport import BufferOverflow
+from circuits.core.transport import BufferOverflow, Transport
 from circuits.net.sockets import TCP6Server, TCPServer
 
 from .access import PerAddressLog, guard_server
@@ -65,6 +66,17 @@ class BridgeServer(TCPServer):
     @handler("connect")
     def _on_connect(self, sock: Any, host: Any = None, port: Any = None) -> None:
         self.bridge.client_connected(sock, host, port)
+
+    def transport_data(self, transport: Transport, data: bytes) -> None:
+        # The round trip's hot path: a client the bridge knows gets its
+        # bytes handed over by a call, not a ``read`` event (an event costs
+        # about a tenth of a 64-byte echo).  Before the bridge has seen the
+        # client's ``connect`` the event keeps the order of the two.
+        key = transport.tag.key
+        if key in self.bridge.clients:
+            self.bridge.client_data(key, data)
+        else:
+            super().transport_data(transport, data)
 
     @handler("read")
     def _on_read(self, sock: Any, data: bytes) -> None:

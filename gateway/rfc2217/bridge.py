@@ -139,6 +139,11 @@ class Rfc2217Bridge(TcpBridge):
         if session is None:
             return
         telnet = session.telnet
+        if telnet.only_data(data):
+            # Serial data only (no IAC: nothing to answer, no request, no
+            # state change): the round-trip hot path goes straight to the port.
+            self.to_device(data)
+            return
         was_active = telnet.active
         version = self.control.version
         try:
@@ -226,10 +231,10 @@ class Rfc2217Bridge(TcpBridge):
     def _arm_poll(self) -> None:
         if self._poll is not None or not self.sessions:
             return
-        if not any(s.telnet.wants_modemstate or s.telnet.wants_linestate for s in self.sessions.values()):
-            return
         if not self.control.pollable:
             return  # a pty: no lines, no counters, nothing to poll
+        if not any(s.telnet.wants_modemstate or s.telnet.wants_linestate for s in self.sessions.values()):
+            return
         self._poll = self.loop.call_later(POLL_INTERVAL, self._poll_now)
 
     def _cancel_poll(self) -> None:

@@ -176,6 +176,13 @@ class TelnetDecoder:
             raise TelnetError(f"subnegotiation of option {self._option} longer than "
                               f"{self.max_subnegotiation} bytes")
 
+    def only_data(self, data: bytes) -> bool:
+        """True if ``data`` decodes to nothing but itself as :class:`Data`
+        (no IAC in it, no command under way, framing intact), so a caller
+        may take it as data without feeding it here: the common case of a
+        binary session, and its hot path."""
+        return self._state == _DATA and self._failed is None and IAC not in data
+
     @property
     def pending(self) -> int:
         """Bytes held for an unfinished subnegotiation."""

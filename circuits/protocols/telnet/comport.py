@@ -119,6 +119,11 @@ class ComPortServer:
 
     # -- input -------------------------------------------------------------
 
+    def only_data(self, data: bytes) -> bool:
+        """True if :meth:`receive_data` would return just ``[Data(data)]``
+        and queue nothing: the caller may send ``data`` to the port as is."""
+        return self.decoder.only_data(data)
+
     def receive_data(self, data: bytes) -> list[ServerEvent]:
         """Decode ``data`` from the client. Raises only :class:`TelnetError`."""
         events: list[ServerEvent] = []

@@ -124,3 +124,31 @@ def test_com_port_command_after_a_refusal_is_ignored():
     events = server.receive_data(subnegotiation(44, b"\x01" + struct.pack("!I", 9600)))
     assert [type(e).__name__ for e in events] == ["Ignored"]
     assert not server.active
+
+
+@given(st.lists(st.binary(max_size=40), max_size=12))
+def test_only_data_promises_exactly_what_receive_data_does(chunks):
+    # The bridge's hot path skips receive_data when only_data() says so:
+    # it must be right in every state a session can be in.
+    server = ComPortServer()
+    for chunk in chunks:
+        if not server.only_data(chunk):
+            try:
+                server.receive_data(chunk)
+            except TelnetError:
+                assert not server.only_data(b"x")  # a broken session never takes the fast path
+                return
+            server.data_to_send()
+            continue
+        assert server.receive_data(chunk) == ([Data(chunk)] if chunk else [])
+        assert server.data_to_send() == b""
+
+
+def test_only_data_is_false_inside_a_command_split_across_reads():
+    server = ComPortServer()
+    assert server.only_data(b"plain") is True
+    assert server.only_data(b"a\xffb") is False
+    server.receive_data(b"\xff\xfa\x2c\x01")  # a SET-BAUDRATE cut after its code
+    assert server.only_data(b"\x00\x00") is False  # these bytes are its parameter, not data
+    server.receive_data(b"\x00\x00\x25\x80\xff\xf0")
+    assert server.only_data(b"plain") is True
