@@ -9,14 +9,17 @@ clients (threads) each reading 10 holding registers N times. Prints one JSON
 line per client count: requests/s, round trip p50/p99 in ms, the gateway
 thread's CPU per request in microseconds.
 
-Not done yet (see the issue): the same against pymodbus's own TCP -> RTU
-forwarder for the 2x / p99 <= its p50 bars.
+Then the same load against pymodbus's own TCP -> RTU forwarder
+(bench/modbus_pymodbus_forwarder.py, its own process, CPU from /proc) on the
+same pty pair and slave, and the issue's bars: ours >= 2x its requests/s and
+our p99 <= its p50.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,6 +39,34 @@ from gateway.socat import SocatPair
 
 ROOT = Path(__file__).resolve().parents[1]
 SLAVE = ROOT / "tests" / "gateway" / "modbus_slave.py"
+FORWARDER = ROOT / "bench" / "modbus_pymodbus_forwarder.py"
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pymodbus_forwarder(pair: SocatPair, counts: list[int], requests: int) -> list[dict[str, float]]:
+    port = free_port(0)
+    forwarder = subprocess.Popen([sys.executable, str(FORWARDER), str(pair.dev), str(port)],
+                                 stdout=subprocess.PIPE)
+    results = []
+    try:
+        assert forwarder.stdout is not None and b"ready" in forwarder.stdout.readline()
+        for clients in counts:
+            cpu = process_cpu(forwarder.pid)
+            result = run(clients, requests, port)
+            result["cpu_us_per_request"] = round(
+                (process_cpu(forwarder.pid) - cpu) / result["requests"] * 1e6, 1)
+            result["server"] = "pymodbus"
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    finally:
+        forwarder.kill()
+        forwarder.wait()
+    return results
 
 
 def run(clients: int, requests: int, port: int) -> dict[str, float]:
@@ -68,43 +99,60 @@ def run(clients: int, requests: int, port: int) -> dict[str, float]:
             "p99_ms": round(flat[int(len(flat) * 0.99) - 1] * 1000, 3)}
 
 
+def gateway_runs(tmp: str, pair: SocatPair, counts: list[int], requests: int) -> list[dict[str, float]]:
+    ours = []
+    port = free_port(0)
+    config = parse_config("\n".join([
+        "[gateway]", 'name = "bench"', f'state_dir = "{tmp}/state"', "[[device]]", 'name = "bus"',
+        f'port = "{pair.dev}"', "baudrate = 115200", 'profile = "modbus"', f'modbus_tcp = "127.0.0.1:{port}"',
+    ]), "<bench>", check_profile=check_profile)
+    gateway = Gateway(config, notifier=SystemdNotifier({}), hotplug=False)
+    gateway.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not gateway.readiness.ready:
+            assert time.monotonic() < deadline, "the gateway did not get ready"
+            time.sleep(0.05)
+        thread = gateway._circuits_thread
+        assert thread is not None and thread.ident is not None
+        clock = time.pthread_getcpuclockid(thread.ident)
+        for clients in counts:
+            cpu = time.clock_gettime(clock)
+            result = run(clients, requests, port)
+            result["cpu_us_per_request"] = round(
+                (time.clock_gettime(clock) - cpu) / result["requests"] * 1e6, 1)
+            result["server"] = "gateway"
+            print(json.dumps(result), flush=True)
+            ours.append(result)
+    finally:
+        gateway.stop()
+        gateway.join(10)
+        gateway.close()
+    return ours
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--clients", default="1,5")
     args = parser.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         pair = SocatPair(tmp, "bus").start()
         slave = subprocess.Popen([sys.executable, str(SLAVE), str(pair.peer)], stdout=subprocess.PIPE)
         assert slave.stdout is not None and b"ready" in slave.stdout.readline()
-        port = free_port(0)
-        config = parse_config("\n".join([
-            "[gateway]", 'name = "bench"', f'state_dir = "{tmp}/state"', "[[device]]", 'name = "bus"',
-            f'port = "{pair.dev}"', "baudrate = 115200", 'profile = "modbus"', f'modbus_tcp = "127.0.0.1:{port}"',
-        ]), "<bench>", check_profile=check_profile)
-        gateway = Gateway(config, notifier=SystemdNotifier({}), hotplug=False)
-        gateway.start()
         try:
-            deadline = time.monotonic() + 10
-            while not gateway.readiness.ready:
-                assert time.monotonic() < deadline, "the gateway did not get ready"
-                time.sleep(0.05)
-            thread = gateway._thread
-            assert thread is not None and thread.ident is not None
-            clock = time.pthread_getcpuclockid(thread.ident)
-            for clients in (int(c) for c in args.clients.split(",")):
-                cpu = time.clock_gettime(clock)
-                result = run(clients, args.requests, port)
-                result["gateway_cpu_us_per_request"] = round(
-                    (time.clock_gettime(clock) - cpu) / result["requests"] * 1e6, 1)
-                print(json.dumps(result), flush=True)
+            ours = gateway_runs(tmp, pair, counts, args.requests)
+            theirs = pymodbus_forwarder(pair, counts, args.requests)
         finally:
-            gateway.stop()
-            gateway.join(10)
-            gateway.close()
             slave.kill()
             slave.wait()
             pair.unplug()
+    for mine, peer in zip(ours, theirs, strict=True):
+        print(json.dumps({"clients": mine["clients"],
+                          "throughput_ratio": round(mine["requests_per_s"] / peer["requests_per_s"], 2),
+                          "bar_2x": mine["requests_per_s"] >= 2 * peer["requests_per_s"],
+                          "bar_p99_le_their_p50": mine["p99_ms"] <= peer["p50_ms"]}), flush=True)
 
 
 if __name__ == "__main__":

@@ -268,8 +268,9 @@ class RtuMaster(BaseComponent):
         self.decoder.expect(None)
         self._count(txn.unit, result)
         # Called from within the callback's caller: the next request goes
-        # out after the gap, on a timer, never recursively from here.
-        self._quiet_until = max(self._quiet_until, self.loop.clock.now() + self.silence)
+        # out after the gap, on a timer, never recursively from here.  The
+        # gap counts from the answer's last byte (device_data set it then),
+        # not from now: the time spent handling the answer is silence too.
         self._gap = self._gap or self.loop.call_at(self._quiet_until, self._gap_over)
 
     def _finish_failed(self, txn: Transaction, result: str, code: int) -> None:
