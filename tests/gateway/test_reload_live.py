@@ -25,6 +25,7 @@ from typing import Any
 
 import mqtt_fixtures as fx
 import pytest
+import serial
 from gwrun import GatewayRun, NotifyListener
 from mqtt_fixtures import free_port, gateway_cli
 from ptyio import read_fd, write_fd
@@ -491,3 +492,32 @@ def test_an_unchanged_dashboard_keeps_its_websockets_and_shows_the_new_device(
     finally:
         ws.close()
         client.close()
+
+
+def test_rfc2217_clients_stay_connected_when_the_device_is_untouched_or_retuned_in_place(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    remote = {"keep": free_port(), "change": free_port()}
+    keep_cfg = {"rfc2217": f"127.0.0.1:{remote['keep']}"}
+    setup.write(keep=keep_cfg, change={"baudrate": 9600, "rfc2217": f"127.0.0.1:{remote['change']}"})
+    gateway = running()
+    gateway.wait_log(r"ready: 2/2 devices online")
+    clients = {name: serial.serial_for_url(f"rfc2217://127.0.0.1:{remote[name]}", baudrate=baud, timeout=TIMEOUT)
+               for name, baud in (("keep", 115200), ("change", 9600))}
+    try:
+        setup.write(keep=keep_cfg, change={"baudrate": 19200, "rfc2217": f"127.0.0.1:{remote['change']}"})
+        _, ready = reload(gateway, notify)
+        assert "change: baudrate" in ready["STATUS"] and "keep" not in ready["STATUS"].split("|")[0], ready
+        assert port_settings(setup.pairs["change"].dev)[4] == termios.B19200
+        for name, client in clients.items():
+            fd = setup.pairs[name].open_peer()
+            try:
+                write_fd(fd, f"{name}=1\n".encode())
+                assert client.read(len(name) + 3) == f"{name}=1\n".encode(), name
+                client.write(b"back\n")
+                assert read_fd(fd, 5) == b"back\n", name
+            finally:
+                os.close(fd)
+        assert not [line for line in gateway.log if "RFC 2217 client" in line and "disconnected" in line]
+    finally:
+        for client in clients.values():
+            client.close()
