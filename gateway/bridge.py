@@ -253,6 +253,30 @@ class TcpBridge(BaseComponent):
                  Address(host, port or 0))
         self.fire(listening(self.device, (host, port)), BUS)
 
+    def retune(self, device: DeviceConfig) -> None:
+        """Take ``device``'s ``max_clients``, ``allow`` and ``tcp_mode`` on the
+        running listener (a reload): the clients stay, except those the new
+        ``allow`` refuses, which are closed as if refused at accept."""
+        self.max_clients = device.max_clients
+        if device.allow is None:
+            self.server.admit = self.access = None
+        elif self.access is None:
+            self.access = guard_server(self.server, device.name, device.allow)
+        else:
+            self.access.networks = device.allow  # the refusal count goes on
+        if self.access is not None:
+            for sock, (host, port) in list(self.clients.items()):
+                if not self.access.allows(host):
+                    log.warning("%s: closing %s client %s:%s: not in the new allow", self.device, self.kind,
+                                host, port)
+                    self._drop_reason[sock] = "not allowed"
+                    self.server.close(sock)
+        mode = device.tcp_mode if self.kind == "TCP" else "shared"
+        if mode != self.mode:
+            self.mode, self.writer = mode, None
+            if mode == "one-writer" and self.clients:
+                self._make_writer(next(iter(self.clients)))
+
     def stop(self) -> None:
         """Close the listener and every client (a reload removed or moved it)."""
         log.info("%s: closing the %s listener on %s and its %d client(s)", self.device, self.kind,

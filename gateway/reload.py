@@ -8,7 +8,9 @@ the gateway, the least that has to happen for the new file to be in force:
 * serial line settings are applied to the open port (``apply_settings``);
 * a new ``port``/``match`` reopens the port, the listeners stay;
 * the parser (profile, framing, ...) and ``idle_reopen`` change in place;
-* a listener whose address or options changed is rebuilt (``tcp``,
+* ``max_clients``, ``allow`` and ``tcp_mode`` change on the running
+  listeners (a client the new ``allow`` refuses is closed);
+* a listener whose address, TLS or buffer changed is rebuilt (``tcp``,
   ``rfc2217``): its clients are closed, the other listener stays;
 * anything else (Modbus, a field this module does not know) restarts the
   whole device: it is stopped and started again under the same name, so
@@ -40,15 +42,19 @@ PORT_FIELDS = frozenset({"port", "match", "exclusive"})
 PARSER_FIELDS = frozenset({"profile", "columns", "delimiter", "options", "framing", "max_line"})
 #: Read by the link or the dashboard when they need it: the new value is simply used.
 IN_PLACE_FIELDS = frozenset({"idle_reopen", "read_only", "fields"})
-#: Options of both listeners (the raw TCP one and the RFC 2217 one).
-LISTENER_FIELDS = frozenset({"client_buffer", "tls", "max_clients", "allow"})
-TCP_FIELDS = frozenset({"tcp", "tcp_mode"}) | LISTENER_FIELDS
+#: What a listener was built with (both the raw TCP one and the RFC 2217 one):
+#: a change rebuilds it.
+LISTENER_FIELDS = frozenset({"client_buffer", "tls"})
+TCP_FIELDS = frozenset({"tcp"}) | LISTENER_FIELDS
 RFC2217_FIELDS = frozenset({"rfc2217", "rfc2217_settings", "rfc2217_baudrates", "rfc2217_revert"}) | LISTENER_FIELDS
+#: Who may connect and write: changed on the running listeners, their
+#: clients stay (except those the new ``allow`` no longer admits).
+RETUNE_FIELDS = frozenset({"max_clients", "allow", "tcp_mode"})
 UDP_FIELDS = frozenset({"udp"})
 #: Everything handled without a restart of the device; any other field
 #: (Modbus, or one added later that nobody taught this module) restarts it.
 KNOWN_FIELDS = SERIAL_FIELDS | PORT_FIELDS | PARSER_FIELDS | IN_PLACE_FIELDS | TCP_FIELDS | RFC2217_FIELDS \
-    | UDP_FIELDS | {"name", "enabled"}
+    | RETUNE_FIELDS | UDP_FIELDS | {"name", "enabled"}
 
 Action = Literal["add", "remove", "restart", "update"]
 
@@ -81,6 +87,10 @@ class DevicePlan:
     @property
     def rfc2217(self) -> bool:
         return bool(self.changed & RFC2217_FIELDS)
+
+    @property
+    def retune(self) -> bool:
+        return bool(self.changed & RETUNE_FIELDS)
 
     def describe(self) -> str:
         """One line for the log, the status and ``gateway reload``."""

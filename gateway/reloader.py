@@ -230,8 +230,12 @@ def _apply_device(gateway: Gateway, step: DevicePlan, old: GatewayConfig, new: G
         remote.control.config = device  # what a client's change is reverted to
     if step.tcp:
         _replace_listener(gateway, "tcp", old.device(name), device)
+    elif step.retune and name in gateway.bridges:
+        gateway.bridges[name].retune(device)
     if step.rfc2217:
         _replace_listener(gateway, "rfc2217", old.device(name), device)
+    elif step.retune and remote is not None:
+        remote.retune(device)
 
 
 def _replace_listener(gateway: Gateway, kind: str, before: DeviceConfig, after: DeviceConfig) -> None:

@@ -521,3 +521,39 @@ def test_rfc2217_clients_stay_connected_when_the_device_is_untouched_or_retuned_
     finally:
         for client in clients.values():
             client.close()
+
+
+def connect_from(source: str, port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT, source_address=(source, 0))
+
+
+def test_allow_and_tcp_mode_change_on_the_running_listener(
+        setup: Setup, notify: NotifyListener, running: Any) -> None:
+    setup.write(keep={})
+    gateway = running()
+    gateway.wait_log(r"ready: 1/1 devices online")
+    near, far = connect_from("127.0.0.1", setup.ports["keep"]), connect_from("127.0.0.2", setup.ports["keep"])
+    gateway.wait_log(r"keep: TCP client 127.0.0.2:\d+ connected")
+    setup.write(keep={"allow": ["127.0.0.1/32"], "tcp_mode": "read-only"})
+    _, ready = reload(gateway, notify)
+    assert "keep: allow, tcp_mode" in ready["STATUS"], ready
+    # The client the new allow refuses is closed; the other one is still served.
+    assert wait_eof(far) == b""
+    gateway.wait_log(r"keep: closing TCP client 127\.0\.0\.2:\d+: not in the new allow")
+    fd = setup.pairs["keep"].open_peer()
+    try:
+        write_fd(fd, b"a=1\n")
+        assert recv_exactly(near, 4) == b"a=1\n"
+        # read-only now: what it sends is discarded, never written.
+        near.sendall(b"nope\n")
+        write_fd(fd, b"b=2\n")
+        assert recv_exactly(near, 4) == b"b=2\n"
+        assert not select.select([fd], [], [], 0.2)[0], "a read-only client's bytes reached the device"
+    finally:
+        os.close(fd)
+    # A new connection from outside the list is closed before a byte.
+    refused = connect_from("127.0.0.2", setup.ports["keep"])
+    assert wait_eof(refused) == b""
+    gateway.wait_log(r"keep: refused a connection from 127\.0\.0\.2")
+    assert sum("keep: listening on" in line for line in gateway.log) == 1, "the listener was rebuilt"
+    near.close()

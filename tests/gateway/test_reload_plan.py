@@ -53,8 +53,10 @@ def test_the_same_file_changes_nothing() -> None:
     (('"raw"\ntcp', '"keyvalue"\ntcp'), "update", {"profile", "framing"}, {"parser"}),
     ('idle_reopen = "30s"', "update", {"idle_reopen"}, set()),
     ("read_only = true", "update", {"read_only"}, set()),
-    ("max_clients = 2", "update", {"max_clients"}, {"tcp", "rfc2217"}),
-    ('tcp_mode = "read-only"', "update", {"tcp_mode"}, {"tcp"}),
+    ("max_clients = 2", "update", {"max_clients"}, {"retune"}),
+    ('tcp_mode = "read-only"', "update", {"tcp_mode"}, {"retune"}),
+    ('allow = ["10.0.0.0/8"]', "update", {"allow"}, {"retune"}),
+    ("client_buffer = 4096", "update", {"client_buffer"}, {"tcp", "rfc2217"}),
     ('rfc2217 = "127.0.0.1:5001"', "update", {"rfc2217"}, {"rfc2217"}),
     ('udp = "127.0.0.1:5005"', "update", {"udp"}, set()),
 ], ids=lambda v: str(v) if isinstance(v, str | tuple) else None)
@@ -66,7 +68,7 @@ def test_each_change_touches_only_its_part(lines: str | tuple[str, str], action:
     assert plan.unchanged == ("b",)
     (step,) = plan.devices
     assert (step.name, step.action, set(step.changed)) == ("a", action, changed)
-    for part in ("serial", "reopen", "parser", "tcp", "rfc2217"):
+    for part in ("serial", "reopen", "parser", "tcp", "rfc2217", "retune"):
         assert getattr(step, part) == (part in parts), part
     assert not (plan.web or plan.mqtt)
 
