@@ -9,6 +9,8 @@
     turnaround = 0.1                 # seconds of quiet after a broadcast
     poll = 10                        # default seconds between polls
     rs485 = false                    # the kernel's RS-485 mode (TIOCSRS485)
+    client_idle = 300                # seconds a silent Modbus TCP client stays connected
+    client_partial = 5               # seconds a client has to finish a started request
     [[device.modbus.read]]
     unit = 1
     name = "voltage"
@@ -77,10 +79,13 @@ def _modbus(t: Table) -> ModbusConfig:
     turnaround = t.positive("turnaround", 0.1, MAX_TIMEOUT)
     poll = t.positive("poll", 10.0, MAX_POLL)
     rs485 = t.boolean("rs485", False)
+    client_idle = t.positive("client_idle", 300.0, MAX_POLL)
+    client_partial = t.positive("client_partial", 5.0, MAX_TIMEOUT)
     reads = _reads(t, poll or 10.0)
     t.finish()
     return ModbusConfig(timeout=timeout or 1.0, queue=queue or 32, turnaround=turnaround or 0.1,
-                        poll=poll or 10.0, reads=reads, rs485=rs485)
+                        poll=poll or 10.0, reads=reads, rs485=rs485,
+                        client_idle=client_idle or 300.0, client_partial=client_partial or 5.0)
 
 
 def _reads(t: Table, poll: float) -> tuple[ModbusRead, ...]:

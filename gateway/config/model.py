@@ -89,6 +89,12 @@ class ModbusConfig:
     reads: tuple[ModbusRead, ...] = ()
     #: Turn on the kernel's RS-485 mode (the driver drives the transmitter enable).
     rs485: bool = False
+    #: Seconds a Modbus TCP client may stay connected sending nothing (and
+    #: waiting for nothing) before it is closed: it holds a socket and a slot.
+    client_idle: float = 300.0
+    #: Seconds a client has to finish a request it started (half an MBAP
+    #: header, a cut ADU) before it is closed.
+    client_partial: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ class ModbusDevice(BaseComponent):
         """Close the Modbus TCP listener and its clients, stop polling (a reload removed the device)."""
         if self.tcp is not None:
             self.tcp.server.close()
+            self.tcp.cancel()
         if self.poller is not None:
             self.poller.cancel()
         self.master.cancel()

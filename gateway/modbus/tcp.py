@@ -13,6 +13,13 @@ the gateway answers itself (Modbus Application Protocol 7):
 A write to unit 0 is a broadcast: sent, and not answered (nothing answers a
 broadcast on the bus).  A client whose stream cannot be framed (protocol id
 not 0, a length outside 2..254) is closed; no other client notices.
+
+Deadlines (``[device.modbus] client_idle`` / ``client_partial``): a client
+that sends nothing and waits for no answer for ``client_idle`` seconds, or
+that leaves a request unfinished (half an MBAP header, a cut ADU) for
+``client_partial`` seconds, is closed: each holds a socket and a decoder,
+and a half-sent request would otherwise be kept forever.  One sweep timer
+checks all clients, so a busy client costs nothing per read.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import time
 from typing import Any
 
 from circuits import BaseComponent, handler
+from circuits.core.loop import TimerHandle
 from circuits.net.sockets import TCP6Server, TCPServer
 from circuits.protocols.modbus import MbapDecoder, ModbusError, TcpAdu, decode_request, encode_adu, is_write
 from circuits.protocols.modbus.pdu import ExceptionResponse
@@ -77,7 +85,7 @@ class _Listener6(_Listener):
 
 
 class _Client:
-    __slots__ = ("peer", "decoder", "requests", "closing", "since")
+    __slots__ = ("peer", "decoder", "requests", "closing", "since", "heard", "partial_since", "waiting")
 
     def __init__(self, peer: tuple[Any, Any]) -> None:
         self.peer = peer
@@ -85,6 +93,12 @@ class _Client:
         self.decoder = MbapDecoder()
         self.requests = 0
         self.closing = False
+        #: Loop clock times: the last bytes read, and when the unfinished
+        #: request in the decoder began (None: nothing unfinished).
+        self.heard = 0.0
+        self.partial_since: float | None = None
+        #: Requests sent on to the bus and not yet answered.
+        self.waiting = 0
 
 
 class ModbusTcpServer(BaseComponent):
@@ -98,6 +112,15 @@ class ModbusTcpServer(BaseComponent):
         self.clients: dict[Any, _Client] = {}
         self.accepted = 0
         self.closed_bad = 0
+        self.closed_idle = 0
+        self.closed_partial = 0
+        assert device.modbus is not None
+        self.idle = device.modbus.client_idle
+        self.partial = device.modbus.client_partial
+        # Often enough that a deadline is overrun by at most a quarter of
+        # itself (and never by more than a second).
+        self.sweep_every = min(1.0, max(0.02, min(self.idle, self.partial) / 4))
+        self._sweep: TimerHandle | None = None
         cls = _Listener6 if ":" in device.modbus_tcp.host else _Listener
         # Bound here: a port in use fails start-up, like ``tcp``.
         self.server = cls(self, device.modbus_tcp, channel=self.channel, bufsize=READ_SIZE,
@@ -116,11 +139,52 @@ class ModbusTcpServer(BaseComponent):
         host, port = self.address
         log.info("%s: Modbus TCP on tcp://%s", self.device, Address(host, port or 0))
         self.fire(part_ready(tcp_part(self.device)), BUS)
+        self._schedule_sweep()
+
+    # -- deadlines -----------------------------------------------------------
+
+    def _schedule_sweep(self) -> None:
+        if self._sweep is None:
+            self._sweep = self.loop.call_at(self.loop.clock.now() + self.sweep_every, self._swept)
+
+    def _swept(self) -> None:
+        self._sweep = None
+        now = self.loop.clock.now()
+        for sock, client in list(self.clients.items()):
+            if client.closing:
+                continue
+            if client.partial_since is not None and now - client.partial_since > self.partial:
+                self.closed_partial += 1
+                self._close(sock, client, f"request unfinished for {self.partial:g}s "
+                            f"({client.decoder.buffered} bytes of it)")
+            elif (client.partial_since is None and not client.waiting
+                  and now - client.heard > self.idle):
+                self.closed_idle += 1
+                self._close(sock, client, f"silent for {self.idle:g}s")
+        self._schedule_sweep()
+
+    def cancel(self) -> None:
+        """Stop the sweep timer (the gateway stops, or a reload removes the device)."""
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+
+    @handler("stopped", channel="*")
+    def _on_stopped(self, component: Any) -> None:
+        if component is self.root:
+            self.cancel()
+
+    def _close(self, sock: Any, client: _Client, why: str, level: int = logging.INFO) -> None:
+        client.closing = True
+        log.log(level, "%s: closing Modbus TCP client %s:%s: %s", self.device, *client.peer, why)
+        self.master.forget(sock)
+        self.server.close(sock)
 
     # -- clients -------------------------------------------------------------
 
     def connected(self, sock: Any, host: Any, port: Any) -> None:
-        self.clients[sock] = _Client((host, port))
+        client = self.clients[sock] = _Client((host, port))
+        client.heard = self.loop.clock.now()
         self.accepted += 1
         log.info("%s: Modbus TCP client %s:%s connected (%d now)", self.device, host, port, len(self.clients))
 
@@ -135,17 +199,22 @@ class ModbusTcpServer(BaseComponent):
         client = self.clients.get(sock)
         if client is None or client.closing:
             return
+        now = client.heard = self.loop.clock.now()
         client.decoder.receive_data(data)
         try:
             for adu in client.decoder:
                 self._request(sock, client, adu)
+            # A request that began in this read (or still unfinished from
+            # an earlier one) keeps its start time; trickling bytes do not
+            # buy it more time.
+            if not client.decoder.buffered:
+                client.partial_since = None
+            elif client.partial_since is None:
+                client.partial_since = now
         except ModbusError as exc:
             # No way to find the next header in this stream: this client only.
             self.closed_bad += 1
-            client.closing = True
-            log.warning("%s: closing Modbus TCP client %s:%s: %s", self.device, *client.peer, exc)
-            self.master.forget(sock)
-            self.server.close(sock)
+            self._close(sock, client, str(exc), logging.WARNING)
 
     def _request(self, sock: Any, client: _Client, adu: TcpAdu) -> None:
         client.requests += 1
@@ -165,11 +234,15 @@ class ModbusTcpServer(BaseComponent):
             return
 
         def done(outcome: Outcome) -> None:
+            client.waiting -= 1
+            client.heard = self.loop.clock.now()  # the idle time counts from the answer
             if outcome.pdu:  # a broadcast has no answer
                 answer(outcome.pdu)
 
+        client.waiting += 1
         self.master.submit(adu.unit, request, done, sock)
 
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self.clients), "accepted": self.accepted, "closed_bad": self.closed_bad,
+                "closed_idle": self.closed_idle, "closed_partial": self.closed_partial,
                 "requests": sum(c.requests for c in self.clients.values())}

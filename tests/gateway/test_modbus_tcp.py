@@ -288,3 +288,100 @@ def test_rs485_on_a_port_without_it_is_a_clear_error_and_the_bus_still_works(
         assert c.read_holding_registers(1, count=2, device_id=1).registers == [1, 2]
     finally:
         c.close()
+
+
+def closed_after(sock: socket.socket) -> float:
+    """Seconds until the gateway closes ``sock`` (which must get no answer meanwhile)."""
+    started = time.monotonic()
+    assert sock.recv(100) == b""
+    return time.monotonic() - started
+
+
+@pytest.mark.modbus("timeout = 0.5\nclient_idle = 0.6\nclient_partial = 0.4")
+def test_a_silent_client_is_closed_and_a_busy_one_is_not(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    gw, _, port = gateway
+    good = client(port)
+    try:
+        with raw_client(port) as silent:
+            silent.setblocking(False)
+            served = 0
+            # The other client keeps the bus busy the whole time: only the
+            # silent one passes its deadline.
+            while True:
+                assert good.read_holding_registers(served % 100, count=1, device_id=1).registers == [served % 100]
+                served += 1
+                try:
+                    if silent.recv(100) == b"":
+                        break
+                except BlockingIOError:
+                    continue
+        assert good.read_holding_registers(5, count=1, device_id=1).registers == [5]
+        tcp = gw.modbus["bus"].tcp  # type: ignore[union-attr]
+        assert tcp.closed_idle == 1 and tcp.closed_partial == 0 and len(tcp.clients) == 1
+    finally:
+        good.close()
+
+
+@pytest.mark.modbus("timeout = 0.5\nclient_idle = 0.6\nclient_partial = 0.4")
+def test_a_client_that_never_sends_is_closed_after_client_idle(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    gw, _, port = gateway
+    with raw_client(port) as silent:
+        assert closed_after(silent) >= 0.6 - 0.05
+    assert gw.modbus["bus"].tcp.closed_idle == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.modbus("timeout = 0.8\nclient_idle = 0.3\nclient_partial = 0.3")
+def test_a_client_waiting_for_the_bus_is_not_idle(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    gw, _, port = gateway
+    with raw_client(port) as sock:
+        sock.sendall(adu(1, 9, read_holding(0, 1)))  # unit 9 is absent: 0.8 s to the answer
+        assert read_answer(sock) == (1, 9, bytes([0x83, GATEWAY_TARGET_FAILED]))
+        assert closed_after(sock) >= 0.3 - 0.05  # idle from the answer on
+    assert gw.modbus["bus"].tcp.closed_idle == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("partial", [
+    struct.pack(">HHHB", 1, 0, 6, 1)[:3],  # half an MBAP header
+    adu(1, 1, read_holding(0, 1))[:9],  # a header and part of its PDU
+], ids=["half-header", "cut-pdu"])
+@pytest.mark.modbus("timeout = 0.5\nclient_idle = 30\nclient_partial = 0.5")
+def test_an_unfinished_request_is_closed_after_client_partial(
+        gateway: tuple[Gateway, fx.BusLog, int], partial: bytes) -> None:
+    gw, _, port = gateway
+    good = client(port)
+    try:
+        with raw_client(port) as bad:
+            bad.sendall(partial)
+            assert closed_after(bad) >= 0.5 - 0.05
+        assert good.read_holding_registers(3, count=1, device_id=1).registers == [3]
+        tcp = gw.modbus["bus"].tcp  # type: ignore[union-attr]
+        assert tcp.closed_partial == 1 and tcp.closed_idle == 0
+    finally:
+        good.close()
+
+
+@pytest.mark.modbus("timeout = 0.5\nclient_idle = 30\nclient_partial = 0.6")
+def test_trickled_bytes_do_not_extend_client_partial(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    gw, _, port = gateway
+    request = adu(1, 1, read_holding(0, 1))
+    with raw_client(port) as bad:
+        bad.setblocking(False)
+        started = time.monotonic()
+        sent = 0
+        # One byte per 0.15 s would take 1.8 s for the request: far past 0.6 s.
+        while sent < len(request) - 1:
+            try:
+                bad.sendall(request[sent:sent + 1])
+            except OSError:
+                break  # closed while sending
+            sent += 1
+            try:
+                if bad.recv(100) == b"":
+                    break
+            except BlockingIOError:
+                time.sleep(0.15)  # pacing the trickle, not waiting for an outcome
+        else:
+            bad.setblocking(True)
+            assert bad.recv(100) == b""
+        assert time.monotonic() - started < len(request) * 0.15
+    assert gw.modbus["bus"].tcp.closed_partial == 1  # type: ignore[union-attr]
