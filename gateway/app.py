@@ -170,9 +170,27 @@ class Gateway(BaseComponent):
         # On the bus: it hears ``reading``/``device_status`` and fires
         # ``device_write`` there (handled below).
         self.mqtt = MqttUplink(config.mqtt, config.name, config.state_dir, channel=BUS, window=MQTT_WINDOW,
-                               writer=self.writer, statuses=self.statuses).register(self)
+                               writer=self.writer, statuses=self.statuses,
+                               hints=self.discovery_hints).register(self)
         if self.running:
             self.mqtt.client.start()  # at start-up the ``started`` event does it
+
+    def discovery_hints(self, device: str, field: str) -> dict[str, str]:
+        """Home Assistant keys of one field from the (current) configuration."""
+        found = next((d for d in self.config.devices if d.name == device), None)
+        if found is None:
+            return {}
+        hints: dict[str, str] = {}
+        shown = found.presentation(field)
+        if shown is not None and shown.unit:
+            hints["unit_of_measurement"] = shown.unit
+        if found.modbus is not None:
+            read = next((r for r in found.modbus.reads if r.name == field), None)
+            if read is not None and read.device_class:
+                hints["device_class"] = read.device_class
+            if read is not None and read.state_class:
+                hints["state_class"] = read.state_class
+        return hints
 
     def stop_mqtt(self) -> None:
         """Say "offline", commit and close the spool (its rows stay for the next uplink), disconnect."""

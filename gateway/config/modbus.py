@@ -21,6 +21,8 @@
     scale = 1.0                      # value = raw * scale + offset
     offset = 0.0
     every = 5                        # seconds; default poll
+    device_class = "voltage"         # Home Assistant discovery (unit: [device.fields.NAME] unit)
+    state_class = "measurement"      # measurement | total | total_increasing
 
 Everything a running master could trip over is refused here, with the
 line: units outside 1..247, a value running past address 65535, two values
@@ -42,6 +44,9 @@ MODBUS_TABLES = ("holding", "input", "coil", "discrete")
 MODBUS_TYPES = ("int16", "uint16", "int32", "uint32", "float32", "bool")
 _BIT_TABLES = frozenset({"coil", "discrete"})
 #: Field names go into JSON, MQTT discovery ids and the dashboard.
+#: Home Assistant's device classes are lower-case words joined by "_".
+_DEVICE_CLASS = re.compile(r"[a-z][a-z0-9_]{0,63}")
+STATE_CLASSES = ("measurement", "total", "total_increasing")
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 #: Modbus over Serial Line 2.2: 1..247 are device addresses (0 is broadcast,
 #: which is never answered, so it cannot be read).
@@ -133,6 +138,9 @@ def _read(r: Table, poll: float) -> ModbusRead | None:
     scale = _number(r, "scale")
     offset = _number(r, "offset")
     every = r.positive("every", poll, MAX_POLL)
+    device_class = r.string("device_class", pattern=_DEVICE_CLASS,
+                            pattern_hint='must be a Home Assistant device class such as "voltage"')
+    state_class = r.choice("state_class", STATE_CLASSES, fold=str.lower)
     if bits and kind is not None and kind != "bool":
         r.error("type", f'a {table} is one bit: type must be "bool", got {show(kind)}')
     if kind == "bool" and (scale is not None or offset is not None):
@@ -147,4 +155,4 @@ def _read(r: Table, poll: float) -> ModbusRead | None:
     assert unit is not None and name is not None and table is not None and address is not None
     return ModbusRead(unit=unit, name=name, table=table, address=address, type=kind, word_order=order,
                       scale=1.0 if scale is None else scale, offset=0.0 if offset is None else offset,
-                      every=every or poll)
+                      every=every or poll, device_class=device_class, state_class=state_class)

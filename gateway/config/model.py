@@ -67,6 +67,10 @@ class ModbusRead:
     scale: float = 1.0
     offset: float = 0.0
     every: float = 10.0  # seconds between polls ([device.modbus] poll unless given)
+    #: Home Assistant discovery: the sensor's device_class ("voltage",
+    #: "energy", ...) and state_class (None: "measurement").
+    device_class: str | None = None
+    state_class: str | None = None
 
     @property
     def width(self) -> int:

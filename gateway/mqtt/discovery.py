@@ -8,11 +8,16 @@ sensor appear; it reads its value from our reading topic with a template.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .topics import OFFLINE, ONLINE, Topics, object_id
 
-__all__ = ["Discovery", "numeric_fields", "sensor_config"]
+__all__ = ["Discovery", "Hints", "numeric_fields", "sensor_config"]
+
+#: (device, field) -> extra sensor keys from the configuration
+#: (``unit_of_measurement``, ``device_class``, ``state_class``).
+Hints = Callable[[str, str], dict[str, str]]
 
 
 def numeric_fields(fields: dict[str, Any]) -> list[str]:
@@ -21,8 +26,9 @@ def numeric_fields(fields: dict[str, Any]) -> list[str]:
             if isinstance(value, int | float) and not isinstance(value, bool)]
 
 
-def sensor_config(topics: Topics, gateway: str, device: str, field: str) -> dict[str, Any]:
-    """The discovery payload of one field of one device."""
+def sensor_config(topics: Topics, gateway: str, device: str, field: str,
+                  hints: dict[str, str] | None = None) -> dict[str, Any]:
+    """The discovery payload of one field of one device (``hints`` override the defaults)."""
     return {
         "name": field,
         "unique_id": object_id(gateway, device, field),
@@ -42,15 +48,16 @@ def sensor_config(topics: Topics, gateway: str, device: str, field: str) -> dict
             "manufacturer": "circuits-gateway",
             "via_device": object_id(gateway),
         },
-    }
+    } | (hints or {})
 
 
 class Discovery:
     """Remembers which fields were announced; builds the configs to publish."""
 
-    def __init__(self, topics: Topics, gateway: str) -> None:
+    def __init__(self, topics: Topics, gateway: str, hints: Hints | None = None) -> None:
         self.topics = topics
         self.gateway = gateway
+        self.hints = hints
         self._known: dict[tuple[str, str], tuple[str, bytes]] = {}
         self._announced: dict[str, set[str]] = {}  # device -> fields announced
 
@@ -65,7 +72,8 @@ class Discovery:
             if field in announced:
                 continue
             announced.add(field)
-            config = sensor_config(self.topics, self.gateway, device, field)
+            config = sensor_config(self.topics, self.gateway, device, field,
+                                   self.hints(device, field) if self.hints is not None else None)
             message = (Topics.discovery(self.gateway, device, field),
                        json.dumps(config, separators=(",", ":")).encode())
             self._known[(device, field)] = message

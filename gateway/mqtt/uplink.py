@@ -33,7 +33,7 @@ from gateway.spoolqueue import DEFAULT_HANDOVER_BYTES, SpoolQueue
 from gateway.status import DeviceStatuses
 
 from .client import MqttClient, Will
-from .discovery import Discovery
+from .discovery import Discovery, Hints
 from .topics import OFFLINE, ONLINE, Topics
 
 __all__ = ["DEFAULT_WINDOW", "MqttUplink"]
@@ -55,7 +55,8 @@ class MqttUplink(BaseComponent):
     def init(self, config: MqttConfig, gateway_name: str, state_dir: Path, channel: Any = "gateway", *,
              window: int = DEFAULT_WINDOW, synchronous: Synchronous = "FULL",
              client: MqttClient | None = None, writer: DiskWriter | None = None,
-             max_handover_bytes: int = DEFAULT_HANDOVER_BYTES, statuses: DeviceStatuses | None = None) -> None:
+             max_handover_bytes: int = DEFAULT_HANDOVER_BYTES, statuses: DeviceStatuses | None = None,
+             hints: Hints | None = None) -> None:
         self.config = config
         self.gateway_name = gateway_name
         self.topics = Topics(config.topic_prefix)
@@ -68,7 +69,7 @@ class MqttUplink(BaseComponent):
         store = Spool(Path(state_dir) / DEFAULT_NAME, max(1, config.spool_max_mb) << 20, synchronous=synchronous)
         self.spool = SpoolQueue(store, self.writer, lambda: self.loop, self._pump,
                                 max_handover_bytes=max_handover_bytes)
-        self.discovery = Discovery(self.topics, gateway_name) if config.homeassistant else None
+        self.discovery = Discovery(self.topics, gateway_name, hints) if config.homeassistant else None
         will = Will(self.topics.status, OFFLINE, qos=STATE_QOS, retain=True)
         # The client fires its mqtt_* events on our channel, where we listen.
         self.client = client or MqttClient.from_config(config, will=will, channel=self.channel)

@@ -99,6 +99,8 @@ CASES = [
      [f'19: {D} modbus.read[2].address: holding 11..11 of unit 1 overlaps "a" (10..11, line 13)']),
     ("duplicate name", dev(modbus=read(name="a") + read(name="a", unit=2)),
      [f"16: {D} modbus.read[2].name: duplicate field name, first used on line 11"]),
+    ("state_class", dev(modbus=read(state_class="sum")),
+     [f'14: {D} modbus.read[1].state_class: must be one of measurement, total, total_increasing; got "sum"']),
     ("every", dev(modbus=read(every=-1)), [f"14: {D} modbus.read[1].every: must be greater than 0, got -1"]),
     ("same listener", dev('modbus_tcp = 5020\n') + '\n[[device]]\nname = "b"\nport = "/dev/x"\n'
      'profile = "raw"\ntcp = 5020\n',

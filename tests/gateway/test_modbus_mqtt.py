@@ -88,3 +88,72 @@ def test_write_payloads_become_the_right_requests() -> None:
         bytes([5, 0, 3, 0xFF, 0])
     assert parse_write(b'{"unit":2,"address":1,"values":[1,2]}').request.encode() == \
         bytes([16, 0, 1, 0, 2, 4, 0, 1, 0, 2])
+
+
+DISCOVERED = """
+poll = 0.2
+[[device.modbus.read]]
+unit = 1
+name = "voltage"
+table = "holding"
+address = 30
+scale = 0.1
+device_class = "voltage"
+[[device.modbus.read]]
+unit = 1
+name = "energy"
+table = "holding"
+address = 31
+type = "uint32"
+device_class = "energy"
+state_class = "total_increasing"
+[[device.modbus.read]]
+unit = 1
+name = "count"
+table = "holding"
+address = 33
+[[device.modbus.read]]
+unit = 1
+name = "relay"
+table = "coil"
+address = 1
+[device.fields.voltage]
+unit = "V"
+[device.fields.energy]
+unit = "kWh"
+"""
+
+
+def test_polled_fields_are_discovered_with_their_unit_and_classes(tmp_path: Path) -> None:
+    broker = fx.Broker(tmp_path / "broker").start()
+    configs = fx.Subscriber(broker.port, ["homeassistant/sensor/+/config"])
+    mqtt = (f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntopic_prefix = "test/gw"\n'
+            "homeassistant = true\n")
+
+    def discovered() -> dict[str, dict[str, object]]:
+        out = {}
+        for message in list(configs.messages):
+            config = json.loads(message.payload)
+            out[config["name"]] = config
+        return out
+
+    try:
+        with mh.rtu_bus(tmp_path, "--set", "holding:30:2305,0,1234") as (pair, _slave):
+            config = mh.modbus_config(tmp_path / "state", pair.dev, modbus="timeout = 0.3\n" + DISCOVERED,
+                                      extra=mqtt)
+            with fx.running_gateway(config, mh.TIMEOUT) as (_gw, bus):
+                bus.wait("reading", lambda item: item["fields"]["energy"] == 1234)
+                assert configs.wait_for(lambda ms: len(ms) >= 3), f"configs: {discovered()}"
+                got = discovered()
+        # The bool (a coil) is not a sensor; the others carry what was configured.
+        assert set(got) == {"voltage", "energy", "count"}
+        assert (got["voltage"]["unit_of_measurement"], got["voltage"]["device_class"],
+                got["voltage"]["state_class"]) == ("V", "voltage", "measurement")
+        assert (got["energy"]["unit_of_measurement"], got["energy"]["device_class"],
+                got["energy"]["state_class"]) == ("kWh", "energy", "total_increasing")
+        assert "unit_of_measurement" not in got["count"] and "device_class" not in got["count"]
+        assert got["count"]["state_class"] == "measurement"
+        assert {c["state_topic"] for c in got.values()} == {"test/gw/bus/reading"}
+    finally:
+        configs.close()
+        broker.stop()
