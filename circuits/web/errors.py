@@ -15,10 +15,34 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 from ..core.events import Event
+from . import exceptions as _exc
 from .constants import DEFAULT_ERROR_MESSAGE, HTTP_STATUS_CODES, POWERED_BY, SERVER_URL, SERVER_VERSION
 
 __all__ = ["Forbidden", "HTTPError", "MethodNotAllowed", "NotFound", "Redirect", "Unauthorized",
            "forbidden", "httperror", "method_not_allowed", "notfound", "redirect", "unauthorized"]
+
+
+def _describe_failure(error: Any) -> str:
+    """A readable report of an ``(type, value, traceback)`` triple; '' for None.
+
+    The traceback part may be a traceback object or already formatted lines
+    (errors that crossed a thread or process arrive formatted).
+    """
+    if error is None:
+        return ""
+    kind, value, tb = error
+    lines = list(tb) if isinstance(tb, (list, tuple)) else _traceback.format_tb(tb)
+    return f"ERROR: ({getattr(kind, '__name__', kind)}) {value}\n{''.join(lines)}"
+
+
+def _wants_json(response: Any) -> bool:
+    return "json" in (response.headers.get("Content-Type") or "")
+
+
+def _has_no_body(code: int) -> bool:
+    # RFC 9110 section 6.4.1: 1xx, 204 and 304 never carry content; a 205
+    # must not either (section 15.3.6).
+    return code < 200 or code in (204, 205, 304)
 
 
 class httperror(Event):
@@ -30,64 +54,61 @@ class httperror(Event):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.name = "httperror"  # every variant reaches the one httperror handler
+        # One event name for the whole family, so one handler sees them all.
+        cls.name = "httperror"
 
     def __init__(self, request: Any, response: Any, code: int | None = None, **kwargs: Any) -> None:
         super().__init__(request, response, code, **kwargs)
         self.request = request
         self.response = response
-        if code is not None:
-            self.code = code
-        self.error = kwargs.get("error")
+        self.code = self.code if code is None else code
         self.description = kwargs.get("description", type(self).description)
-        if self.error is not None:
-            etype, evalue, etb = self.error
-            stack = etb if isinstance(etb, (list, tuple)) else _traceback.format_tb(etb)
-            name = getattr(etype, "__name__", str(etype))
-            self.traceback = f"ERROR: ({name}) {evalue}\n{''.join(stack)}"
-        else:
-            self.traceback = ""
+        self.error = kwargs.get("error")
+        self.traceback = _describe_failure(self.error)
+        # The response is answered now: later handlers see the final status.
         response.status = self.code
         response.answered = True
 
     @property
     def data(self) -> dict[str, Any]:
-        server = getattr(self.request, "server", None)
-        banner = ""
-        if getattr(server, "display_banner", False):
-            banner = POWERED_BY % {"url": escape(SERVER_URL, True), "version": escape(SERVER_VERSION)}
-        show_tb = bool(getattr(self.request, "print_debug", False))
+        """What the page shows; the traceback only for a ``print_debug`` request."""
+        debug = getattr(self.request, "print_debug", False)
         return {
             "code": self.code,
             "name": HTTP_STATUS_CODES.get(self.code, "Unknown"),
             "description": self.description or "",
-            "traceback": self.traceback if show_tb else "",
-            "powered_by": banner,
+            "traceback": self.traceback if debug else "",
+            "powered_by": self._banner(),
         }
+
+    def _banner(self) -> str:
+        if not getattr(getattr(self.request, "server", None), "display_banner", False):
+            return ""
+        return POWERED_BY % {"url": escape(SERVER_URL, True), "version": escape(SERVER_VERSION)}
 
     def sanitize(self) -> None:
-        """Only 201 and 3xx responses may point somewhere with Location."""
-        headers = self.response.headers
-        if self.code != 201 and not (299 < self.code < 400) and "Location" in headers:
-            del headers["Location"]
+        """Drop a Location header unless the status may have one (201 and 3xx)."""
+        if self.code == 201 or 300 <= self.code <= 399:
+            return
+        if "Location" in self.response.headers:
+            del self.response.headers["Location"]
 
     def __str__(self) -> str:
-        """The error page (JSON when the response's Content-Type is JSON)."""
+        """The error page: HTML, or JSON when the response is JSON; '' for bodiless statuses."""
         self.sanitize()
-        if self.code < 200 or self.code in (204, 205, 304):
+        if _has_no_body(self.code):
             return ""
-        data = self.data
-        if "json" in (self.response.headers.get("Content-Type") or ""):
-            keys = ["code", "name", "description"] + (["traceback"] if data["traceback"] else [])
-            return json.dumps({k: data[k] for k in keys})
-        tb = data["traceback"]
-        return DEFAULT_ERROR_MESSAGE % {
-            "code": self.code,
-            "name": escape(data["name"]),
-            "description": escape(str(data["description"])),
-            "traceback": f"<pre>{escape(tb)}</pre>\n" if tb else "",
-            "powered_by": data["powered_by"],
-        }
+        page = self.data
+        if _wants_json(self.response):
+            if not page["traceback"]:
+                del page["traceback"]
+            del page["powered_by"]
+            return json.dumps(page)
+        fields = {key: escape(str(page[key])) for key in ("name", "description")}
+        fields["code"] = self.code
+        fields["traceback"] = f"<pre>{escape(page['traceback'])}</pre>\n" if page["traceback"] else ""
+        fields["powered_by"] = page["powered_by"]  # our own markup, already escaped
+        return DEFAULT_ERROR_MESSAGE % fields
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.code} {HTTP_STATUS_CODES.get(self.code, '???')}>"
@@ -97,28 +118,28 @@ class forbidden(httperror):
     """403 Forbidden."""
 
     code = 403
-    description = "You don't have the permission to access the requested resource."
+    description = _exc.Forbidden.description
 
 
 class unauthorized(httperror):
     """401 Unauthorized (a WWW-Authenticate header is the caller's job)."""
 
     code = 401
-    description = "The server could not verify that you are authorized to access the URL requested."
+    description = _exc.Unauthorized.description
 
 
 class notfound(httperror):
     """404 Not Found."""
 
     code = 404
-    description = "The requested URL was not found on the server."
+    description = _exc.NotFound.description
 
 
 class method_not_allowed(httperror):
     """405 Method Not Allowed; ``method`` (a list) goes into the Allow header."""
 
     code = 405
-    description = "The method is not allowed for the requested URL."
+    description = _exc.MethodNotAllowed.description
 
     def __init__(self, request: Any, response: Any, method: Any = None, **kwargs: Any) -> None:
         super().__init__(request, response, None, **kwargs)

@@ -44,14 +44,15 @@ class BadRequest(HTTPException):
     """*400 Bad Request*: the request cannot be handled as sent."""
 
     code = 400
-    description = "The browser (or proxy) sent a request that this server could not understand."
+    description = "The server could not make sense of this request. Check its syntax and send it again."
 
 
 class UnicodeError(HTTPException):  # noqa: A001 - the documented 3.x name
     """Raised when incoming data cannot be decoded (a 400)."""
 
     code = 400
-    description = "The request could not be decoded."
+    description = ("Part of the request is not valid text in the expected "
+                   "encoding. Send it as UTF-8 (or declare its charset) and try again.")
 
 
 class Unauthorized(HTTPException):
@@ -59,9 +60,8 @@ class Unauthorized(HTTPException):
 
     code = 401
     traceback = False
-    description = ("The server could not verify that you are authorized to access the URL requested. "
-                   "You either supplied the wrong credentials (e.g. a bad password), or your browser "
-                   "doesn't understand how to supply the credentials required.")
+    description = ("You need to sign in to see this page. Send valid "
+                   "credentials (check the user name and password) and try again.")
 
 
 class Forbidden(HTTPException):
@@ -69,7 +69,7 @@ class Forbidden(HTTPException):
 
     code = 403
     traceback = False
-    description = "You don't have the permission to access the requested resource."
+    description = "You are not allowed to open this page; signing in again will not change that."
 
 
 class NotFound(HTTPException):
@@ -77,7 +77,7 @@ class NotFound(HTTPException):
 
     code = 404
     traceback = False
-    description = "The requested URL was not found on the server."
+    description = "Nothing lives at this address. Check the URL for typing mistakes."
 
 
 class MethodNotAllowed(HTTPException):
@@ -85,6 +85,7 @@ class MethodNotAllowed(HTTPException):
 
     code = 405
     traceback = False
+    description = "This URL does not accept this request method; the Allow header lists the ones it does."
 
     def __init__(self, method: str | Iterable[str] | None = None, description: str | None = None) -> None:
         if method is None:
@@ -94,42 +95,43 @@ class MethodNotAllowed(HTTPException):
         else:
             self.valid_methods = list(method)
         self.method = method
-        super().__init__(description or "The method is not allowed for the requested URL.")
+        super().__init__(description or self.description)
 
 
 class NotAcceptable(HTTPException):
     """*406 Not Acceptable*: nothing matches the request's Accept headers."""
 
     code = 406
-    description = "The resource could not generate content acceptable to your browser."
+    description = ("This resource is not available in any of the formats "
+                   "your client asked for. Widen its Accept headers and try again.")
 
 
 class RequestTimeout(HTTPException):
     """*408 Request Timeout*."""
 
     code = 408
-    description = "The server closed the network connection because the request took too long."
+    description = "The request did not arrive in time, so the server gave up waiting. Send it again."
 
 
 class Conflict(HTTPException):
     """*409 Conflict*."""
 
     code = 409
-    description = "The request conflicts with the current state of the resource."
+    description = "The change clashes with the resource as it is now. Fetch it again, then repeat the change."
 
 
 class Gone(HTTPException):
     """*410 Gone*: the resource existed and went away for good."""
 
     code = 410
-    description = "The requested URL is no longer available on this server."
+    description = "This page has been removed for good; there is no newer address for it."
 
 
 class LengthRequired(HTTPException):
     """*411 Length Required*: a body was sent without a Content-Length."""
 
     code = 411
-    description = "A request with this method requires a valid Content-Length header."
+    description = "The request has a body but no Content-Length header. Add one and send it again."
 
 
 class PreconditionFailed(HTTPException):
@@ -137,28 +139,31 @@ class PreconditionFailed(HTTPException):
 
     code = 412
     traceback = False
-    description = "The precondition on the request for the URL failed positive evaluation."
+    description = ("A condition in the request's headers (If-Match, "
+                   "If-Unmodified-Since...) did not hold, so nothing was done.")
 
 
 class RequestEntityTooLarge(HTTPException):
     """*413 Content Too Large*: the body exceeds the server's limit."""
 
     code = 413
-    description = "The data value transmitted exceeds the capacity limit."
+    description = "The request body is bigger than this server accepts. Send less data."
 
 
 class RequestURITooLarge(HTTPException):
     """*414 URI Too Long*."""
 
     code = 414
-    description = "The length of the requested URL exceeds the capacity limit for this server."
+    description = ("The URL is longer than this server accepts. "
+                   "Shorten it, or send the data in a request body.")
 
 
 class UnsupportedMediaType(HTTPException):
     """*415 Unsupported Media Type*."""
 
     code = 415
-    description = "The server does not support the media type transmitted in the request."
+    description = ("The server cannot read the kind of data this "
+                   "request body holds. Send it in a supported format.")
 
 
 class RangeUnsatisfiable(HTTPException):
@@ -166,58 +171,61 @@ class RangeUnsatisfiable(HTTPException):
 
     code = 416
     traceback = False
-    description = "The requested range cannot be satisfied."
+    description = "The part of the resource asked for (the Range header) lies outside it."
 
 
 class ExpectationFailed(HTTPException):
     """*417 Expectation Failed*: an Expect value the server does not support."""
 
     code = 417
-    description = "The server could not meet the requirements of the Expect header."
+    description = ("The server cannot do what the request's "
+                   "Expect header asks for. Send it without that header.")
 
 
 class TooManyRequests(HTTPException):
     """*429 Too Many Requests*."""
 
     code = 429
-    description = "This user has exceeded an allotted request count."
+    description = "Too many requests in too short a time. Wait a while before trying again."
 
 
 class RequestHeaderFieldsTooLarge(HTTPException):
     """*431 Request Header Fields Too Large*."""
 
     code = 431
-    description = "One or more header fields exceed the maximum size."
+    description = ("The request's headers are too big. Send fewer or "
+                   "shorter headers (large cookies are a usual cause).")
 
 
 class InternalServerError(HTTPException):
     """*500 Internal Server Error*: the fallback for unexpected errors."""
 
     code = 500
-    description = ("The server encountered an internal error and was unable to complete your request. "
-                   "Either the server is overloaded or there is an error in the application.")
+    description = ("Something went wrong on the server while handling "
+                   "this request. It is not your fault; try again later.")
 
 
 class NotImplemented(HTTPException):  # noqa: A001 - the documented 3.x name
     """*501 Not Implemented*: the action requested is not supported."""
 
     code = 501
-    description = "The server does not support the action requested by the browser."
+    description = "The server does not know how to do what this request asks (its method is not supported)."
 
 
 class BadGateway(HTTPException):
     """*502 Bad Gateway*: an upstream server sent an invalid response."""
 
     code = 502
-    description = "The proxy server received an invalid response from an upstream server."
+    description = ("A server further along the way sent back an "
+                   "answer this server could not use. Try again later.")
 
 
 class ServiceUnavailable(HTTPException):
     """*503 Service Unavailable*: temporarily unable to serve."""
 
     code = 503
-    description = ("The server is temporarily unable to service your request due to maintenance "
-                   "downtime or capacity problems. Please try again later.")
+    description = ("The server cannot handle requests right now (it is "
+                   "overloaded or down for maintenance). Try again later.")
 
 
 class Redirect(HTTPException):
