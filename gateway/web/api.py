@@ -5,6 +5,8 @@
   plus per device its ``status``, the ``detail`` the gateway logged (the
   path opened, or why it is offline) and ``fields``: the
   ``[device.fields.NAME]`` presentation (label, unit, chart, ...).
+  A Modbus device with polled units adds ``modbus_units``: per unit id
+  ``{stale, last_error}`` (stale: its last poll cycle failed).
 * ``GET /api/history?limit=N`` -> ``{"NAME": [readings, newest last], ...}``
   for every device in one request: a page fills all its charts at once.
 * ``GET /api/readings?device=NAME&limit=N`` -> the last N readings of that
@@ -53,6 +55,11 @@ class Api(BaseController):
             entry["status"] = getattr(link, "status", "online" if snapshot.online else "offline")
             entry["detail"] = getattr(link, "detail", "")
             entry["fields"] = {name: shown.as_dict() for name, shown in link.config.fields}
+            modbus = getattr(self.parts, "modbus", {}).get(snapshot.name)
+            poller = getattr(modbus, "poller", None)
+            if poller is not None:
+                entry["modbus_units"] = {str(unit): {"stale": stats["stale"], "last_error": stats["last_error"]}
+                                         for unit, stats in poller.units().items()}
             remote = self.parts.rfc2217.get(snapshot.name)
             if remote is not None:
                 entry["rfc2217"] = remote.summary()

@@ -181,6 +181,12 @@ def test_a_unit_that_does_not_answer_is_stale_and_the_others_go_on(tmp_path: Pat
             assert re.search(r'gateway_modbus_requests_total\{device="bus",unit="9",result="timeout"\} [1-9]', metrics)
             assert re.search(r'gateway_modbus_requests_total\{device="bus",unit="1",result="ok"\} [1-9]', metrics)
             assert re.search(r'gateway_readings_total\{device="bus"\} [1-9]', metrics)
+            # The dashboard's card reads this: unit 9 stale with the reason, unit 1 not.
+            with urllib.request.urlopen(fx.web_base(gw) + "/api/devices", timeout=mh.TIMEOUT) as answer:
+                (card,) = json.loads(answer.read())["devices"]
+            assert card["online"] and card["modbus_units"]["1"] == {"stale": False, "last_error": ""}
+            assert card["modbus_units"]["9"]["stale"]
+            assert card["modbus_units"]["9"]["last_error"] == "holding 7..7: timeout 0x0B"
         assert not any("u2_hr7" in item["fields"] for item in bus.readings("bus"))
 
 

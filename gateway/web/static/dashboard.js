@@ -66,6 +66,22 @@ function setRfc2217(name, r) {
   node.hidden = false;
 }
 
+// Polled Modbus units that stopped answering (from /api/devices, re-read
+// while the page is open): "unit 2 stale: holding 0..3: timeout".
+function setModbusUnits(name, units) {
+  const d = card(name);
+  const node = $(d.card, ".modbus-units");
+  const stale = Object.entries(units).filter(([, u]) => u.stale);
+  node.textContent = stale.map(([unit, u]) => "unit " + unit + " stale: " + (u.last_error || "no answer")).join("; ");
+  node.hidden = stale.length === 0;
+  d.card.dataset.unitsStale = stale.length ? "1" : "0";
+}
+
+async function refreshModbusUnits() {
+  const body = await getJson("api/devices");
+  for (const dev of body.devices || []) if (dev.modbus_units) setModbusUnits(dev.name, dev.modbus_units);
+}
+
 // Is this field worth a chart? What the config says, else numeric fields
 // that vary and are not ever-rising counters.
 function wantsChart(d, key) {
@@ -232,6 +248,7 @@ async function getJson(path) {
 
 async function loadInitial() {
   const body = await getJson("api/devices");
+  let polled = false;
   if (body.gateway) { document.getElementById("title").textContent = body.gateway; document.title = body.gateway; }
   for (const dev of body.devices || []) {
     const d = card(dev.name);
@@ -240,7 +257,9 @@ async function loadInitial() {
     setStatus(dev.name, dev.status || (dev.online ? "online" : "offline"), dev.detail || "");
     setCounters(dev.name, dev.counters || {});
     if (dev.rfc2217) setRfc2217(dev.name, dev.rfc2217);
+    if (dev.modbus_units) { setModbusUnits(dev.name, dev.modbus_units); polled = true; }
   }
+  if (polled) setInterval(() => refreshModbusUnits().catch(() => {}), 5000);
   document.getElementById("empty").hidden = (body.devices || []).length > 0;
   const history = await getJson("api/history?limit=" + HISTORY);
   for (const [name, readings] of Object.entries(history)) {
