@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from gateway.config import GatewayConfig, parse_config
 from gateway.readings import check_profile
@@ -82,3 +83,29 @@ def modbus_config(state_dir: Path, port: Path, *, modbus_tcp: int | None = None,
         "[device.modbus]", modbus, "",
     ])
     return parse_config(text, "<test>", check_profile=check_profile)
+
+
+@contextmanager
+def polled_over_mqtt(tmp_path: Path, modbus: str, topics: list[str], *slave_args: str,
+                     mqtt: str = "") -> Iterator[tuple[Any, Any, Any, int]]:
+    """A mosquitto, a subscriber to ``topics``, the slave and the gateway publishing to it.
+
+    Yields ``(gateway, bus log, subscriber, broker port)``; the MQTT prefix is
+    ``test/gw`` and ``mqtt`` adds keys to ``[mqtt]``.  The subscriber's
+    messages stay readable after the block (it is closed, its list kept).
+    """
+    import mqtt_fixtures as fx  # registered before this module by the conftest
+
+    broker = fx.Broker(tmp_path / "broker").start()
+    try:
+        subscriber = fx.Subscriber(broker.port, topics)
+        try:
+            section = f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntopic_prefix = "test/gw"\n{mqtt}'
+            with rtu_bus(tmp_path, *slave_args) as (pair, _slave):
+                config = modbus_config(tmp_path / "state", pair.dev, modbus=modbus, extra=section)
+                with fx.running_gateway(config, TIMEOUT) as (gateway, bus):
+                    yield gateway, bus, subscriber, broker.port
+        finally:
+            subscriber.close()
+    finally:
+        broker.stop()

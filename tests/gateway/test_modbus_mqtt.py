@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import modbus_harness as mh  # registered by this folder's conftest
-import mqtt_fixtures as fx
 import paho.mqtt.publish as publish
 import pytest
 
@@ -31,39 +30,29 @@ address = 1
 
 
 def test_writes_from_mqtt_are_answered_and_take_effect(tmp_path: Path) -> None:
-    broker = fx.Broker(tmp_path / "broker").start()
-    results = fx.Subscriber(broker.port, ["test/gw/bus/modbus/result"])
-    mqtt = f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntopic_prefix = "test/gw"\n'
+    with mh.polled_over_mqtt(tmp_path, "timeout = 0.3\n" + READS,
+                             ["test/gw/bus/modbus/result"]) as (_gw, bus, results, port):
 
-    def ask(**payload: object) -> None:
-        publish.single("test/gw/bus/modbus/write", json.dumps(payload), qos=1, hostname="127.0.0.1",
-                       port=broker.port)
+        def ask(**payload: object) -> None:
+            publish.single("test/gw/bus/modbus/write", json.dumps(payload), qos=1, hostname="127.0.0.1",
+                           port=port)
 
-    def answers() -> list[dict[str, object]]:
-        return [json.loads(m.payload) for m in results.on("test/gw/bus/modbus/result")]
+        def answers() -> list[dict[str, object]]:
+            return [json.loads(m.payload) for m in results.on("test/gw/bus/modbus/result")]
 
-    try:
-        with mh.rtu_bus(tmp_path) as (pair, _slave):
-            config = mh.modbus_config(tmp_path / "state", pair.dev, modbus="timeout = 0.3\n" + READS,
-                                      extra=mqtt)
-            with fx.running_gateway(config, mh.TIMEOUT) as (_gw, bus):
-                bus.wait("reading", lambda item: item["fields"] == {"setpoint": 20, "relay": False})
-                ask(id="a", unit=1, table="holding", address=20, value=4242)
-                ask(id="b", unit=1, table="coil", address=1, values=[True])
-                ask(id="c", unit=9, table="holding", address=0, value=1)  # nobody answers unit 9
-                publish.single("test/gw/bus/modbus/write", b"{not json", qos=1, hostname="127.0.0.1",
-                               port=broker.port)
-                assert results.wait_for(lambda ms: len(ms) >= 4), f"results: {answers()}"
-                got = {a.get("id"): a for a in answers()}
-                assert got["a"] == {"id": "a", "unit": 1, "table": "holding", "address": 20, "result": "ok"}
-                assert got["b"]["result"] == "ok"
-                assert got["c"] == {"id": "c", "unit": 9, "table": "holding", "address": 0, "result": "timeout",
-                                    "exception": 0x0B}
-                assert got[None]["result"] == "invalid" and "not JSON" in got[None]["error"]
-                bus.wait("reading", lambda item: item["fields"] == {"setpoint": 4242, "relay": True})
-    finally:
-        results.close()
-        broker.stop()
+        bus.wait("reading", lambda item: item["fields"] == {"setpoint": 20, "relay": False})
+        ask(id="a", unit=1, table="holding", address=20, value=4242)
+        ask(id="b", unit=1, table="coil", address=1, values=[True])
+        ask(id="c", unit=9, table="holding", address=0, value=1)  # nobody answers unit 9
+        publish.single("test/gw/bus/modbus/write", b"{not json", qos=1, hostname="127.0.0.1", port=port)
+        assert results.wait_for(lambda ms: len(ms) >= 4), f"results: {answers()}"
+        got = {a.get("id"): a for a in answers()}
+        assert got["a"] == {"id": "a", "unit": 1, "table": "holding", "address": 20, "result": "ok"}
+        assert got["b"]["result"] == "ok"
+        assert got["c"] == {"id": "c", "unit": 9, "table": "holding", "address": 0, "result": "timeout",
+                            "exception": 0x0B}
+        assert got[None]["result"] == "invalid" and "not JSON" in got[None]["error"]
+        bus.wait("reading", lambda item: item["fields"] == {"setpoint": 4242, "relay": True})
 
 
 @pytest.mark.parametrize(("payload", "error"), [
@@ -125,35 +114,20 @@ unit = "kWh"
 
 
 def test_polled_fields_are_discovered_with_their_unit_and_classes(tmp_path: Path) -> None:
-    broker = fx.Broker(tmp_path / "broker").start()
-    configs = fx.Subscriber(broker.port, ["homeassistant/sensor/+/config"])
-    mqtt = (f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntopic_prefix = "test/gw"\n'
-            "homeassistant = true\n")
-
-    def discovered() -> dict[str, dict[str, object]]:
-        out = {}
-        for message in list(configs.messages):
-            config = json.loads(message.payload)
-            out[config["name"]] = config
-        return out
-
-    try:
-        with mh.rtu_bus(tmp_path, "--set", "holding:30:2305,0,1234") as (pair, _slave):
-            config = mh.modbus_config(tmp_path / "state", pair.dev, modbus="timeout = 0.3\n" + DISCOVERED,
-                                      extra=mqtt)
-            with fx.running_gateway(config, mh.TIMEOUT) as (_gw, bus):
-                bus.wait("reading", lambda item: item["fields"]["energy"] == 1234)
-                assert configs.wait_for(lambda ms: len(ms) >= 3), f"configs: {discovered()}"
-                got = discovered()
-        # The bool (a coil) is not a sensor; the others carry what was configured.
-        assert set(got) == {"voltage", "energy", "count"}
-        assert (got["voltage"]["unit_of_measurement"], got["voltage"]["device_class"],
-                got["voltage"]["state_class"]) == ("V", "voltage", "measurement")
-        assert (got["energy"]["unit_of_measurement"], got["energy"]["device_class"],
-                got["energy"]["state_class"]) == ("kWh", "energy", "total_increasing")
-        assert "unit_of_measurement" not in got["count"] and "device_class" not in got["count"]
-        assert got["count"]["state_class"] == "measurement"
-        assert {c["state_topic"] for c in got.values()} == {"test/gw/bus/reading"}
-    finally:
-        configs.close()
-        broker.stop()
+    with mh.polled_over_mqtt(tmp_path, "timeout = 0.3\n" + DISCOVERED, ["homeassistant/sensor/+/config"],
+                             "--set", "holding:30:2305,0,1234", mqtt="homeassistant = true\n") as (_gw, bus, configs, _port):
+        bus.wait("reading", lambda item: item["fields"]["energy"] == 1234)
+        assert configs.wait_for(lambda ms: len(ms) >= 3), f"configs: {len(configs.messages)}"
+    got = {}
+    for message in configs.messages:
+        config = json.loads(message.payload)
+        got[config["name"]] = config
+    # The bool (a coil) is not a sensor; the others carry what was configured.
+    assert set(got) == {"voltage", "energy", "count"}
+    assert (got["voltage"]["unit_of_measurement"], got["voltage"]["device_class"],
+            got["voltage"]["state_class"]) == ("V", "voltage", "measurement")
+    assert (got["energy"]["unit_of_measurement"], got["energy"]["device_class"],
+            got["energy"]["state_class"]) == ("kWh", "energy", "total_increasing")
+    assert "unit_of_measurement" not in got["count"] and "device_class" not in got["count"]
+    assert got["count"]["state_class"] == "measurement"
+    assert {c["state_topic"] for c in got.values()} == {"test/gw/bus/reading"}

@@ -130,34 +130,26 @@ UNIT1 = {"volts": 230.5, "amps": -1.25, "kwh": 123456 * 0.01, "delta": -100000, 
 
 
 def test_polled_values_arrive_as_readings_and_on_mqtt(tmp_path: Path) -> None:
-    broker = fx.Broker(tmp_path / "broker").start()
-    sub = fx.Subscriber(broker.port, ["test/gw/bus/reading"])
-    mqtt = f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntopic_prefix = "test/gw"\n'
-    try:
-        with mh.rtu_bus(tmp_path, *(a for s in SLAVE_SET for a in ("--set", s))) as (pair, _slave):
-            config = mh.modbus_config(tmp_path / "state", pair.dev, modbus="timeout = 0.5\n" + READS,
-                                      extra=mqtt)
-            with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
-                bus.wait("reading", lambda item: "volts" in item["fields"], count=3)
-                bus.wait("reading", lambda item: "u2_hr7" in item["fields"], count=3)
-                assert sub.wait_for(lambda ms: len(ms) >= 4), "no readings on MQTT"
-                poller = gw.modbus["bus"].poller
-                assert poller is not None and poller.requests_per_cycle == {1: 4, 2: 1}
-            master = gw.modbus["bus"].master
-            units = poller.units()
-        for item in bus.readings("bus"):
-            assert item["fields"] in (UNIT1, {"u2_hr7": 7}), item
-        seqs = [item["seq"] for item in bus.readings("bus")]
-        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-        # Four requests per cycle of unit 1 (adjacent values in one read), one of unit 2.
-        assert 4 * units[1]["cycles"] <= master.counts[(1, "ok")] < 4 * (units[1]["cycles"] + 1)
-        assert units[1]["readings"] == units[1]["cycles"] and not units[1]["stale"]
-        published = [json.loads(m.payload) for m in sub.on("test/gw/bus/reading")]
-        assert published and all(p["fields"] in (UNIT1, {"u2_hr7": 7}) for p in published)
-        assert {p["seq"] for p in published} <= set(seqs)
-    finally:
-        sub.close()
-        broker.stop()
+    slave_args = [a for s in SLAVE_SET for a in ("--set", s)]
+    with mh.polled_over_mqtt(tmp_path, "timeout = 0.5\n" + READS, ["test/gw/bus/reading"],
+                             *slave_args) as (gw, bus, sub, _port):
+        bus.wait("reading", lambda item: "volts" in item["fields"], count=3)
+        bus.wait("reading", lambda item: "u2_hr7" in item["fields"], count=3)
+        assert sub.wait_for(lambda ms: len(ms) >= 4), "no readings on MQTT"
+        poller = gw.modbus["bus"].poller
+        assert poller is not None and poller.requests_per_cycle == {1: 4, 2: 1}
+    master = gw.modbus["bus"].master
+    units = poller.units()
+    for item in bus.readings("bus"):
+        assert item["fields"] in (UNIT1, {"u2_hr7": 7}), item
+    seqs = [item["seq"] for item in bus.readings("bus")]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    # Four requests per cycle of unit 1 (adjacent values in one read), one of unit 2.
+    assert 4 * units[1]["cycles"] <= master.counts[(1, "ok")] < 4 * (units[1]["cycles"] + 1)
+    assert units[1]["readings"] == units[1]["cycles"] and not units[1]["stale"]
+    published = [json.loads(m.payload) for m in sub.on("test/gw/bus/reading")]
+    assert published and all(p["fields"] in (UNIT1, {"u2_hr7": 7}) for p in published)
+    assert {p["seq"] for p in published} <= set(seqs)
 
 
 def test_a_unit_that_does_not_answer_is_stale_and_the_others_go_on(tmp_path: Path) -> None:
