@@ -11,7 +11,8 @@ Both are measured with the same clients:
   on the device side), and the time ``s.baudrate = ...`` takes to be
   confirmed.  pyserial polls for answers every 50 ms, so the last is
   quantised; and its reader thread handles one byte at a time, so its
-  throughput is mostly the client's own;
+  throughput is the client's own: ``pyserial_client_ceiling_mib_per_s`` is
+  that per-byte path alone, with no server;
 * a raw Telnet client, to see the servers rather than pyserial:
   throughput (decoded, checked intact), the 64-byte echo, and the time
   from sending SET-BAUDRATE to its answer.
@@ -27,6 +28,7 @@ import argparse
 import hashlib
 import json
 import os
+import queue
 import select
 import shutil
 import socket
@@ -45,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import serial  # noqa: E402
 from benchutil import drain, wait_for_output  # noqa: E402
+from serial.serialutil import iterbytes  # noqa: E402
 
 from circuits.protocols.telnet import Data, TelnetDecoder  # noqa: E402
 from gateway.demo import free_port  # noqa: E402
@@ -179,6 +182,30 @@ def with_pyserial(url: str, peer: int, mib: float, echoes: int, bauds: int) -> d
     return result
 
 
+def pyserial_ceiling(size: int = 1 << 18) -> float:
+    """MiB/s of pyserial's rfc2217 client with no server at all: its reader
+    loop's per-byte path (``iterbytes`` + ``Queue.put``, no IAC in the
+    data) feeding ``read()`` (``Queue.get`` per byte) in another thread.
+    Both servers' pyserial throughput at this figure means the client is
+    the bottleneck, not the server."""
+    data = os.urandom(size).replace(b"\xff", b"\x00")
+    buffer: queue.Queue[bytes] = queue.Queue()
+
+    def reader() -> None:
+        for i in range(0, size, 1024):  # pyserial receives 1024 bytes at a time
+            for byte in iterbytes(data[i:i + 1024]):
+                buffer.put(byte)
+
+    thread = threading.Thread(target=reader)
+    started = time.perf_counter()
+    thread.start()
+    got = bytearray()
+    while len(got) < size:
+        got += buffer.get(True, 10)
+    thread.join()
+    return round(size / (time.perf_counter() - started) / (1 << 20), 2)
+
+
 # -- a raw Telnet client ------------------------------------------------------------
 
 
@@ -294,6 +321,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ours, theirs = results["gateway"], results["ser2net"]
+    results["pyserial_client_ceiling_mib_per_s"] = pyserial_ceiling()
 
     def ratio(a: float | None, b: float | None) -> float | None:
         return round(a / b, 2) if a and b else None

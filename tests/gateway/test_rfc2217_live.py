@@ -32,6 +32,7 @@ from circuits.protocols.telnet import constants as C
 from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
 from gateway.readings import check_profile
+from gateway.rfc2217.port import LineErrors, modem_lines, modem_state
 from gateway.socat import SocatPair
 
 TIMEOUT = 10.0
@@ -488,6 +489,32 @@ def test_request_forms_masks_and_signature(tmp_path: Path, pair: SocatPair) -> N
         sock.sendall(sb(C.PURGE_DATA, 9) + sb(C.SET_PARITY, 77))  # codes that do not exist
         expect(sock, answer(C.PURGE_DATA, 0) + answer(C.SET_PARITY, C.PARITY_NONE))
         sock.close()
+
+
+def test_on_a_pty_modem_and_line_state_are_answered_honestly_and_never_polled(
+        tmp_path: Path, pair: SocatPair, peer: int) -> None:
+    # A pty has no modem lines (TIOCMGET fails) and no UART counters
+    # (TIOCGICOUNT fails): a client asking for both gets 0 answers, the
+    # session stays up, and no 100 ms poll timer is armed for nothing.
+    # The TIOCMGET/TIOCGICOUNT poll itself needs a real UART: not tested here.
+    with gateway_on(tmp_path, pair) as (gateway, bus, port):
+        fd = gateway.links["dev"].serial.device.fileno()
+        assert modem_lines(fd) is None and LineErrors().poll(fd) is None
+        sock = agreed_client(port, bus)
+        sock.sendall(sb(C.SET_MODEMSTATE_MASK, 0xFF) + sb(C.SET_LINESTATE_MASK, 0xFF)
+                     + sb(C.NOTIFY_MODEMSTATE) + sb(C.NOTIFY_LINESTATE))
+        expect(sock, answer(C.SET_MODEMSTATE_MASK, 0xFF), answer(C.SET_LINESTATE_MASK, 0xFF),
+               answer(C.NOTIFY_MODEMSTATE, 0), answer(C.NOTIFY_LINESTATE, 0))
+        remote = gateway.rfc2217["dev"]
+        assert remote.control.pollable is False and remote._poll is None
+        assert all(s.telnet.wants_modemstate and s.telnet.wants_linestate for s in remote.sessions.values())
+        sock.sendall(b"still up")
+        assert read_fd(peer, 8) == b"still up"
+        sock.close()
+    # The mapping a real UART's lines would take (CD, RI, DSR, CTS -> RFC 2217 bits).
+    assert modem_state(None) == 0
+    assert modem_state(termios.TIOCM_CAR | termios.TIOCM_CTS) == C.MODEM_CD | C.MODEM_CTS
+    assert modem_state(termios.TIOCM_RNG | termios.TIOCM_DSR) == C.MODEM_RI | C.MODEM_DSR
 
 
 def test_flowcontrol_suspend_holds_our_output_until_resume(tmp_path: Path, pair: SocatPair, peer: int) -> None:
