@@ -156,6 +156,40 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def socket_fds(port: int | None = None, path: str | None = None) -> int:
+    """This process's descriptors on sockets of TCP ``port`` (either end) or UNIX ``path``.
+
+    Unlike open_fds() this is blind to what other threads of the test process
+    (a previous test's stragglers) open and close meanwhile.
+    """
+    inodes: set[str] = set()
+    if port is not None:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = open(table).read().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                ports = {int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)}
+                if port in ports:
+                    inodes.add(fields[9])
+    if path is not None:
+        for line in open("/proc/net/unix").read().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) >= 8 and fields[7] == path:
+                inodes.add(fields[6])
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            count += 1
+    return count
+
+
 def free_unix_path(tmp_path: Any, name: str = "s.sock") -> str:
     # AF_UNIX paths are limited to 107 bytes; pytest's tmp_path may be long.
     path = os.path.join(str(tmp_path), name)

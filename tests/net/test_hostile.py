@@ -19,12 +19,12 @@ from circuits.net.sockets import TCPServer, UNIXServer
 from .helpers import (
     TIMEOUT,
     free_unix_path,
-    open_fds,
     payload,
     recv_exactly,
     recv_until_eof,
     rst,
     running,
+    socket_fds,
     spawn,
 )
 
@@ -121,12 +121,13 @@ def test_a_thousand_connections_leak_no_descriptors():
         _cycles(server, lambda: socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT), 10)
         rec.wait_for("disconnect", count=10)
         rec.sync(app)
-        before, watched = open_fds(), app.loop.watched
+        before, watched = socket_fds(server.port), app.loop.watched
+        assert before == 1  # the listening socket
 
         _cycles(server, lambda: socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT), 1000)
         rec.wait_for("disconnect", count=1010, timeout=30)
         rec.sync(app)
-        assert open_fds() == before
+        assert socket_fds(server.port) == before
         assert app.loop.watched == watched == 1  # only the listening socket
         assert server.clients == [] and server._clients == {}
         assert len(rec.of("connect")) == len(rec.of("disconnect")) == 1010
@@ -144,11 +145,12 @@ def test_unix_connections_leak_no_descriptors(tmp_path):
 
     with running(server) as (app, rec):
         rec.wait_for("ready")
-        before = open_fds()
+        before = socket_fds(path=path)
+        assert before == 1  # the listening socket
         _cycles(server, connect, 300)
         rec.wait_for("disconnect", count=300)
         rec.sync(app)
-        assert open_fds() == before and app.loop.watched == 1
+        assert socket_fds(path=path) == before and app.loop.watched == 1
 
 
 def test_out_of_descriptors_pauses_accepting_instead_of_spinning():
