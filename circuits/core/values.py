@@ -52,22 +52,36 @@ class Value:
     # -- writing ---------------------------------------------------------
     def setValue(self, value: Any) -> None:
         if isinstance(value, Value):
+            # Its results will reach us (and our waiters) through _parent.
             value._parent = self
-        if self.result and isinstance(self._value, list):
+        self._value = self._merged_with(value)
+        self._announce(value)
+
+    def _merged_with(self, value: Any) -> Any:
+        """The stored result once ``value`` is added: one value, then a list."""
+        if not self.result:
+            return value  # nothing yet (or only None): this one replaces it
+        if isinstance(self._value, list):
             self._value.append(value)
-        elif self.result:
-            self._value = [self._value, value]
-        else:
-            self._value = value
+            return self._value
+        return [self._value, value]
+
+    def _announce(self, value: Any) -> None:
+        """Tell this Value and every Value waiting on it that ``value`` came in."""
+        chain: list[Value] = []
         node: Value | None = self
         while node is not None:
-            if isinstance(value, Value):
-                node.errors = value.errors
-                node.result = value.result
-            elif value is not None:
-                node.result = True
-                node.inform()
+            chain.append(node)
             node = node._parent
+        if isinstance(value, Value):
+            # A nested Value: mirror its state; its own results notify later.
+            for waiter in chain:
+                waiter.errors = value.errors
+                waiter.result = value.result
+        elif value is not None:
+            for waiter in chain:
+                waiter.result = True
+                waiter.inform()
 
     value = property(getValue, setValue)
 

@@ -225,6 +225,12 @@ def _unquote(value: str) -> str:
     return value
 
 
+def _parameter(piece: str) -> tuple[str, str]:
+    """'name=value' or 'name="quoted value"' as (name, value)."""
+    name, _, raw = piece.partition("=")
+    return name.strip(), _unquote(raw.strip())
+
+
 class HeaderElement:
     """One element (with parameters) of a header's comma-separated list."""
 
@@ -250,14 +256,15 @@ class HeaderElement:
 
     @staticmethod
     def parse(elementstr: str) -> tuple[str, dict[str, str]]:
-        """Transform 'token;key=val' to ('token', {'key': 'val'})."""
-        atoms = [x.strip() for x in split_unquoted(elementstr, ";") if x.strip()]
-        initial_value = atoms.pop(0).strip() if atoms else ""
-        params: dict[str, str] = {}
-        for atom in atoms:
-            key, _, val = atom.partition("=")
-            params[key.strip()] = _unquote(val.strip())
-        return initial_value, params
+        """Split 'token;key=val' into ('token', {'key': 'val'}).
+
+        RFC 9110 section 5.6.6: parameters follow the value after ';', a
+        quoted value may itself hold ';' and is unquoted here. Empty pieces
+        (';;', a trailing ';') are skipped; a parameter without '=' gets ''.
+        """
+        pieces = (piece.strip() for piece in split_unquoted(elementstr, ";"))
+        value, *parameters = [piece for piece in pieces if piece] or [""]
+        return value, dict(_parameter(piece) for piece in parameters)
 
     @classmethod
     def from_str(cls, elementstr: str) -> HeaderElement:
