@@ -4,7 +4,8 @@
 (so records can also be shaped with the ``logging`` API) and listens for
 ``debug``/``info``/``warning``/``error``/``critical``/``exception`` events,
 each ``(message, *args)`` with %-style args, plus ``log(level, message,
-*args)``.
+*args)``. The ``exception`` class fires an event named ``log_exception``,
+so it is never mistaken for the core's error event (below).
 
 Types: ``"file"`` (append to ``filename``), ``"syslog"`` (``filename`` is
 the address: a socket path like /dev/log, or "host:port" for UDP), and
@@ -66,7 +67,14 @@ class critical(LogEvent):
 
 
 class exception(LogEvent):
-    """(message, *args): an error message; the core's error events have the same name (see module doc)."""
+    """(message, *args): an error message, logged at ERROR level.
+
+    Its event name is ``log_exception``: the core's error event is named
+    ``exception`` and goes to every channel, and a log message must not
+    look like one to the components watching for errors.
+    """
+
+    name = "log_exception"
 
 
 Log = log
@@ -147,19 +155,17 @@ class Logger(BaseComponent):
     def _on_critical(self, message: Any, *args: Any) -> None:
         self._emit(logging.CRITICAL, message, args)
 
+    @handler("log_exception")
+    def _on_exception_message(self, message: Any, *args: Any) -> None:
+        self._emit(logging.ERROR, message, args)
+
     @handler("exception", channel="*")
-    def _on_exception(self, *args: Any, **kwargs: Any) -> None:
-        if "fevent" in kwargs or (len(args) == 3 and isinstance(args[0], type)):
-            # The core's error event: (type, value, traceback lines, handler=, fevent=).
-            etype, evalue, tb = args
-            where = describe_handler(kwargs["handler"]) if kwargs.get("handler") is not None else "a handler"
-            lines = "".join(tb) if isinstance(tb, list) else ""
-            self._emit(logging.ERROR, "%s raised %s: %s while handling %r\n%s",
-                       (where, getattr(etype, "__name__", etype), evalue, kwargs.get("fevent"), lines.rstrip()))
-            return
-        if not args:
-            return
-        self._emit(logging.ERROR, args[0], args[1:])
+    def _on_core_error(self, etype: Any, evalue: Any, tb: Any, handler: Any = None, fevent: Any = None) -> None:
+        # The core's report of a failed handler or callback (traceback as lines).
+        where = describe_handler(handler) if handler is not None else "a handler"
+        lines = "".join(tb) if isinstance(tb, list) else ""
+        self._emit(logging.ERROR, "%s raised %s: %s while handling %r\n%s",
+                   (where, getattr(etype, "__name__", etype), evalue, fevent, lines.rstrip()))
 
     @handler("stopped", channel="*")
     def _on_stopped(self, manager: Any) -> None:

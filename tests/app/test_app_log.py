@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from circuits import Component, Event, Manager
+from circuits import Component, Event, Manager, handler
 from circuits.app import Logger
 from circuits.app.log import critical, debug, error, exception, info, log, warning
 
@@ -82,3 +82,33 @@ def test_bad_settings(tmp_path, name, kwargs, message):
     args = {"filename": str(tmp_path / "x.log"), "name": name, **kwargs}
     with pytest.raises(ValueError, match=message):
         Logger(**args)
+
+
+def test_the_exception_log_event_is_not_a_core_error(tmp_path, name, capsys):
+    # The core reports a failed handler with an "exception" event to every
+    # channel; a log message must not reach the components that watch for
+    # those (they expect an error triple), nor the unhandled-error printer.
+    path = tmp_path / "app.log"
+    seen: list[tuple] = []
+
+    class ErrorWatcher(Component):
+        @handler("exception", channel="*")
+        def _on_error(self, *args, **kwargs) -> None:
+            seen.append(args)
+
+    app = Manager()
+    logger = Logger(str(path), name, "file", "info").register(app)
+    ErrorWatcher().register(app)
+    app.fire(exception("disk %s is full", "sda"))
+    app.flush()
+    logger.close()
+    assert seen == []
+    assert path.read_text().rstrip().endswith(" ERROR: disk sda is full")
+    assert "Unhandled error" not in capsys.readouterr().err
+
+
+def test_an_exception_log_event_without_a_logger_is_harmless(capsys):
+    app = Manager()
+    app.fire(exception("nobody listens"))
+    app.flush()
+    assert capsys.readouterr().err == ""
