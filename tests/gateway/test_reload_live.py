@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -111,6 +112,14 @@ def running(setup: Setup, notify: NotifyListener) -> Iterator[GatewayRun]:
 def connect(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
     return sock
+
+
+def joined(gateway: Any, device: str, *socks: socket.socket) -> None:
+    """Wait until the gateway has taken each client on: bytes the device sends
+    before that are not for it (connect() returns at the kernel's accept)."""
+    for sock in socks:
+        host, port = sock.getsockname()[:2]
+        gateway.wait_log(rf"{device}: TCP client {re.escape(host)}:{port} connected")
 
 
 def recv_exactly(sock: socket.socket, size: int) -> bytes:
@@ -224,7 +233,8 @@ def test_sighup_applies_the_difference_and_leaves_the_rest_untouched(
     gateway.wait_log(r"ready: 3/3 devices online")
     assert (setup.state / "gateway.pid").read_text().strip() == str(gateway.process.pid)
     keep, change, gone = connect(setup.ports["keep"]), connect(setup.ports["change"]), connect(setup.ports["gone"])
-    gateway.wait_log(r"gone: TCP client .* connected")
+    for name, sock in (("keep", keep), ("change", change), ("gone", gone)):
+        joined(gateway, name, sock)
     before = port_settings(setup.pairs["change"].dev)
     assert before[4] == termios.B9600 and not before[2] & termios.CSTOPB
     with pytest.raises(ConnectionRefusedError):
@@ -281,6 +291,7 @@ def test_sighup_applies_the_difference_and_leaves_the_rest_untouched(
     # The new device listens and is served.
     added = connect(setup.ports["new"])
     gateway.wait_log(r"new: online")
+    joined(gateway, "new", added)
     fd = setup.pairs["new"].open_peer()
     try:
         write_fd(fd, b"hello=1\n")
@@ -301,7 +312,8 @@ def test_an_invalid_edit_changes_nothing_and_is_reported_with_its_line(
     gateway = running()
     gateway.wait_log(r"ready: 2/2 devices online")
     keep, change = connect(setup.ports["keep"]), connect(setup.ports["change"])
-    gateway.wait_log(r"change: TCP client .* connected")
+    joined(gateway, "keep", keep)
+    joined(gateway, "change", change)
 
     # A valid device removed and one added, but a bad value: none of it may happen.
     setup.write(keep={"baudrate": "fast"}, new={})
@@ -376,6 +388,7 @@ def test_a_moved_listener_closes_its_clients_and_listens_on_the_new_address_with
     with pytest.raises(ConnectionRefusedError):
         connect(old_port)
     moved = connect(setup.ports["keep"])
+    joined(gateway, "keep", moved)
     fd = setup.pairs["keep"].open_peer()
     try:
         write_fd(fd, b"a=1\n")
@@ -455,6 +468,7 @@ def test_an_unchanged_dashboard_keeps_its_websockets_and_shows_the_new_device(
     gateway.wait_log(r"ready: 2/2 devices online")
     ws = WsClient(f"http://127.0.0.1:{web}")
     client = connect(setup.ports["keep"])
+    joined(gateway, "keep", client)
     try:
         fd = setup.pairs["keep"].open_peer()
         stream = Stream(fd, client).start()
