@@ -107,6 +107,9 @@ class BaseComponent(Manager):
         if self._circuits_unregister_pending or self.parent is self:
             return self
         self._circuits_unregister_pending = True
+        # From now on the subtree hears only its unregister lifecycle, also
+        # for events queued already: the tables are rebuilt without it.
+        self.root._circuits_table.invalidate()
         event = prepare_unregister(self)
         event._completers = [self._circuits_unregister_now]  # type: ignore[attr-defined]
         self.fire(event)

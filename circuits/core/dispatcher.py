@@ -25,6 +25,26 @@ def walk(root: Manager) -> Iterator[Manager]:
         stack.extend(reversed(node.components))
 
 
+#: The events a component still receives between unregister() and its
+#: detachment: its own unregister lifecycle, so it can clean up.
+LEAVING_EVENTS = frozenset({"prepare_unregister", "prepare_unregister_complete", "unregistered"})
+
+
+def _listening(root: Manager, name: str) -> Iterator[Manager]:
+    """The nodes of ``walk(root)`` that hear ``name``: subtrees that are
+    being unregistered hear only LEAVING_EVENTS (delivery stops at once)."""
+    if name in LEAVING_EVENTS:
+        yield from walk(root)
+        return
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node._circuits_unregister_pending and node is not root:
+            continue
+        yield node
+        stack.extend(reversed(node.components))
+
+
 def _matches(handler: Any, owner: Any, channel: Any) -> bool:
     hchannel = handler.channel
     if hchannel is None:
@@ -61,7 +81,7 @@ class HandlerTable:
     def _build(self, name: str, channels: tuple[Any, ...]) -> list[Entry]:
         found: dict[int, Any] = {}
         named = False
-        for node in walk(self.root):
+        for node in _listening(self.root, name):
             for h in node._handlers.get(name, ()):
                 if any(_matches(h, node, c) for c in channels):
                     found.setdefault(id(h), h)

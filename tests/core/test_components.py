@@ -538,3 +538,50 @@ def test_a_component_s_own_private_names_never_clobber_the_runner() -> None:
         app.join(5)
     assert not app._circuits_thread.is_alive()
     assert app._thread == "not a thread" and app.pid == os.getpid()
+
+
+def test_unregister_stops_delivery_at_once():
+    # Events queued before unregister() returns must not reach the leaving
+    # component (nor its children); its own unregister lifecycle still does.
+    got: list[str] = []
+
+    class Child(Component):
+        channel = "app"
+
+        def ping(self, who: str) -> None:
+            got.append(f"child {who}")
+
+    class Leaving(Component):
+        channel = "app"
+
+        def ping(self, who: str) -> None:
+            got.append(f"leaving {who}")
+
+        def unregistered(self, component, manager) -> None:
+            if component is self:
+                got.append("leaving unregistered")
+
+    class Staying(Component):
+        channel = "app"
+
+        def ping(self, who: str) -> None:
+            got.append(f"staying {who}")
+
+    app = Manager()
+    leaving = Leaving().register(app)
+    Child().register(leaving)
+    Staying().register(app)
+    app.flush()
+    app.fire(Event.create("ping", "queued"), "app")
+    leaving.unregister()
+    app.fire(Event.create("ping", "later"), "app")
+    app.flush()
+    assert sorted(got) == ["leaving unregistered", "staying later", "staying queued"]
+    assert leaving.parent is leaving and leaving not in app.components
+    # Registered again, it hears events again.
+    got.clear()
+    leaving.register(app)
+    app.flush()
+    app.fire(Event.create("ping", "back"), "app")
+    app.flush()
+    assert sorted(got) == ["child back", "leaving back", "staying back"]
