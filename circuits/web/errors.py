@@ -196,6 +196,16 @@ class redirect(httperror):
         return self._page
 
 
+def from_exception(request: Any, response: Any, exc: _exc.HTTPException, error: Any = None) -> httperror:
+    """The event that answers a request with a raised HTTPException ``exc``."""
+    if isinstance(exc, _exc.Redirect):
+        return redirect(request, response, exc.urls, exc.code)
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:  # RFC 9110 section 15.5.6: a 405 says which methods are allowed
+        response.headers["Allow"] = ", ".join(allowed)
+    return httperror(request, response, exc.code, description=exc.description, error=error)
+
+
 # 2.x names (``from circuits.web import HTTPError, NotFound ...``).
 HTTPError = httperror
 Forbidden = forbidden

@@ -82,10 +82,9 @@ from ..protocols.h1 import (
 from ..protocols.h1 import Request as H1Request
 from .connection import BodySpool, Connection
 from .constants import SERVER_PROTOCOL, SERVER_VERSION
-from .errors import httperror, notfound, redirect
+from .errors import from_exception, httperror, notfound
 from .events import request, response, upgraded
 from .exceptions import HTTPException
-from .exceptions import Redirect as RedirectException
 from .output import body_bytes, render_head
 from .wrappers import Request, Response, file_generator, file_size
 
@@ -542,11 +541,9 @@ class HTTP(BaseComponent):
 
     def _respond_error(self, req: Request, res: Response, error: Any) -> None:
         evalue = error[1] if isinstance(error, tuple) and len(error) == 3 else error
-        if isinstance(evalue, RedirectException):
-            self.fire(redirect(req, res, evalue.urls, evalue.code), self.channel)
-        elif isinstance(evalue, HTTPException):
+        if isinstance(evalue, HTTPException):
             err = error if evalue.traceback and isinstance(error, tuple) else None
-            self.fire(httperror(req, res, evalue.code, description=evalue.description, error=err), self.channel)
+            self.fire(from_exception(req, res, evalue, err), self.channel)
         else:
             # The traceback was reported by the loop (``exception`` event);
             # the client only sees it when the request asks for debugging.

@@ -8,7 +8,7 @@ import pytest
 
 from circuits import Component, Event, handler
 from circuits.web import BaseServer, Controller, JSONController, expose, exposeJSON
-from circuits.web.exceptions import Forbidden, NotFound, Redirect
+from circuits.web.exceptions import Forbidden, MethodNotAllowed, NotFound, Redirect
 
 from .helpers import serve
 
@@ -67,6 +67,9 @@ class Root(Controller):
 
     def raise_forbidden(self):
         raise Forbidden()
+
+    def raise_not_allowed(self):
+        raise MethodNotAllowed(["GET", "HEAD"])
 
     def raise_redirect(self):
         raise Redirect("/hello", 301)
@@ -196,6 +199,14 @@ def test_routes(server, path, status, body):
     assert res.status == status, data
     if body is not None:
         assert data == body
+
+
+def test_raised_method_not_allowed_lists_the_allowed_methods(server):
+    # RFC 9110 section 15.5.6: a 405 must carry an Allow header.
+    res, data = server.get("/raise_not_allowed")
+    assert res.status == 405
+    assert res.getheader("Allow") == "GET, HEAD"
+    assert b"Allow header" in data
 
 
 def test_json_controller_sets_content_type(server):

@@ -22,9 +22,8 @@ from ...core.components import BaseComponent
 from ...core.dispatcher import walk
 from ...core.handlers import handler
 from ..controllers import BaseController, Signature, signature_of, to_json
-from ..errors import httperror, redirect
+from ..errors import from_exception, httperror
 from ..exceptions import BadRequest, HTTPException
-from ..exceptions import Redirect as RedirectException
 from ..forms import parse_body, parse_qs
 
 __all__ = ["Dispatcher"]
@@ -199,9 +198,7 @@ def _finish(request: Any, response: Any, result: Any, as_json: bool) -> Any:
 
 
 def _as_error(request: Any, response: Any, error: HTTPException) -> httperror:
-    if isinstance(error, RedirectException):
-        return redirect(request, response, error.urls, error.code)
-    return httperror(request, response, error.code, description=error.description)
+    return from_exception(request, response, error)
 
 
 def _bound(controller: Any, request: Any, response: Any, gen: Generator[Any, Any, Any],
