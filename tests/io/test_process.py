@@ -119,9 +119,13 @@ def test_str_writes_and_shell_cwd_env(app: Manager, recorder: Recorder, tmp_path
 @pytest.mark.parametrize("how, sig", [("kill", signal.SIGKILL), ("terminate", signal.SIGTERM),
                                       ("signal", signal.SIGINT)])
 def test_signals(app: Manager, recorder: Recorder, how: str, sig: int) -> None:
-    p = Process(["sleep", "30"]).register(app)
+    # The child puts SIGINT back to its default first: a test run started in
+    # the background by a shell inherits SIGINT ignored, and `sleep` would
+    # never die of it. It says so before the signal is sent.
+    child = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); print('ready', flush=True); time.sleep(30)"
+    p = Process([PY, "-c", child]).register(app)
     p.start()
-    run_until(app, lambda: recorder.count("started"))
+    run_until(app, lambda: b"ready" in p.stdout.getvalue())
     if how == "signal":
         p.signal(sig)
     else:
