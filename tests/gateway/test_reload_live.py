@@ -114,6 +114,17 @@ def connect(port: int) -> socket.socket:
     return sock
 
 
+def device_reaches(pair: Any, sock: socket.socket, line: bytes) -> None:
+    """The device side of ``pair`` writes ``line``; the client ``sock`` receives exactly it."""
+    fd = pair.open_peer()
+    try:
+        write_fd(fd, line)
+        sock.settimeout(TIMEOUT)
+        assert recv_exactly(sock, len(line)) == line
+    finally:
+        os.close(fd)
+
+
 def joined(gateway: Any, device: str, *socks: socket.socket) -> None:
     """Wait until the gateway has taken each client on: bytes the device sends
     before that are not for it (connect() returns at the kernel's accept)."""
@@ -275,13 +286,7 @@ def test_sighup_applies_the_difference_and_leaves_the_rest_untouched(
     after = port_settings(setup.pairs["change"].dev)
     assert after[4] == termios.B19200 and after[5] == termios.B19200
     assert after[2] & termios.CSTOPB
-    fd = setup.pairs["change"].open_peer()
-    try:
-        write_fd(fd, b"still=1\n")
-        change.settimeout(TIMEOUT)
-        assert recv_exactly(change, 8) == b"still=1\n"
-    finally:
-        os.close(fd)
+    device_reaches(setup.pairs["change"], change, b"still=1\n")
     assert sum("change: online" in line for line in gateway.log) == 1, "the port was reopened"
 
     # The removed device: its client got EOF, and it was logged.
@@ -294,12 +299,7 @@ def test_sighup_applies_the_difference_and_leaves_the_rest_untouched(
     added = connect(setup.ports["new"])
     gateway.wait_log(r"new: online")
     joined(gateway, "new", added)
-    fd = setup.pairs["new"].open_peer()
-    try:
-        write_fd(fd, b"hello=1\n")
-        assert recv_exactly(added, 8) == b"hello=1\n"
-    finally:
-        os.close(fd)
+    device_reaches(setup.pairs["new"], added, b"hello=1\n")
 
     result = json.loads((setup.state / "reload.json").read_text())
     assert result["ok"] and result["pid"] == gateway.process.pid and result["reload"] == 1
@@ -331,13 +331,7 @@ def test_an_invalid_edit_changes_nothing_and_is_reported_with_its_line(
     with pytest.raises(ConnectionRefusedError):
         connect(setup.ports["new"])
     for name, sock in (("keep", keep), ("change", change)):
-        fd = setup.pairs[name].open_peer()
-        try:
-            write_fd(fd, b"x=1\n")
-            sock.settimeout(TIMEOUT)
-            assert recv_exactly(sock, 4) == b"x=1\n", name
-        finally:
-            os.close(fd)
+        device_reaches(setup.pairs[name], sock, b"x=1\n")
     assert port_settings(setup.pairs["change"].dev)[4] == termios.B9600
     keep.close()
     change.close()
@@ -391,12 +385,7 @@ def test_a_moved_listener_closes_its_clients_and_listens_on_the_new_address_with
         connect(old_port)
     moved = connect(setup.ports["keep"])
     joined(gateway, "keep", moved)
-    fd = setup.pairs["keep"].open_peer()
-    try:
-        write_fd(fd, b"a=1\n")
-        assert recv_exactly(moved, 4) == b"a=1\n"
-    finally:
-        os.close(fd)
+    device_reaches(setup.pairs["keep"], moved, b"a=1\n")
     assert sum("keep: online" in line for line in gateway.log) == 1, "the port was reopened"
     moved.close()
 
