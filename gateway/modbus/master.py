@@ -3,7 +3,14 @@
 RTU is half-duplex and has no transaction ids, so a master sends one
 request, waits for its answer (or a timeout), keeps the bus quiet for the
 silent interval t3.5 (Modbus over Serial Line 2.5.1.1), and only then sends
-the next.  Everything here runs on the gateway's loop: the wait for an
+the next.  The answer is complete when as many bytes as the request calls
+for have arrived with a valid CRC (the decoder knows the length from the
+request); no t3.5 is waited for there.  The t3.5 counts from the answer's
+last byte, so the time spent relaying it and receiving the next request is
+part of the gap.  An answer that arrived whole but failed its CRC is given
+up once the line has been silent for t3.5 (its tail has passed, and a good
+answer right behind noise would have been found by then), not after the
+request's full timeout.  Everything here runs on the gateway's loop: the wait for an
 answer and the t3.5 gap are timers on its heap, the port is the
 :class:`~gateway.device.DeviceLink`'s Serial (this component handles its
 ``opened``/``closed`` on the device channel; the link hands it the bytes
@@ -38,7 +45,7 @@ from circuits.protocols.modbus import (
     silent_interval,
 )
 from circuits.protocols.modbus.pdu import ExceptionResponse, Request, Response
-from circuits.protocols.modbus.rtu import character_time
+from circuits.protocols.modbus.rtu import character_time, expected_response_length
 
 from ..config import DeviceConfig
 from ..device import DeviceLink
@@ -103,14 +110,18 @@ class RtuMaster(BaseComponent):
         self.turnaround = device.modbus.turnaround
         self.silence = silent_interval(device.baudrate, device.bytesize, device.parity, device.stopbits)
         self.char_time = character_time(device.baudrate, device.bytesize, device.parity, device.stopbits)
-        # Frames are found by their predicted length and CRC (ptys and USB
-        # adapters blur the timing); expect() skips anything but the answer.
+        # Frames are found by their length (from the request) and CRC, and
+        # no read timestamps are fed: ptys and USB adapters (latency timers)
+        # deliver one frame in chunks with gaps longer than t3.5, so the
+        # silence on our side of the driver cannot split frames.  expect()
+        # skips anything but the answer.
         self.decoder = RtuDecoder("master")
         self._queues: dict[Hashable, deque[Transaction]] = {}
         self._turns: deque[Hashable] = deque()  # sources with work, in turn order
         self._current: Transaction | None = None
         self._deadline: TimerHandle | None = None
         self._gap: TimerHandle | None = None
+        self._resync: TimerHandle | None = None  # a damaged answer waits for silence
         self._quiet_until = 0.0
         #: (unit, result) -> requests; the /metrics counters.
         self.counts: dict[tuple[int, str], int] = {}
@@ -204,7 +215,7 @@ class RtuMaster(BaseComponent):
                 txn.done(Outcome(BROADCAST, b""))
                 self._kick()
                 return
-            self.decoder.expect(txn.unit, txn.request.function)
+            self.decoder.expect(txn.unit, txn.request.function, expected_response_length(txn.request))
             self._current = txn
             self._deadline = self.loop.call_at(now + wire + self.timeout, self._timed_out)
             return
@@ -226,6 +237,23 @@ class RtuMaster(BaseComponent):
                           event.reason)
             elif isinstance(event, RtuFrame):
                 self._frame(event)
+        if self._current is not None and self._resync is None and self.decoder.answer_damaged:
+            self._resync = self.loop.call_at(self._quiet_until, self._resync_over)
+
+    def _resync_over(self) -> None:
+        """t3.5 after bytes of a damaged answer: give it up unless more bytes came."""
+        self._resync = None
+        txn = self._current
+        if txn is None:
+            return
+        if self.loop.clock.now() < self._quiet_until:  # the line was not silent yet
+            self._resync = self.loop.call_at(self._quiet_until, self._resync_over)
+            return
+        log.debug("%s: unit %d answered function %d with a bad CRC", self.device, txn.unit,
+                  txn.request.function)
+        self.decoder.reset()
+        self._end(txn, INVALID)
+        txn.fail(INVALID, GATEWAY_TARGET_FAILED)
 
     def _frame(self, frame: RtuFrame) -> None:
         txn = self._current
@@ -262,9 +290,10 @@ class RtuMaster(BaseComponent):
     def _end(self, txn: Transaction, result: str) -> None:
         """The bus is free again (the callback runs after, and may submit)."""
         self._current = None
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        for timer in (self._deadline, self._resync):
+            if timer is not None:
+                timer.cancel()
+        self._deadline = self._resync = None
         self.decoder.expect(None)
         self._count(txn.unit, result)
         # Called from within the callback's caller: the next request goes
@@ -312,9 +341,10 @@ class RtuMaster(BaseComponent):
     def _on_closed(self, *args: Any) -> None:
         """The port is gone: whatever waits for the bus fails now (0x0A)."""
         txn, self._current = self._current, None
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        for timer in (self._deadline, self._resync):
+            if timer is not None:
+                timer.cancel()
+        self._deadline = self._resync = None
         waiting = [t for q in self._queues.values() for t in q]
         self._queues.clear()
         self._turns.clear()
@@ -328,10 +358,10 @@ class RtuMaster(BaseComponent):
 
     def cancel(self) -> None:
         """Cancel the bus timers (the gateway stops, or a reload removes the device)."""
-        for timer in (self._deadline, self._gap):
+        for timer in (self._deadline, self._gap, self._resync):
             if timer is not None:
                 timer.cancel()
-        self._deadline = self._gap = None
+        self._deadline = self._gap = self._resync = None
 
     def statistics(self) -> dict[str, Any]:
         return {

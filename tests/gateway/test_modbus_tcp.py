@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import select
 import socket
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,9 @@ import mqtt_fixtures as fx
 import pytest
 from pymodbus.client import AsyncModbusTcpClient, ModbusTcpClient
 
+from circuits.protocols.modbus import encode_frame
 from gateway.app import Gateway
+from gateway.socat import SocatPair
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -385,3 +389,56 @@ def test_trickled_bytes_do_not_extend_client_partial(gateway: tuple[Gateway, fx.
             assert bad.recv(100) == b""
         assert time.monotonic() - started < len(request) * 0.15
     assert gw.modbus["bus"].tcp.closed_partial == 1  # type: ignore[union-attr]
+
+
+class CorruptingSlave(threading.Thread):
+    """A unit 1 on the pair's peer end that answers FC 3 with register = address,
+    the first ``damaged`` answers with their CRC flipped (line noise)."""
+
+    def __init__(self, fd: int, damaged: int) -> None:
+        super().__init__(daemon=True)
+        self.fd, self.damaged = fd, damaged
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        buf = b""
+        while not self.stop.is_set():
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                buf += os.read(self.fd, 256)
+            while len(buf) >= 8:
+                request, buf = buf[:8], buf[8:]
+                _, _, address, count = struct.unpack(">BBHH", request[:6])
+                body = b"".join(struct.pack(">H", address + i) for i in range(count))
+                frame = encode_frame(1, bytes((3, len(body))) + body)
+                if self.damaged:
+                    self.damaged -= 1
+                    frame = frame[:-1] + bytes([frame[-1] ^ 0x5A])
+                os.write(self.fd, frame)
+
+
+def test_an_answer_with_a_bad_crc_is_given_up_once_the_line_is_silent(tmp_path: Path) -> None:
+    """Not after the request's timeout (30 s here, longer than the client waits):
+    the answer was whole and damaged, so the client gets 0x0B once t3.5 passed."""
+    port = fx.free_port()
+    with SocatPair(tmp_path, "bus") as pair:
+        peer = pair.open_peer()
+        slave = CorruptingSlave(peer, damaged=1)
+        slave.start()
+        config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus="timeout = 30")
+        try:
+            with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
+                bus.wait("device_status", lambda d, status, detail: status == "online")
+                c = client(port, timeout=10)
+                try:
+                    answer = c.read_holding_registers(4, count=3, device_id=1)
+                    assert answer.isError() and answer.exception_code == GATEWAY_TARGET_FAILED
+                    assert c.read_holding_registers(4, count=3, device_id=1).registers == [4, 5, 6]
+                    counts = gw.modbus["bus"].master.counts
+                    assert counts == {(1, "invalid"): 1, (1, "ok"): 1}
+                finally:
+                    c.close()
+        finally:
+            slave.stop.set()
+            slave.join(mh.TIMEOUT)
+            os.close(peer)

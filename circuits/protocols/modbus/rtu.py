@@ -2,14 +2,20 @@
 
 An RTU frame is ``unit, PDU, CRC`` and is delimited on the wire by a silent
 interval of at least 3.5 character times (2.5.1.1).  The decoder works with
-both signals a real bus gives: the length a frame must have (predicted from
-its function code and byte count, as every practical master does because USB
-adapters and ptys blur the timing) and the silence between frames (when
-timestamps are passed, a gap longer than the silent interval ends whatever
-partial frame was being collected).  A frame whose CRC does not match is not
-fatal: the decoder drops one byte and looks for a frame at the next offset,
-so it resynchronises after garbage or a torn frame.  Input never raises;
-what cannot be a frame is reported with :class:`Discarded`.
+both signals a real bus gives: the length a frame must have and the silence
+between frames.  The length comes from the function code and byte count, or,
+for a master that said which answer it awaits (:meth:`RtuDecoder.expect` with
+:func:`expected_response_length`), from the request it sent: the answer is
+complete the moment its last byte arrives, with no wait for t3.5 (USB
+adapters and ptys blur the timing anyway, so the silence cannot be trusted
+to *end* a frame).  When timestamps are passed, a gap longer than the silent
+interval ends whatever partial frame was being collected, and after an
+awaited answer failed its CRC everything is dropped until the line has been
+silent (resynchronisation by silence, 2.5.1.1).  Without timestamps a frame
+whose CRC does not match drops one byte and the decoder looks for a frame at
+the next offset, so it resynchronises after garbage or a torn frame too.
+Input never raises; what cannot be a frame is reported with
+:class:`Discarded`.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Literal
 
 from .crc import append_crc, check_crc
 from .errors import ModbusError
-from .pdu import MAX_PDU
+from .pdu import MAX_PDU, ReadRequest, ReadWriteRegisters, Request
 
 __all__ = [
     "MAX_FRAME",
@@ -29,12 +35,16 @@ __all__ = [
     "Discarded",
     "RtuDecoder",
     "encode_frame",
+    "expected_response_length",
+    "EXCEPTION_LENGTH",
     "character_time",
     "silent_interval",
 ]
 
 # 2.5.1: address (1) + PDU (<= 253) + CRC (2) = 256 bytes.
 MAX_FRAME = 256
+# Unit, function | 0x80, exception code, CRC (Application Protocol 7).
+EXCEPTION_LENGTH = 5
 # 2.2: 0 is broadcast, 1..247 are device addresses, 248..255 are reserved.
 MAX_UNIT = 247
 
@@ -65,6 +75,20 @@ def encode_frame(unit: int, pdu: bytes) -> bytes:
     if not 1 <= len(pdu) <= MAX_PDU:
         raise ModbusError(f"PDU of {len(pdu)} bytes outside 1..{MAX_PDU}")
     return append_crc(bytes((unit,)) + bytes(pdu))
+
+
+def expected_response_length(request: Request) -> int:
+    """Bytes in the RTU frame of a normal answer to ``request`` (an exception is
+    :data:`EXCEPTION_LENGTH`): unit, PDU, CRC (Application Protocol 6.1-6.17)."""
+    if isinstance(request, ReadRequest):
+        if request.function in (1, 2):
+            # Unit, function, byte count, ceil(count / 8) bytes of bits, CRC.
+            return 5 + (request.count + 7) // 8
+        return 5 + 2 * request.count
+    if isinstance(request, ReadWriteRegisters):
+        return 5 + 2 * request.read_count
+    # 5 and 6 echo address and value; 15 and 16 answer address and quantity.
+    return 8
 
 
 def character_time(baudrate: int, bytesize: int = 8, parity: str = "E", stopbits: float = 1) -> float:
@@ -128,10 +152,12 @@ class RtuDecoder:
     ``role="master"`` decodes responses, ``"slave"`` requests.  ``silence``
     is the silent interval (see :func:`silent_interval`); when given, and
     ``receive_data`` is passed the monotonic time the bytes were read, bytes
-    arriving after a longer gap start a new frame.  A master may call
-    :meth:`expect` with the unit and function it is waiting for, so garbage
-    is skipped quickly and a stray frame from another unit is not taken for
-    the answer.
+    arriving after a longer gap start a new frame, and after a CRC failure
+    of the awaited answer bytes are dropped until such a gap.  A master may
+    call :meth:`expect` with the unit and function it is waiting for, so
+    garbage is skipped quickly and a stray frame from another unit is not
+    taken for the answer, and with the answer's length, so the answer is
+    complete (or known damaged) as soon as that many bytes arrived.
     """
 
     __slots__ = (
@@ -142,7 +168,11 @@ class RtuDecoder:
         "_length",
         "_silence",
         "_expect",
+        "_answer",
         "_resyncing",
+        "_hunting",
+        "_timed",
+        "answer_damaged",
     )
 
     def __init__(self, role: Role = "master", silence: float | None = None) -> None:
@@ -155,32 +185,55 @@ class RtuDecoder:
         self._garbage = 0
         self._last: float | None = None
         self._expect: tuple[int, int] | None = None
+        self._answer: int | None = None
         # True after bytes were skipped and no frame was found since: the
         # candidate at the head of the buffer may be a phantom (garbage that
         # predicts a long frame), so a complete frame further on wins.
         self._resyncing = False
+        # True from a CRC failure of the awaited answer until the line was
+        # silent for the silent interval (only with timestamps).
+        self._hunting = False
+        self._timed = False
+        #: The awaited answer arrived in full (unit, function and length
+        #: matched) but its CRC did not check; cleared by expect() and reset().
+        self.answer_damaged = False
 
-    def expect(self, unit: int | None, function: int | None = None) -> None:
-        """Accept only a frame from ``unit`` answering ``function`` (None: any)."""
+    def expect(self, unit: int | None, function: int | None = None, length: int | None = None) -> None:
+        """Accept only a frame from ``unit`` answering ``function`` (None: any).
+
+        ``length`` (see :func:`expected_response_length`) is the frame length
+        of the normal answer; an exception answer is :data:`EXCEPTION_LENGTH`.
+        """
         self._expect = None if unit is None or function is None else (unit, function & 0x7F)
+        self._answer = length if self._expect is not None else None
+        self.answer_damaged = False
 
     def reset(self) -> None:
         """Forget a partial frame (reported as discarded), e.g. before a new request."""
         self._garbage += len(self._buf)
         self._buf.clear()
         self._resyncing = False
+        self._hunting = False
+        self.answer_damaged = False
         self._flush_garbage("not a frame")
 
     def receive_data(self, data: bytes, now: float | None = None) -> None:
         """Feed bytes read from the port; ``now`` is when they were read."""
-        if now is not None:
-            if self._silence is not None and self._buf and self._last is not None:
-                if now - self._last > self._silence:
+        self._timed = now is not None and self._silence is not None
+        if self._timed:
+            assert now is not None and self._silence is not None
+            if self._last is not None and now - self._last > self._silence:
+                self._hunting = False
+                if self._buf:
                     self._garbage += len(self._buf)
                     self._buf.clear()
                     self._resyncing = False
                     self._flush_garbage("partial frame ended by silence")
             self._last = now
+        if self._hunting:
+            self._garbage += len(data)
+            self._flush_garbage("bytes before the line went silent")
+            return
         self._buf += data
         self._parse()
 
@@ -206,18 +259,50 @@ class RtuDecoder:
         self._garbage += n
         self._resyncing = True
 
+    def _awaited(self, offset: int) -> bool:
+        """The bytes at ``offset`` start a frame from the awaited unit and function."""
+        expect = self._expect
+        buf = self._buf
+        return expect is None or (buf[offset] == expect[0] and buf[offset + 1] & 0x7F == expect[1])
+
+    def _lengths(self, offset: int) -> tuple[int, ...] | None:
+        """Lengths a frame at ``offset`` may have, shortest first; None: need more bytes.
+
+        With an awaited answer length the request decides (the byte count
+        may be the damaged byte, and must not make us wait for 255 bytes); a
+        CRC-valid frame shorter than that, as long as its own byte count
+        says, is taken too, so a device that answers fewer values than asked
+        is reported at once (as a malformed answer) and not waited for.
+        """
+        view = self._buf[offset:]
+        if self._answer is not None:
+            if view[1] & 0x80:
+                return (EXCEPTION_LENGTH,)
+            own = self._length(view) if len(view) >= 3 else None
+            if own and own < self._answer:
+                return (own, self._answer)
+            return (self._answer,)
+        n = self._length(view)
+        if n is None:
+            return None
+        return (n,) if 0 < n <= MAX_FRAME else ()
+
+    def _complete(self, offset: int, lengths: tuple[int, ...]) -> int:
+        """The length of a complete CRC-valid frame at ``offset``, else 0."""
+        buf = self._buf
+        have = len(buf) - offset
+        for n in lengths:
+            if n <= have and check_crc(buf[offset : offset + n]):
+                return n
+        return 0
+
     def _acceptable(self, offset: int) -> int:
         """Length of a complete, CRC-valid frame at ``offset`` in the buffer, else 0."""
         buf = self._buf
-        expect = self._expect
-        if len(buf) - offset < 4 or buf[offset] > MAX_UNIT:
+        if len(buf) - offset < 4 or buf[offset] > MAX_UNIT or not self._awaited(offset):
             return 0
-        if expect is not None and (buf[offset] != expect[0] or buf[offset + 1] & 0x7F != expect[1]):
-            return 0
-        n = self._length(buf[offset:])
-        if not n or n > MAX_FRAME or offset + n > len(buf):
-            return 0
-        return n if check_crc(buf[offset : offset + n]) else 0
+        lengths = self._lengths(offset)
+        return self._complete(offset, lengths) if lengths else 0
 
     def _later_frame(self) -> int:
         """Offset of the first complete valid frame after the head, or 0."""
@@ -230,17 +315,21 @@ class RtuDecoder:
         buf = self._buf
         expect = self._expect
         while len(buf) >= 2:
-            if expect is not None and (buf[0] != expect[0] or buf[1] & 0x7F != expect[1]):
+            if buf[0] > MAX_UNIT or not self._awaited(0):
                 self._skip()
                 continue
-            if buf[0] > MAX_UNIT:
+            lengths = self._lengths(0)
+            if lengths == ():
                 self._skip()
                 continue
-            n = self._length(buf)
-            if n == 0 or (n is not None and n > MAX_FRAME):
-                self._skip()
+            n = self._complete(0, lengths) if lengths else 0
+            if n:
+                self._flush_garbage("not a frame")
+                self._events.append(RtuFrame(buf[0], bytes(buf[1 : n - 2])))
+                self._resyncing = False
+                del buf[:n]
                 continue
-            if n is None or len(buf) < n:
+            if lengths is None or len(buf) < lengths[-1]:
                 # Incomplete. Right after garbage the head may be a phantom
                 # frame that will never complete; a real one behind it wins.
                 later = self._later_frame() if self._resyncing else 0
@@ -248,12 +337,18 @@ class RtuDecoder:
                     self._skip(later)
                     continue
                 break
-            if check_crc(buf[:n]):
-                self._flush_garbage("not a frame")
-                self._events.append(RtuFrame(buf[0], bytes(buf[1 : n - 2])))
-                self._resyncing = False
-                del buf[:n]
-                continue
+            # Every length it may have arrived, and no CRC checks.
+            if self._answer is not None:
+                self.answer_damaged = True
+                if self._timed:
+                    # Its tail (or a torn remainder) is still coming: the
+                    # next frame starts after the line has been silent.
+                    self._garbage += len(buf)
+                    buf.clear()
+                    self._resyncing = False
+                    self._hunting = True
+                    self._flush_garbage("bad CRC")
+                    return
             self._skip()
         if expect is not None and len(buf) == 1 and buf[0] != expect[0]:
             self._skip()
