@@ -22,6 +22,10 @@ The uplink and the dashboard handle ``reading`` and ``device_status`` on
 the bus like anyone else. READY=1 waits for the web server too
 (``expect("web")``, then its ``part_ready``), never for the broker: a
 broker that is down is what the spool is for.
+
+The optional parts (Modbus, RFC 2217, [mqtt], [web]) are imported by
+gateway.features when the configuration first uses them: a gateway that
+only bridges serial ports never loads circuits.web or an MQTT client.
 """
 
 from __future__ import annotations
@@ -29,10 +33,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from circuits import BaseComponent, handler
 
+from . import features
 from .backoff import Backoff
 from .bridge import TcpBridge
 from .config import Address, DeviceConfig, GatewayConfig
@@ -40,18 +45,21 @@ from .device import DeviceLink
 from .diskwriter import DiskWriter
 from .events import BUS
 from .hotplug import Hotplug
-from .modbus import ModbusDevice, tcp_part
-from .mqtt import MqttUplink
 from .readiness import Readiness
-from .rfc2217 import Rfc2217Bridge, rfc2217_part
 from .sdnotify import SystemdNotifier
 from .seqstore import SeqStore
 from .service import SystemdService
 from .status import DeviceStatuses
 from .udp import UdpPublisher
-from .web import PART as WEB_PART
-from .web import WebDashboard
-from .web.dashboard import DEFAULT_SEND_BUFFER
+
+if TYPE_CHECKING:
+    # Types only: the parts themselves are imported by gateway.features when
+    # the configuration uses them, so a gateway without [web] never loads
+    # circuits.web, one without [mqtt] no MQTT client.
+    from .modbus import ModbusDevice
+    from .mqtt import MqttUplink
+    from .rfc2217.bridge import Rfc2217Bridge
+    from .web import WebDashboard
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +87,11 @@ class Gateway(BaseComponent):
     def __init__(self, config: GatewayConfig, *, notifier: SystemdNotifier | None = None,
                  seqstore: SeqStore | None = None, hotplug: bool = True,
                  use_udev: bool | None = None, backoff: Callable[[], Backoff] = Backoff,
-                 ws_send_buffer: int = DEFAULT_SEND_BUFFER) -> None:
+                 ws_send_buffer: int | None = None) -> None:
         super().__init__(channel=BUS)
         self.config = config
-        #: Unsent bytes after which a dashboard WebSocket client is dropped.
+        #: Unsent bytes after which a dashboard WebSocket client is dropped
+        #: (None: the dashboard's own default, gateway.web.dashboard.DEFAULT_SEND_BUFFER).
         self.ws_send_buffer = ws_send_buffer
         self.mqtt: MqttUplink | None = None
         self.web: WebDashboard | None = None
@@ -150,8 +159,9 @@ class Gateway(BaseComponent):
         if device.tcp is not None:
             self.start_tcp(device)
         if device.modbus is not None:
+            modbus_device, tcp_part = features.modbus_device()
             try:
-                self.modbus[device.name] = ModbusDevice(device, link, self.seqs.next).register(self)
+                self.modbus[device.name] = modbus_device(device, link, self.seqs.next).register(self)
             except OSError as exc:
                 raise StartError(f"{device.name}: cannot listen on modbus_tcp {device.modbus_tcp}: "
                                  f"{exc.strerror or exc}") from exc
@@ -169,9 +179,10 @@ class Gateway(BaseComponent):
         assert config.mqtt is not None
         # On the bus: it hears ``reading``/``device_status`` and fires
         # ``device_write`` there (handled below).
-        self.mqtt = MqttUplink(config.mqtt, config.name, config.state_dir, channel=BUS, window=MQTT_WINDOW,
-                               writer=self.writer, statuses=self.statuses,
-                               hints=self.discovery_hints).register(self)
+        mqtt_uplink = features.mqtt_uplink()
+        self.mqtt = mqtt_uplink(config.mqtt, config.name, config.state_dir, channel=BUS, window=MQTT_WINDOW,
+                                writer=self.writer, statuses=self.statuses,
+                                hints=self.discovery_hints).register(self)
         if self.running:
             self.mqtt.client.start()  # at start-up the ``started`` event does it
 
@@ -202,13 +213,15 @@ class Gateway(BaseComponent):
 
     def start_web(self, config: GatewayConfig) -> None:
         assert config.web is not None
+        web_dashboard, part = features.web_dashboard()
+        options = {} if self.ws_send_buffer is None else {"max_send_buffer": self.ws_send_buffer}
         try:
-            self.web = WebDashboard(config.web, self, config.name, config.state_dir,
-                                    max_send_buffer=self.ws_send_buffer, writer=self.writer).register(self)
+            self.web = web_dashboard(config.web, self, config.name, config.state_dir, writer=self.writer,
+                                     **options).register(self)
         except OSError as exc:
             raise StartError(f"cannot serve the dashboard on {config.web.scheme}://"
                              f"{config.web.listen}: {exc.strerror or exc}") from exc
-        self._expect(WEB_PART)
+        self._expect(part)
 
     def stop_web(self) -> None:
         """Close the dashboard's listener and connections and write its history."""
@@ -230,8 +243,9 @@ class Gateway(BaseComponent):
         self._expect(f"tcp:{device.name}")
 
     def start_rfc2217(self, device: DeviceConfig) -> None:
+        rfc2217_bridge, rfc2217_part = features.rfc2217_bridge()
         try:
-            remote = Rfc2217Bridge(device, self.links[device.name])
+            remote = rfc2217_bridge(device, self.links[device.name])
         except OSError as exc:
             raise StartError(f"{device.name}: cannot listen on rfc2217://{device.rfc2217}: "
                              f"{exc.strerror or exc}") from exc

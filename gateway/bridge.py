@@ -31,7 +31,6 @@ device's ``read``), as cheap as ser2net's in C.
 from __future__ import annotations
 
 import logging
-import ssl
 import time
 from typing import Any
 
@@ -297,6 +296,10 @@ def tls_options(tls: TlsConfig | None) -> dict[str, Any]:
     handshake is driven by the loop (circuits.net.server)."""
     if tls is None:
         return {}
+    # Here, not at the top: only a device with [tls] needs ssl (libssl and
+    # libcrypto are ~4 MB of RSS).
+    import ssl
+
     return {"secure": True, "certfile": str(tls.certfile),
             "keyfile": None if tls.keyfile is None else str(tls.keyfile),
             "ca_certs": None if tls.client_ca is None else str(tls.client_ca),

@@ -27,9 +27,8 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 
+from . import features
 from .app import Gateway, StartError
 from .config import ConfigError, GatewayConfig, load_config
 from .config.checks import config_warnings, state_dir_problems
@@ -38,8 +37,6 @@ from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
 from .install import CONFIG_DIR
 from .install import render as install_script
 from .logsetup import setup_logging
-from .modbus import describe_modbus
-from .passwords import hash_password
 from .ports import describe, list_ports, udev_running
 from .readings import check_profile
 from .reloader import Reloader
@@ -59,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description="Bridge serial devices and sensors to the network.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the gateway in the foreground")
@@ -118,7 +115,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Version(argparse.Action):
+    """``--version``, with the version looked up only when it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"{parser.prog} {_version()}")  # on stdout, as argparse's own "version" action
+        parser.exit()
+
+
 def _version() -> str:
+    # importlib.metadata is ~25 modules (email, zipfile, csv): imported for
+    # --version alone, not by every ``gateway run``.
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
     try:
         return package_version("circuits-gateway")
     except PackageNotFoundError:  # run from a source tree that was never installed
@@ -145,7 +160,7 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"enabled, {listeners} TCP listeners" + (f", {len(remote)} RFC 2217 listeners" if remote else ""))
     for device in enabled:
         if device.modbus is not None:
-            print(f"  {device.name}: {describe_modbus(device)}")
+            print(f"  {device.name}: {features.describe_modbus(device)}")
         if device.rfc2217 is not None:
             print(f"  {device.name}: {describe_rfc2217(device)}")
     errors, warnings = state_dir_problems(config.state_dir)
@@ -282,7 +297,7 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
         print("the password must not be empty", file=sys.stderr)
         return 1
     # A line to paste under [web.users] as it is.
-    print(f'{args.user} = "{hash_password(password)}"')
+    print(f'{args.user} = "{features.hash_password(password)}"')
     return 0
 
 

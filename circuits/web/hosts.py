@@ -23,6 +23,7 @@ from typing import Any
 
 from ..core.components import BaseComponent
 from ..core.handlers import handler
+from ..net.authority import host_name, split_authority
 from .errors import httperror
 
 __all__ = ["HostFilter", "default_server_names", "host_name", "same_origin"]
@@ -32,32 +33,9 @@ PRIORITY = 200.0
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
-def _split(authority: str) -> tuple[str, str] | None:
-    """(host, port digits or "") of ``host[:port]`` / ``[v6]:port``; None if malformed."""
-    authority = authority.strip()
-    if authority.startswith("["):
-        end = authority.find("]")
-        rest = authority[end + 1:]
-        if end < 0 or (rest and not rest.startswith(":")):
-            return None
-        name, port = authority[1:end], rest[1:]
-    else:
-        name, _, port = authority.partition(":")
-    if port and not (port.isascii() and port.isdigit() and len(port) <= 5):
-        return None
-    name = name.rstrip(".").lower()
-    return (name, port) if name else None
-
-
-def host_name(authority: str) -> str | None:
-    """The host of ``host[:port]`` / ``[v6]:port``, lower case without a trailing dot; None if malformed."""
-    split = _split(authority)
-    return None if split is None else split[0]
-
-
 def _authority(authority: str, scheme: str) -> tuple[str, int] | None:
     """(host, port) with the scheme's default port filled in."""
-    split = _split(authority)
+    split = split_authority(authority)
     if split is None:
         return None
     name, port = split

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-import ssl
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from circuits.web.hosts import host_name
+from circuits.net.authority import host_name
 
-from ..passwords import parse_hash
+from ..passwordformat import parse_hash
 from .access import read_allow, read_device_access
 from .fields import Context, Table, show
 from .modbus import read_modbus
@@ -183,6 +182,10 @@ def _tls(t: Table, base_dir: Path) -> TlsConfig | None:
     if cert is not None:
         _check_certificate(t, cert, key)
     if ca is not None and _check_readable(t, "client_ca", ca):
+        # Here, not at the top: ssl (and libssl/libcrypto, ~4 MB of RSS) is
+        # loaded only by a configuration that uses TLS.
+        import ssl
+
         try:
             ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(ca)
         except ssl.SSLError:
@@ -213,6 +216,8 @@ def _check_certificate(t: Table, cert: Path, key: Path | None) -> None:
         # ssl's own errors do not say which file
         if path is not None and not _check_readable(t, name, path):
             return
+    import ssl  # only with TLS configured (see _tls)
+
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
     except ssl.SSLError as exc:

@@ -5,10 +5,9 @@
 * :mod:`.bridge` -- the listener, one Telnet COM-PORT-OPTION session per client.
 
 The protocol itself is sans-I/O, in :mod:`circuits.protocols.telnet`.
+
+Import the modules themselves (``gateway.rfc2217.bridge``, ...): this
+package imports none of them, so the dashboard, which reads a port's real
+settings with :mod:`.port`, does not load the bridge and its Telnet session
+for a gateway without an RFC 2217 listener.
 """
-
-from .bridge import POLL_INTERVAL, Rfc2217Bridge, rfc2217_part
-from .control import PortControl
-from .port import LineSettings, read_settings
-
-__all__ = ["POLL_INTERVAL", "LineSettings", "PortControl", "Rfc2217Bridge", "read_settings", "rfc2217_part"]

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from circuits import BaseComponent, handler
-from circuits.web import Server, Static
+from circuits.web.dispatchers.static import Static
 from circuits.web.hosts import HostFilter, default_server_names
+from circuits.web.servers import Server
 from circuits.web.websockets.dispatcher import WebSocketsDispatcher
 
 from ..access import guard_server

@@ -13,7 +13,7 @@ from typing import Any
 
 from circuits.web.controllers import BaseController, expose
 
-from ..modbus.metrics import modbus_samples
+from .. import features
 from .snapshot import DeviceSnapshot, GatewayParts, device_snapshots, uplink_state
 from .thresholds import ThresholdCounter
 
@@ -151,7 +151,7 @@ class Metrics(BaseController):
                               {"clients": ws["clients"], "dropped_slow": ws["dropped_slow"]},
                               self.thresholds.samples() if self.thresholds is not None else (),
                               {name: part.summary() for name, part in self.parts.rfc2217.items()},
-                              modbus_samples(getattr(self.parts, "modbus", {})),
+                              features.modbus_samples(getattr(self.parts, "modbus", {})),
                               access_samples(self.parts, self.web_access),
                               [({"device": name}, getattr(bridge, "discarded", 0))
                                for name, bridge in self.parts.bridges.items()],
