@@ -162,7 +162,26 @@ def apply_plan(gateway: Gateway, plan: ReloadPlan) -> list[str]:
     if plan.log_level:
         logging.getLogger().setLevel(new.log_level.upper())
     gateway.config = _in_force(old, new, failed, gateway.web.config if gateway.web is not None else None)
+    if gateway.mqtt is not None and not plan.mqtt:
+        # The hints come from gateway.config, so this follows its update. (A
+        # restarted uplink starts its discovery afresh from the readings.)
+        changed = {step.name: discovered_fields(gateway.config, step.name)
+                   for step in plan.devices if step.action != "add"}
+        if gateway.mqtt.rediscover(changed):
+            log.info("reload: Home Assistant discovery updated")
     return errors
+
+
+def discovered_fields(config: GatewayConfig, name: str) -> frozenset[str] | None:
+    """The sensor fields device ``name`` can report under ``config``: none if
+    it is gone, its numeric reads' names for a Modbus device (a bool is no
+    sensor), None (the readings decide) for a parsing profile."""
+    device = next((d for d in config.devices if d.name == name and d.enabled), None)
+    if device is None:
+        return frozenset()
+    if device.modbus is not None:
+        return frozenset(read.name for read in device.modbus.reads if read.type != "bool")
+    return None
 
 
 def _in_force(old: GatewayConfig, new: GatewayConfig, failed: set[str], web: WebConfig | None) -> GatewayConfig:

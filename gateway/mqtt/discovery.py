@@ -8,7 +8,7 @@ sensor appear; it reads its value from our reading topic with a template.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .topics import OFFLINE, ONLINE, Topics, object_id
@@ -72,14 +72,42 @@ class Discovery:
             if field in announced:
                 continue
             announced.add(field)
-            config = sensor_config(self.topics, self.gateway, device, field,
-                                   self.hints(device, field) if self.hints is not None else None)
-            message = (Topics.discovery(self.gateway, device, field),
-                       json.dumps(config, separators=(",", ":")).encode())
+            message = self._message(device, field)
             self._known[(device, field)] = message
             found.append(message)
         return found
 
+    def refresh(self, device: str, fields: Collection[str] | None = None) -> list[tuple[str, bytes]]:
+        """After the configuration changed: the configs of ``device`` to publish again.
+
+        Each field announced so far gets its config rebuilt from the current
+        hints, and is returned if that differs from what was published (a
+        new unit or device class).  With ``fields`` (the names the device
+        can still report; empty for a removed device), an announced field
+        not among them is withdrawn: Home Assistant deletes an entity whose
+        retained config becomes an empty payload.  A field reported later
+        is announced again by :meth:`new_fields`.
+        """
+        announced = self._announced.get(device, set())
+        changed = []
+        for field in sorted(announced):
+            if fields is not None and field not in fields:
+                announced.discard(field)
+                message = (Topics.discovery(self.gateway, device, field), b"")
+            else:
+                message = self._message(device, field)
+            if self._known.get((device, field)) != message:
+                self._known[(device, field)] = message
+                changed.append(message)
+        return changed
+
     def all(self) -> list[tuple[str, bytes]]:
-        """Every config announced so far (re-published on each connect)."""
+        """Every config announced so far, withdrawn ones as empty payloads
+        (re-published on each connect: a withdrawal missed while offline is
+        still made)."""
         return list(self._known.values())
+
+    def _message(self, device: str, field: str) -> tuple[str, bytes]:
+        config = sensor_config(self.topics, self.gateway, device, field,
+                               self.hints(device, field) if self.hints is not None else None)
+        return Topics.discovery(self.gateway, device, field), json.dumps(config, separators=(",", ":")).encode()

@@ -18,7 +18,7 @@ the latest value matters.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,20 @@ class MqttUplink(BaseComponent):
             for topic, config in self.discovery.new_fields(device, dict(fields)):
                 self._publish_state(topic, config)
         self._schedule_flush()
+
+    def rediscover(self, devices: Mapping[str, Collection[str] | None]) -> int:
+        """After a reload: publish again the Home Assistant configs the new
+        configuration changed, for each device (name -> the fields it can
+        still report, or None when its readings decide; see
+        :meth:`Discovery.refresh`).  Returns how many configs that was."""
+        if self.discovery is None:
+            return 0
+        count = 0
+        for device, fields in devices.items():
+            for topic, config in self.discovery.refresh(device, fields):
+                self._publish_state(topic, config)
+                count += 1
+        return count
 
     @handler("device_status")
     def _on_device_status(self, device: str, status: str, detail: str = "") -> None:

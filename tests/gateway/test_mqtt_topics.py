@@ -60,3 +60,22 @@ def test_discovery_announces_each_numeric_field_once() -> None:
         "homeassistant/sensor/gate_dev_label/config"]
     assert [t for t, _ in discovery.new_fields("other", {"t": 1})] == ["homeassistant/sensor/gate_other_t/config"]
     assert len(discovery.all()) == 3
+
+
+def test_refresh_republishes_changed_hints_and_withdraws_dropped_fields() -> None:
+    hints = {("dev", "v"): {"unit_of_measurement": "V"}}
+    discovery = Discovery(Topics("gw"), "gate", lambda d, f: dict(hints.get((d, f), {})))
+    discovery.new_fields("dev", {"v": 1.0, "n": 2})
+    assert discovery.refresh("dev") == []  # nothing changed: nothing to publish
+    hints[("dev", "v")] = {"unit_of_measurement": "mV"}
+    [(topic, payload)] = discovery.refresh("dev", {"v", "m"})[1:]
+    assert topic == "homeassistant/sensor/gate_dev_v/config"
+    assert json.loads(payload)["unit_of_measurement"] == "mV"
+    # "n" was dropped: withdrawn with an empty config (first, in name order), kept for reconnects.
+    assert ("homeassistant/sensor/gate_dev_n/config", b"") in discovery.all()
+    assert discovery.refresh("dev", {"v", "m"}) == []
+    # Reported again later: announced again.
+    assert [t for t, _ in discovery.new_fields("dev", {"n": 3})] == ["homeassistant/sensor/gate_dev_n/config"]
+    # A removed device: all its sensors withdrawn.
+    assert {p for _, p in discovery.refresh("dev", frozenset())} == {b""}
+    assert discovery.refresh("unknown", frozenset()) == []
