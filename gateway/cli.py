@@ -12,6 +12,11 @@
     gateway hash-password      a pbkdf2 hash for a [web.users] entry
     gateway install --print    the commands that install the unit, udev rules and example config
 
+Each command other than ``run`` imports the modules it alone uses when it
+runs (tests/test_layers.py allows that here, see LAZY_LOADERS): the service
+runs ``gateway run`` for months, and the demo's simulators, the starter
+config writer or the udev rule writer would stay in its memory all along.
+
 Exit statuses follow sysexits.h, which systemd's RestartPreventExitStatus=
 relies on: 78 a bad configuration (restarting cannot help), 69 a resource
 that is unavailable now (a port in use: restarting may help), 2 bad usage.
@@ -28,21 +33,15 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from . import features
 from .app import Gateway, StartError
 from .config import ConfigError, GatewayConfig, load_config
 from .config.checks import config_warnings, state_dir_problems
 from .config.rfc2217 import describe_rfc2217
-from .demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT, Demo
 from .install import CONFIG_DIR
-from .install import render as install_script
 from .logsetup import setup_logging
 from .ports import describe, list_ports, udev_running
 from .readings import check_profile
 from .reloader import Reloader
-from .reloadverb import ReloadRequestError, request_reload
-from .starter import starter_config
-from .udevrules import rules_for
 
 log = logging.getLogger("gateway")
 
@@ -86,11 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(func=cmd_init)
 
     demo = sub.add_parser("demo", help="run with simulated devices: no config, root or hardware")
-    demo.add_argument("--tcp-base", type=int, default=DEFAULT_TCP_BASE,
-                      help="first TCP port (busy ones are replaced by free ones; 0: all free ones)")
-    demo.add_argument("--udp-port", type=int, default=DEFAULT_UDP_PORT)
-    demo.add_argument("--web-port", type=int, default=DEFAULT_WEB_PORT,
-                      help="the dashboard's port (a busy one is replaced by a free one; 0: any free one)")
+    # No defaults here: the Demo's own (gateway.demo.DEFAULT_*) apply to what is not given.
+    demo.add_argument("--tcp-base", type=int,
+                      help="first TCP port (default 7001; busy ones are replaced by free ones; 0: all free ones)")
+    demo.add_argument("--udp-port", type=int, help="the UDP port readings go to (default 7100)")
+    demo.add_argument("--web-port", type=int,
+                      help="the dashboard's port (default 8080; a busy one is replaced by a free one; 0: any free one)")
     demo.add_argument("--web-host", default="127.0.0.1", help="the dashboard's address (0.0.0.0: every interface)")
     demo.add_argument("--no-web", action="store_true", help="no dashboard")
     demo.add_argument("--mqtt", metavar="HOST[:PORT]", help="also publish to this MQTT broker")
@@ -160,7 +160,9 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"enabled, {listeners} TCP listeners" + (f", {len(remote)} RFC 2217 listeners" if remote else ""))
     for device in enabled:
         if device.modbus is not None:
-            print(f"  {device.name}: {features.describe_modbus(device)}")
+            from .modbus import describe_modbus  # only for a Modbus device
+
+            print(f"  {device.name}: {describe_modbus(device)}")
         if device.rfc2217 is not None:
             print(f"  {device.name}: {describe_rfc2217(device)}")
     errors, warnings = state_dir_problems(config.state_dir)
@@ -196,6 +198,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
+    from .reloadverb import ReloadRequestError, request_reload
+
     config = _load(args.config)
     if config is None:
         # The service would refuse it too; it keeps running what it has.
@@ -221,10 +225,15 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import Demo
+
     setup_logging(args.log_level)
+    given = {key: value for key, value in (("tcp_base", args.tcp_base), ("udp_port", args.udp_port),
+                                           ("web_port", args.web_port)) if value is not None}
+    if args.no_web:
+        given["web_port"] = None
     try:
-        demo = Demo(tcp_base=args.tcp_base, udp_port=args.udp_port, interval=args.interval, noise=args.noise,
-                    web_port=None if args.no_web else args.web_port, web_host=args.web_host, mqtt=args.mqtt)
+        demo = Demo(interval=args.interval, noise=args.noise, web_host=args.web_host, mqtt=args.mqtt, **given)
     except StartError as exc:
         log.error("cannot start the demo: %s", exc)
         return StartError.exit_code
@@ -252,6 +261,8 @@ def cmd_ports(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from .starter import starter_config
+
     ports = list_ports()
     text = starter_config(ports)
     if args.output is None:
@@ -273,6 +284,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_udev_rules(args: argparse.Namespace) -> int:
+    from .udevrules import rules_for
+
     config = _load(args.config)
     if config is None:
         return ConfigError.exit_code
@@ -297,12 +310,16 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
         print("the password must not be empty", file=sys.stderr)
         return 1
     # A line to paste under [web.users] as it is.
-    print(f'{args.user} = "{features.hash_password(password)}"')
+    from .passwords import hash_password
+
+    print(f'{args.user} = "{hash_password(password)}"')
     return 0
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    sys.stdout.write(install_script())
+    from .install import render
+
+    sys.stdout.write(render())
     return 0
 
 

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 Sample = tuple[dict[str, str], float | int]
 
 if TYPE_CHECKING:
-    from .config import DeviceConfig
     from .modbus import ModbusDevice
     from .mqtt import MqttUplink
     from .rfc2217.bridge import Rfc2217Bridge
@@ -66,18 +65,3 @@ def modbus_samples(parts: Mapping[str, Any]) -> tuple[list[Sample], list[Sample]
 
     return modbus_samples(parts)
 
-
-def describe_modbus(device: DeviceConfig) -> str:
-    """``gateway check``'s line for a Modbus device (gateway.modbus is loaded
-    only when a configuration has one)."""
-    from .modbus import describe_modbus
-
-    return describe_modbus(device)
-
-
-def hash_password(password: str) -> str:
-    """``gateway hash-password``: hashlib, hmac and secrets are loaded for it
-    alone (a running gateway verifies passwords only with a [web] that has users)."""
-    from .passwords import hash_password
-
-    return hash_password(password)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-from importlib import resources
 from pathlib import Path
 
 UNIT = "circuits-gateway.service"
@@ -24,6 +23,10 @@ NOTIFY_RELOAD_SYSTEMD = 253
 
 def share_path(name: str) -> Path:
     """Where a shipped file is (inside the installed package)."""
+    # Here, not at the top: every ``gateway`` command imports this module for
+    # CONFIG_DIR, and importlib.resources is five modules only install needs.
+    from importlib import resources
+
     return Path(str(resources.files("gateway") / "share" / name))
 
 

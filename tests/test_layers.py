@@ -76,9 +76,18 @@ PURE_LAYERS = {"protocols"}
 #: it short: each entry is a module that exists to defer an import, not one
 #: that hides a cycle.
 LAZY_LOADERS = {
+    # The 3.x names (Line, IRC) of a package every protocol import runs.
+    "circuits.protocols",
+    # The package names of circuits.web, its dispatchers and websockets, found
+    # through a name -> module table (import_module): a dashboard does not
+    # hold XML-RPC, JSON-RPC, sessions or the WebSocket client.
+    "circuits.web", "circuits.web.dispatchers", "circuits.web.websockets",
     # The gateway's optional parts ([web], [mqtt], Modbus, RFC 2217), imported
     # when a configuration uses them: footprint (issue 15).
     "gateway.features",
+    # Each command other than ``run`` imports what it alone uses (demo,
+    # starter config, udev rules, ...), so a running service never holds them.
+    "gateway.cli",
 }
 
 #: The package facade (circuits/__init__.py) imports circuits.core, so

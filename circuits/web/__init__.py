@@ -10,23 +10,44 @@ Extensions plug in on the "web" channel: a dispatcher answers ``request``
 events (returning anything ends the handling), and a protocol upgrade
 (WebSocket) answers ``101`` or calls ``HTTP.upgrade(sock)`` to take the
 connection over.
+
+The names below are imported from their modules when first used (PEP 562),
+not with the package: importing any ``circuits.web.X`` runs this file, and
+a server that uses controllers and static files should not also hold the
+XML-RPC, JSON-RPC, sessions and virtual-host dispatchers it never uses.
 """
 
-from .controllers import BaseController, Controller, JSONController, expose, exposeJSON
-from .dispatchers import JSONRPC, XMLRPC, Dispatcher, Static, VirtualHosts
-from .errors import Forbidden, HTTPError, MethodNotAllowed, NotFound, Redirect, Unauthorized
-from .events import Request, Response, Stream, WebEvent, request, response, stream
-from .http import HTTP
-from .loggers import Logger
-from .servers import BaseServer, Server
-from .sessions import Sessions
-from .tools import basic_auth, check_auth, digest_auth, gzip
-from .wrappers import Host
+from __future__ import annotations
 
-__all__ = [
-    "BaseController", "BaseServer", "Controller", "Dispatcher", "Forbidden", "HTTP", "HTTPError", "Host",
-    "JSONController", "Logger", "MethodNotAllowed", "NotFound", "Redirect", "Request", "Response", "Server",
-    "Sessions", "Static", "Stream", "Unauthorized", "WebEvent", "basic_auth", "check_auth", "digest_auth",
-    "expose", "exposeJSON", "gzip", "request", "response", "stream",
-    "JSONRPC", "XMLRPC", "VirtualHosts",
-]
+from importlib import import_module
+from typing import Any
+
+#: Each public name and the module that defines it.
+_HOMES = {
+    "BaseController": ".controllers", "Controller": ".controllers", "JSONController": ".controllers",
+    "expose": ".controllers", "exposeJSON": ".controllers",
+    "Dispatcher": ".dispatchers.dispatcher", "JSONRPC": ".dispatchers.jsonrpc", "Static": ".dispatchers.static",
+    "VirtualHosts": ".dispatchers.virtualhosts", "XMLRPC": ".dispatchers.xmlrpc",
+    "Forbidden": ".errors", "HTTPError": ".errors", "MethodNotAllowed": ".errors", "NotFound": ".errors",
+    "Redirect": ".errors", "Unauthorized": ".errors",
+    "Request": ".events", "Response": ".events", "Stream": ".events", "WebEvent": ".events",
+    "request": ".events", "response": ".events", "stream": ".events",
+    "HTTP": ".http", "Logger": ".loggers", "BaseServer": ".servers", "Server": ".servers",
+    "Sessions": ".sessions", "basic_auth": ".tools", "check_auth": ".tools", "digest_auth": ".tools",
+    "gzip": ".tools", "Host": ".wrappers",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value  # once found, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

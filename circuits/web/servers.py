@@ -10,7 +10,7 @@ from typing import Any
 
 from ..core.components import BaseComponent
 from ..net.server import TCP6Server, TCPServer, UNIXServer
-from .dispatchers import Dispatcher
+from .dispatchers.dispatcher import Dispatcher
 from .http import HEADER_TIMEOUT, HTTP
 
 __all__ = ["BaseServer", "FakeSock", "Server"]

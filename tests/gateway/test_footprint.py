@@ -28,8 +28,11 @@ from gateway.socat import SocatPair
 TIMEOUT = 30.0
 #: Module prefixes a gateway without [web], [mqtt], Modbus or RFC 2217 never needs.
 NOT_WITHOUT_FEATURES = ("circuits.web", "gateway.web", "gateway.mqtt", "paho", "gateway.modbus",
-                        "gateway.rfc2217", "circuits.protocols.telnet", "hashlib", "importlib.metadata",
-                        "gateway.spool", "gateway.history")
+                        "gateway.rfc2217", "circuits.protocols.telnet", "circuits.protocols.irc", "hashlib", "importlib.metadata",
+                        "gateway.spool", "gateway.history",
+                        # What only other commands use: ``gateway run`` runs for months.
+                        "gateway.demo", "gateway.simdevice", "gateway.socat", "gateway.starter",
+                        "gateway.udevrules", "gateway.reloadverb", "importlib.resources")
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.M)
 
 
