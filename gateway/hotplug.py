@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
-
-import pyudev
+from typing import TYPE_CHECKING, Any
 
 from circuits import BaseComponent, handler
 from circuits.io.notify import Notify
 
 from .events import HOTPLUG, ports_changed
 from .ports import udev_running
+
+if TYPE_CHECKING:
+    import pyudev
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,18 @@ class Hotplug(BaseComponent):
     # -- udev --------------------------------------------------------------
 
     def _start_udev(self) -> None:
+        # Here, not at the top: pyudev (18 modules, libudev through ctypes) is
+        # loaded only where udevd runs; elsewhere inotify does the work.
+        try:
+            import pyudev
+        except ImportError as exc:
+            log.warning("udev monitor unavailable (%s); relying on inotify and retries", exc)
+            return
         try:
             monitor = pyudev.Monitor.from_netlink(pyudev.Context())
             monitor.filter_by("tty")
             monitor.start()
-        except (OSError, pyudev.DeviceNotFoundError, ImportError) as exc:
+        except (OSError, pyudev.DeviceNotFoundError) as exc:
             log.warning("udev monitor unavailable (%s); relying on inotify and retries", exc)
             return
         self._monitor = monitor

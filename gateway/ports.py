@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyudev
-
 from .config import DeviceConfig, MatchConfig
 
 log = logging.getLogger(__name__)
@@ -69,6 +67,10 @@ def list_ports(use_udev: bool | None = None) -> list[PortInfo]:
 
 
 def _from_udev() -> list[PortInfo]:
+    # Only when udevd runs (see list_ports): pyudev is 18 modules and loads
+    # libudev; a gateway whose ports are plain paths never calls this.
+    import pyudev
+
     ports = []
     for dev in pyudev.Context().list_devices(subsystem="tty"):
         node = dev.device_node

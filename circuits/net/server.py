@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import ssl
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -322,6 +321,8 @@ class Server(BaseComponent, TransportOwner):
         transport = self._clients.get(sock)
         if transport is None:
             raise ValueError(f"starttls: {sock!r} is not a client of this server")
+        import ssl  # here, not at the top: only TLS needs it (see circuits.net.tls)
+
         if isinstance(transport.fileobj, ssl.SSLSocket) or transport.tag.held is not None:
             raise RuntimeError("starttls: the connection already uses (or is starting) TLS")
         if self._ssl_context is None:

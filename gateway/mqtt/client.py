@@ -23,10 +23,9 @@ from __future__ import annotations
 import logging
 import random
 import socket
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from circuits.core import BaseComponent, Event, handler
 from circuits.core.loop import TimerHandle
@@ -37,6 +36,9 @@ from .dialer import Dialer, is_literal
 from .events import mqtt_connected, mqtt_disconnected, mqtt_message, mqtt_published
 from .protocol import Connack, Message, MqttProtocol, MqttProtocolError, Published, Suback
 from .wire import Wire
+
+if TYPE_CHECKING:
+    import ssl  # a type only: circuits.net.tls imports ssl when TLS is configured
 
 __all__ = ["MqttClient", "Will"]
 
