@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .errors import httperror, redirect
+from .httpdate import parse_http_date
 from .output import http_date
 
 __all__ = ["expires", "validate_etags", "validate_since"]
@@ -64,13 +64,7 @@ def validate_etags(request: Any, response: Any, autotags: bool = False) -> Any:
 def _parse_date(value: str | None) -> datetime.datetime | None:
     if not value:
         return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed
+    return parse_http_date(value)
 
 
 def validate_since(request: Any, response: Any) -> Any:

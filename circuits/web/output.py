@@ -9,11 +9,11 @@ server adds itself are constants or digits and are appended as is.
 from __future__ import annotations
 
 import time
-from email.utils import formatdate
 from typing import Any
 
 from ..protocols.h1 import reason_phrase, serialize_fields
 from .constants import SERVER_VERSION
+from .httpdate import format_http_date
 from .wrappers import DEFAULT_CONTENT_TYPE
 
 __all__ = ["http_date", "status_line", "render_head", "body_bytes"]
@@ -33,7 +33,7 @@ _date_line = b""
 
 def http_date(when: float | None = None) -> str:
     """An IMF-fixdate (RFC 9110 section 5.6.7), e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""
-    return formatdate(time.time() if when is None else when, usegmt=True)
+    return format_http_date(when)
 
 
 def _date_field() -> bytes:
@@ -43,7 +43,7 @@ def _date_field() -> bytes:
     second = int(now)
     if second != _date_second:
         _date_second = second
-        _date_line = f"Date: {formatdate(now, usegmt=True)}\r\n".encode("ascii")
+        _date_line = f"Date: {format_http_date(now)}\r\n".encode("ascii")
     return _date_line
 
 

@@ -9,7 +9,6 @@ is an unknown key, reported with the closest known spelling.
 from __future__ import annotations
 
 import datetime
-import difflib
 import ipaddress
 import json
 import math
@@ -84,6 +83,10 @@ class Table:
         for key in self.data:
             if key in names:
                 continue
+            # Here, not at the top: only a file with a mistake needs difflib,
+            # and a valid one is read by a service that runs for months.
+            import difflib
+
             close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
             hint = f', did you mean "{close[0]}"?' if close else ""
             self.error(key, f"unknown key{hint}")

@@ -33,7 +33,9 @@ NOT_WITHOUT_FEATURES = ("circuits.web", "gateway.web", "gateway.mqtt", "paho", "
                         "gateway.spool", "gateway.history",
                         # What only other commands use: ``gateway run`` runs for months.
                         "gateway.demo", "gateway.simdevice", "gateway.socat", "gateway.starter",
-                        "gateway.udevrules", "gateway.reloadverb", "importlib.resources")
+                        "gateway.udevrules", "gateway.reloadverb", "importlib.resources",
+                        # Only for an unknown key in the file, or [web]'s HTTP dates.
+                        "difflib", "email")
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.M)
 
 
@@ -110,6 +112,7 @@ def test_web_and_mqtt_are_loaded_when_configured_and_paho_never(tmp_path, pair):
     names = run_gateway(tmp_path, pair, free_port(), extra)
     assert loaded(names, "gateway.web") and loaded(names, "circuits.web")
     assert loaded(names, "gateway.mqtt")
+    assert not loaded(names, "email"), "HTTP dates are circuits.web.httpdate's own"
     assert not loaded(names, "paho"), "the product uses gateway.mqtt's own protocol, never paho"
     # The dashboard reads a port's real settings (gateway.rfc2217.port), nothing more of RFC 2217.
     assert not loaded(names, "gateway.modbus") and not loaded(names, "gateway.rfc2217.bridge")
