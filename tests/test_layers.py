@@ -82,6 +82,8 @@ LAZY_LOADERS = {
     # through a name -> module table (import_module): a dashboard does not
     # hold XML-RPC, JSON-RPC, sessions or the WebSocket client.
     "circuits.web", "circuits.web.dispatchers", "circuits.web.websockets",
+    # Likewise Telnet's: the dashboard reads modem-line constants only.
+    "circuits.protocols.telnet",
     # The gateway's optional parts ([web], [mqtt], Modbus, RFC 2217), imported
     # when a configuration uses them: footprint (issue 15).
     "gateway.features",

@@ -116,6 +116,7 @@ def test_web_and_mqtt_are_loaded_when_configured_and_paho_never(tmp_path, pair):
     assert not loaded(names, "paho"), "the product uses gateway.mqtt's own protocol, never paho"
     # The dashboard reads a port's real settings (gateway.rfc2217.port), nothing more of RFC 2217.
     assert not loaded(names, "gateway.modbus") and not loaded(names, "gateway.rfc2217.bridge")
+    assert "circuits.protocols.telnet.comport" not in names  # only its constants
 
 
 def check_imports(tmp_path: Path, text: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:

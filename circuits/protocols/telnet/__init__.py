@@ -2,23 +2,37 @@
 
 * :mod:`.codec` -- framing: IAC escaping, commands, bounded subnegotiation;
 * :mod:`.options` -- WILL/WONT/DO/DONT by the RFC 1143 Q method (no loops);
-* :mod:`.comport` -- one RFC 2217 client session on an access server.
+* :mod:`.comport` -- one RFC 2217 client session on an access server;
+* :mod:`.constants` -- the option, command and COM-PORT-OPTION numbers.
+
+The names below are imported from their modules when first used (PEP 562):
+code that needs only the constants (a serial port's modem-line bits) does
+not load the codec and the session.
 """
 
-from .codec import (
-           Command,
-           Data,
-           Negotiation,
-           Subnegotiation,
-           TelnetDecoder,
-           escape,
-           negotiation,
-           subnegotiation,
-)
-from .comport import ComPortRequest, ComPortServer, FlowControl, Ignored
-from .errors import TelnetError
-from .options import OptionChange, OptionTable, Q
+from __future__ import annotations
 
-__all__ = ["ComPortRequest", "ComPortServer", "Command", "Data", "FlowControl", "Ignored", "Negotiation",
-           "OptionChange", "OptionTable", "Q", "Subnegotiation", "TelnetDecoder", "TelnetError", "escape",
-           "negotiation", "subnegotiation"]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "Command": ".codec", "Data": ".codec", "Negotiation": ".codec", "Subnegotiation": ".codec",
+    "TelnetDecoder": ".codec", "escape": ".codec", "negotiation": ".codec", "subnegotiation": ".codec",
+    "ComPortRequest": ".comport", "ComPortServer": ".comport", "FlowControl": ".comport", "Ignored": ".comport",
+    "TelnetError": ".errors", "OptionChange": ".options", "OptionTable": ".options", "Q": ".options",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value  # once found, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
