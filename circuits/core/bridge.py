@@ -167,7 +167,7 @@ class Bridge(BaseComponent):
             event._bridged = True
             value = self.fire(event, *(channels or ("*",)))
             value.notify = False
-            event._waiters = [_ReplyWhenDone(self, seq)]
+            event.add_waiter(_ReplyWhenDone(self, seq))
         elif kind == "value":
             _, seq, result, errors = message
             reply = self._pending.pop(seq, None)

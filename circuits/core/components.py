@@ -118,7 +118,7 @@ class BaseComponent(Manager):
     def _circuits_unregister_now(self) -> None:
         event = unregistered(self, self.parent)
         self.fire(event)
-        event._waiters = [_AfterDelivery(self._circuits_detach)]
+        event.add_waiter(_AfterDelivery(self._circuits_detach))
 
     def _circuits_detach(self) -> None:
         self._circuits_unregister_pending = False

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import traceback
 from collections import deque
 from collections.abc import Generator
 from types import GeneratorType, MethodType
 from typing import Any
 
-from .dispatcher import HandlerTable, print_exception, walk
-from .events import Event, exception
+from .completion import Completion
+from .dispatcher import HandlerTable, walk
+from .events import Event
 from .loop import Loop
 from .names import event_name
 from .runner import Runner
@@ -31,9 +31,10 @@ __all__ = ["TIMEOUT", "Manager", "TimeoutError", "describe"]
 #: How long 3.x code polls between checks when it waits from outside the
 #: loop (e.g. a test waiting for a flag); the loop itself never polls.
 TIMEOUT = 0.1
+_new_value = object.__new__
 
 
-class Manager(Runner):
+class Manager(Runner, Completion):
     """A node of the component tree; the root one also runs the loop
     (see :class:`~circuits.core.runner.Runner`)."""
 
@@ -48,8 +49,13 @@ class Manager(Runner):
         self._circuits_ready: deque[tuple[Task, Any, BaseException | None]] = deque()
         self._circuits_watchers: dict[str | None, list[EventWaiter]] = {}
         self._circuits_table = HandlerTable(self)
+        # The table's cache dict itself (cleared in place, never replaced):
+        # dispatch reads it with one attribute lookup.
+        self._circuits_entries = self._circuits_table._cache
         self._circuits_loop: Loop | None = None
-        self._circuits_current: Event | None = None
+        #: The ``complete`` cause of the event (or task) being handled: the
+        #: events its handlers fire count towards it.
+        self._circuits_cause: Event | None = None
         #: The thread that dispatches (set each pass): only its fires can be
         #: effects of the event being handled.
         self._circuits_dispatcher: int | None = None
@@ -172,20 +178,37 @@ class Manager(Runner):
         to the end, in order.
         """
         if not channels:
-            channels = event.channels or (getattr(self, "channel", "*") or "*",)
+            channels = event.channels
+            if not channels:
+                try:  # a Component always has a channel; a bare Manager has none
+                    channels = (self.channel or "*",)
+                except AttributeError:
+                    channels = ("*",)
         event.channels = channels
-        value = event.value = Value(event, self)
+        # Value(event, self), inlined: a Python __init__ call is a tenth of
+        # an event's cost. Keep in step with Value.__init__.
+        value = event.value = _new_value(Value)
+        value.event = event
+        value.manager = self
+        value.result = value.handled = value._circuits_stop = False
+        value._value = None
         root = self.root
-        if event.complete:
+        # The ``complete`` bookkeeping: an event with ``complete`` is its own
+        # cause; one fired by a handler of a caused event shares its cause.
+        # (A plain event skips the flag reads, see Event._circuits_plain.)
+        plain = event._circuits_plain
+        if not plain:
+            value._circuits_stop = bool(event.stopped)
+        if not plain and event.complete:
             event._cause = event
             event._effects = 1
         else:
-            current = root._circuits_current
-            if (current is not None and current._cause is not None
-                    and root._circuits_dispatcher == threading.get_ident()):
-                event._cause = cause = current._cause
+            cause = root._circuits_cause
+            if cause is not None and root._circuits_dispatcher == threading.get_ident():
+                event._cause = cause
+                event._circuits_plain = False
                 cause._effects += 1
-            elif event._cause is not None:  # a re-fired event (e.g. a Timer's)
+            elif not plain and event._cause is not None:  # re-fired (a Timer's)
                 event._cause = None
         if kwargs and "priority" in kwargs:
             _queue_by_priority(root._circuits_queue, event, kwargs["priority"])
@@ -225,15 +248,21 @@ class Manager(Runner):
     # -- dispatching -------------------------------------------------------
     def _circuits_dispatch(self, event: Event) -> None:
         """Run every handler of ``event`` (called on the root)."""
-        if event.cancelled:
-            self._circuits_settle(event)
-            return
-        entries = self._circuits_table._cache.get((event.name, event.channels))
+        plain = event._circuits_plain
+        if plain:
+            self._circuits_cause = None
+            own_stop = False
+        else:
+            if event.cancelled:
+                self._circuits_settle(event)
+                return
+            self._circuits_cause = event._cause
+            own_stop = event._circuits_own_stop
+        entries = self._circuits_entries.get((event.name, event.channels))
         if entries is None:
             entries = self._circuits_table.get(event.name, event.channels)
         if self._circuits_watchers:
             self._circuits_attach_watchers(event)
-        self._circuits_current = event
         value = event.value
         args = event.args
         kwargs = event.kwargs
@@ -254,106 +283,31 @@ class Manager(Runner):
             except BaseException:
                 failed = True
                 self._circuits_handler_failed(event, fn, sys.exc_info())
-                if event.stopped:  # the handler stopped the event before it raised
+                if value._circuits_stop or (own_stop and event.stopped):  # stopped, then raised
                     break
                 continue
             if result is not None:
                 if result.__class__ is GeneratorType:
                     event.waitingHandlers += 1
+                    event._circuits_plain = False
                     value.promise = True
                     self._circuits_start_task(Task(event, result, fn))
                 else:
                     value.value = result
                     if is_filter:
                         break
-            if event.stopped:
+            if value._circuits_stop or (own_stop and event.stopped):
                 break
-        self._circuits_current = None
-        if not event.waitingHandlers:
+        self._circuits_cause = None
+        if event._circuits_plain:  # (re-read: a handler may have asked for more)
+            value.handled = True
+        elif not event.waitingHandlers:
             if (event.alert_done or event.success or event._waiters is not None
                     or event._cause is not None):
                 self._circuits_done(event, failed)
             else:  # the common case, kept cheap: nothing follows this event
                 value.handled = True
 
-    def _circuits_attach_watchers(self, event: Event) -> None:
-        waiting = self._circuits_watchers.get(event.name)
-        if not waiting:
-            return
-        keep = []
-        for waiter in waiting:
-            if waiter.wants(event):
-                if event._waiters is None:
-                    event._waiters = []
-                event._waiters.append(waiter)
-            else:
-                keep.append(waiter)
-        if keep:
-            self._circuits_watchers[event.name] = keep
-        else:
-            del self._circuits_watchers[event.name]
-
-    def _circuits_handler_failed(self, event: Event, fn: Any, exc_info: Any) -> None:
-        etype, evalue, etb = exc_info
-        # The events get the traceback formatted, so they can cross threads
-        # and processes and hold no frames; the event's own Value keeps the
-        # traceback object, as in 3.x (``etype, evalue, tb = value``).
-        err = (etype, evalue, traceback.format_tb(etb))
-        event.handler = fn
-        event.value.errors = True
-        event.value.value = (etype, evalue, etb)
-        if event.failure:
-            channels = getattr(event, "failure_channels", None) or event.channels
-            self.fire(event.child("failure", event, err), *channels)
-        if event.name == "exception":
-            # An error handler failed: report it directly, as another
-            # ``exception`` event would fail the same way, forever.
-            print_exception(etype, evalue, err[2], handler=fn, fevent=event)
-            return
-        self.fire(exception(etype, evalue, err[2], handler=fn, fevent=event), "*")
-
-    def _circuits_callback_failed(self, callback: Any, error: Exception) -> None:
-        """An I/O, timer or thread callback raised: report it like a handler error."""
-        root = self.root
-        root.fire(exception(type(error), error, traceback.format_tb(error.__traceback__),
-                            handler=callback, fevent=None), "*")
-
-    def _circuits_done(self, event: Event, failed: bool = False) -> None:
-        value = event.value
-        value.handled = True
-        if event.alert_done:
-            self.fire(event.child("done", value.getValue()), *event.channels)
-        if event.success and not failed and not value.errors:
-            channels = getattr(event, "success_channels", None) or event.channels
-            self.fire(event.child("success", event, value.getValue()), *channels)
-        waiters = event._waiters
-        if waiters:
-            event._waiters = None
-            for waiter in waiters:
-                waiter.done(value)
-        self._circuits_settle(event)
-
-    def _circuits_settle(self, event: Event) -> None:
-        """Count ``event`` as processed for the ``complete`` bookkeeping."""
-        cause = event._cause
-        if cause is None:
-            return
-        cause._effects -= 1
-        if cause._effects == 0:
-            cause._cause = None
-            completers = getattr(cause, "_completers", None)
-            channels = getattr(cause, "complete_channels", None) or cause.channels
-            # Not an effect of the event being handled now (a task's event may
-            # have ``cause`` as its cause): the complete event must not count
-            # towards ``cause`` again, or it would complete twice.
-            root = self.root
-            current, root._circuits_current = root._circuits_current, None
-            try:
-                self.fire(cause.child("complete", cause, cause.value.getValue()), *channels)
-            finally:
-                root._circuits_current = current
-            for fn in completers or ():
-                fn()
 
 def _queue_by_priority(queue: Any, event: Event, priority: float) -> None:
     """Insert ``event`` before the queued events with a larger priority

@@ -66,8 +66,9 @@ class Runner:
     def _circuits_step(self, task: Task, send: Any = None, exc: BaseException | None = None) -> None:
         """Run a task until it suspends or finishes (called from the ready queue only)."""
         root = self.root
-        previous = root._circuits_current
-        event = root._circuits_current = task.event
+        previous = root._circuits_cause
+        event = task.event
+        root._circuits_cause = event._cause
         stack = task.stack
         try:
             while True:
@@ -121,7 +122,7 @@ class Runner:
                 root._circuits_ready.append((task, None, None))
                 return
         finally:
-            root._circuits_current = previous
+            root._circuits_cause = previous
 
     def _circuits_task_done(self, task: Task, failed: bool) -> None:
         event = task.event
@@ -251,9 +252,19 @@ class Runner:
             while self._running:
                 if (queue and not self._circuits_custom_tick
                         and not (ready or loop._handlers or loop._timers or loop._calls or loop._flushes)):
-                    # Nothing to poll, no timer, no task: a pass is just a dispatch.
-                    for _ in range(len(queue)):
-                        dispatch(queue.popleft())
+                    # Nothing to poll, no timer, no task: a pass is just the
+                    # dispatch of its generations, as _circuits_pass does them
+                    # (what a handler adds, e.g. a timer, is seen next pass).
+                    popleft = queue.popleft
+                    for _ in range(GENERATIONS_PER_PASS):
+                        n = len(queue)
+                        if n == 1:  # a chain of single events: the common case
+                            dispatch(popleft())
+                        elif n:
+                            for _ in range(n):
+                                dispatch(popleft())
+                        else:
+                            break
                     loop.passes += 1
                 else:
                     one_pass()

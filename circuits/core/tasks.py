@@ -100,9 +100,7 @@ class EventWaiter(Suspension):
             if self.event.value is not None and self.event.value.handled:
                 self.done(self.event.value)
                 return
-            if self.event._waiters is None:
-                self.event._waiters = []
-            self.event._waiters.append(self)
+            self.event.add_waiter(self)
         else:
             root._circuits_watchers.setdefault(self.name, []).append(self)
         if self.timeout == 0:  # not done now: no waiting at all

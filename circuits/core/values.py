@@ -18,7 +18,8 @@ class Value:
     # One Value per fired event: the attributes every event touches are
     # slots; the rarely set ones live in a lazily created __dict__ and read
     # their defaults from the class.
-    __slots__ = ("event", "manager", "result", "handled", "_value", "__dict__", "__weakref__")
+    __slots__ = ("event", "manager", "result", "handled", "_value", "_circuits_stop",
+                 "__dict__", "__weakref__")
 
     #: True (or an event name) to fire a ``<event>_value_changed`` event
     #: whenever a result arrives.
@@ -37,6 +38,8 @@ class Value:
         #: True once every handler of the event has run.
         self.handled = False
         self._value: Any = None
+        #: The event's ``stopped``, mirrored here for the dispatcher.
+        self._circuits_stop = bool(getattr(event, "stopped", False))
 
     # -- reading ---------------------------------------------------------
     def getValue(self) -> Any:

@@ -47,7 +47,8 @@ from ..core.components import BaseComponent
 from ..core.handlers import handler
 from ..core.loop import TimerHandle
 from ..core.manager import Manager
-from ..core.transport import Transport, TransportHolder, TransportOwner
+from ..core.transport import Transport
+from ..core.transport_owner import TransportHolder, TransportOwner
 from .events import closed, eof, error, opened, read
 from .events import open as open_event
 

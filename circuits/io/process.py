@@ -48,7 +48,8 @@ from ..core.events import Event
 from ..core.handlers import handler
 from ..core.loop import Loop
 from ..core.manager import Manager
-from ..core.transport import Transport, TransportOwner
+from ..core.transport import Transport
+from ..core.transport_owner import TransportOwner
 from .events import closed, eof, error, read, started, terminated
 
 __all__ = ["OutputBuffer", "Process", "start", "stderr", "stdout"]

@@ -20,7 +20,8 @@ import serial as pyserial
 
 from ..core.components import BaseComponent
 from ..core.handlers import handler
-from ..core.transport import Transport, TransportHolder, TransportOwner
+from ..core.transport import Transport
+from ..core.transport_owner import TransportHolder, TransportOwner
 from .events import closed, error, opened, read, ready
 from .events import open as open_event
 

@@ -20,7 +20,8 @@ from ..core.components import BaseComponent
 from ..core.handlers import handler
 from ..core.loop import TimerHandle
 from ..core.manager import Manager
-from ..core.transport import Transport, TransportOwner
+from ..core.transport import Transport
+from ..core.transport_owner import TransportOwner
 from .addresses import BUFSIZE, forget_stale, parse_bind
 from .events import connected, disconnected, error, read, ready, unreachable
 from .tls import client_context

@@ -21,7 +21,8 @@ from ..core.components import BaseComponent
 from ..core.handlers import handler
 from ..core.loop import Loop, TimerHandle
 from ..core.manager import Manager
-from ..core.transport import Transport, TransportOwner
+from ..core.transport import Transport
+from ..core.transport_owner import TransportOwner
 from ..core.values import Value
 from .addresses import BUFSIZE, family_of, forget_stale, parse_bind
 from .events import close as close_event

@@ -519,9 +519,7 @@ class HTTP(BaseComponent):
                     self._respond_with(req, res, value._value)
             else:
                 event = value.event
-                if event._waiters is None:
-                    event._waiters = []
-                event._waiters.append(_Resume(lambda v: self._respond_with(req, res, v)))
+                event.add_waiter(_Resume(lambda v: self._respond_with(req, res, v)))
         elif isinstance(value, BaseException):
             self._respond_error(req, res, (type(value), value, traceback.format_tb(value.__traceback__)))
         elif isinstance(value, bool):

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from circuits.core.loop import Loop
-from circuits.core.transport import Transport, TransportOwner
+from circuits.core.transport import Transport
+from circuits.core.transport_owner import TransportOwner
 
 __all__ = ["Wire"]
 

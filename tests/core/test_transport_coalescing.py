@@ -20,7 +20,8 @@ from collections.abc import Iterator
 import pytest
 
 from circuits import BaseComponent, Event, Manager, handler
-from circuits.core.transport import COALESCE_LIMIT, Transport, TransportOwner
+from circuits.core.transport import COALESCE_LIMIT, Transport
+from circuits.core.transport_owner import TransportOwner
 
 from .helpers import settle, wait_until_blocked
 

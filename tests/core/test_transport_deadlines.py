@@ -7,7 +7,8 @@ import ssl
 
 from circuits import Manager
 from circuits.core.clock import FakeClock
-from circuits.core.transport import Transport, TransportOwner
+from circuits.core.transport import Transport
+from circuits.core.transport_owner import TransportOwner
 
 from .helpers import settle
 
