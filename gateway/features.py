@@ -1,16 +1,17 @@
 """The gateway's optional parts, imported the first time a configuration uses one.
 
 A module once imported stays in memory for as long as the process runs.
-The dashboard brings the whole of ``circuits.web`` (about 130 modules and
-11 MB of RSS), the uplink its MQTT client, spool and queue, the Modbus
+The dashboard brings ``circuits.web`` and its own modules (about 90 and
+4 MB of RSS), the uplink its MQTT client, spool and queue, the Modbus
 master and the RFC 2217 bridge their protocol packages. A gateway that
 only bridges a serial port to TCP needs none of them:
 ``tests/gateway/test_footprint.py`` checks that it loads none of them, and
 ``bench/gateway_footprint.py`` measures the RSS of both kinds.
 
-This is the one gateway module with function-level imports of project
-modules (``tests/test_layers.py`` allows them here and only here): they are
-for footprint, not to dodge a cycle, and the layering still applies to them.
+This module may import project modules inside functions (it is listed in
+``LAZY_LOADERS`` in ``tests/test_layers.py``, with gateway.cli and a few
+package facades): those imports are for footprint, not to dodge a cycle,
+and the layering still applies to them.
 """
 
 from __future__ import annotations

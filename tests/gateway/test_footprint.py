@@ -23,6 +23,8 @@ from gwrun import ROOT, NotifyListener
 from mqtt_fixtures import free_port
 from ptyio import read_fd, write_fd
 
+from gateway.cli import main as gateway_main
+from gateway.demo import DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT
 from gateway.ports import udev_running
 from gateway.socat import SocatPair
 
@@ -142,3 +144,13 @@ def test_check_validates_web_server_names_without_the_web_stack(tmp_path, names,
     else:
         assert done.returncode == 78
         assert "is not a host name (no port, no scheme)" in done.stderr
+
+
+def test_the_demos_help_names_the_demos_own_defaults(capsys):
+    # gateway.cli leaves the demo's ports to gateway.demo (not imported by
+    # other commands), so its help text repeats them: keep the two equal.
+    with pytest.raises(SystemExit):
+        gateway_main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in (DEFAULT_TCP_BASE, DEFAULT_UDP_PORT, DEFAULT_WEB_PORT):
+        assert f"default {default}" in text
