@@ -14,7 +14,7 @@ what reaches the broker.
    all N *and* /metrics shows an empty spool. Zero loss is checked: every
    ``seq`` of every device at the subscriber and at each WebSocket client,
    nothing dropped from the spool, no WebSocket client dropped.
-2. **Latency** at a steady ``--rate`` (500/s): each line carries
+2. **Latency** at a steady ``--rate`` (1,000/s): each line carries
    ``t=<CLOCK_MONOTONIC>`` when written; each WebSocket client notes
    ``now - t`` on arrival (one clock: same host). p50/p99/max over all
    clients.
@@ -25,7 +25,7 @@ The WebSocket clients run on one thread with a selector and a minimal
 RFC 6455 frame reader (server frames are unmasked), so counting costs the
 bench little and the gateway's CPU is not shared with a heavy client.
 
-Usage: PY bench/gateway_pipeline.py [-n 40000] [--rate 500] [--seconds 10] [--clients 10]
+Usage: PY bench/gateway_pipeline.py [-n 40000] [--rate 1000] [--seconds 10] [--clients 10]
 Prints one JSON line.
 """
 
@@ -180,6 +180,25 @@ def metrics(web: int) -> dict[str, float]:
             for line in text.splitlines() if line and not line.startswith("#")}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, all its threads (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU so far: the main thread (the loop) and the others (the disk writer, ...)."""
+    result: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        name = "loop" if task.name == str(pid) else "other_threads"
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        result[name] = result.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return result
+
+
 def rss_kib(pid: int) -> dict[str, int]:
     result = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -210,11 +229,14 @@ class Writers:
 # -- phases ----------------------------------------------------------------------
 
 
-def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker: int, web: int) -> dict[str, Any]:
+def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker: int, web: int,
+               pid: int) -> dict[str, Any]:
     received = work / "throughput.jsonl"
     sub = start_subscriber(broker, f"{PREFIX}/+/reading", n, received)
     per_device = n // DEVICES
     chunk = 500  # lines per write, round robin over the devices
+    cpu0 = cpu_seconds(pid)
+    threads0 = thread_cpu_seconds(pid)
     t0 = time.monotonic()
     for start in range(0, per_device, chunk):
         for d in range(DEVICES):
@@ -235,6 +257,8 @@ def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker:
         if values["gateway_spool_depth"] == 0 or time.monotonic() > deadline:
             break
     t_end = time.monotonic()
+    cpu = cpu_seconds(pid) - cpu0
+    threads = {name: round(value - threads0.get(name, 0.0), 2) for name, value in thread_cpu_seconds(pid).items()}
     seqs = [json.loads(line) for line in received.read_bytes().splitlines() if line.startswith(b"{")]
     got: dict[str, set[int]] = {}
     for reading in seqs:
@@ -245,6 +269,10 @@ def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker:
     elapsed = t_end - t0
     return {
         "readings": total, "seconds": round(elapsed, 3), "readings_per_s": round(total / elapsed),
+        # The gateway's own CPU per reading (all threads): what a busy machine
+        # does not change much, unlike readings/s.
+        "gateway_cpu_s": round(cpu, 3), "gateway_cpu_us_per_reading": round(cpu / total * 1e6, 1),
+        "gateway_cpu_s_by_thread": {name: value for name, value in threads.items() if value},
         "write_s": round(t_written - t0, 3), "broker_done_s": round(t_broker - t0, 3),
         "websockets_done_s": round(t_ws - t0, 3),
         "mqtt_missing": missing_mqtt, "mqtt_duplicates": len(seqs) - sum(map(len, got.values())),
@@ -286,7 +314,7 @@ def latency(rate: float, seconds: float, writers: Writers, clients: WsClients) -
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=40000, help="readings in the throughput phase")
-    parser.add_argument("--rate", type=float, default=500.0, help="readings/s in the latency phase")
+    parser.add_argument("--rate", type=float, default=1000.0, help="readings/s in the latency phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency phase")
     parser.add_argument("--clients", type=int, default=10, help="WebSocket clients")
     parser.add_argument("--profile", metavar="FILE", help="run the gateway under cProfile, stats to FILE")
@@ -312,7 +340,7 @@ def main() -> dict[str, Any]:
         writers = Writers(pairs)
         result: dict[str, Any] = {"benchmark": "gateway_pipeline", "devices": DEVICES,
                                   "websocket_clients": args.clients, "spool_synchronous": "FULL"}
-        result["throughput"] = throughput(args.n, writers, clients, work, broker_port, web)
+        result["throughput"] = throughput(args.n, writers, clients, work, broker_port, web, gateway.pid)
         result["latency_serial_to_websocket"] = latency(args.rate, args.seconds, writers, clients)
         result["rss_kib"] = rss_kib(gateway.pid)
         print(json.dumps(result))

@@ -315,6 +315,21 @@ def test_slow_consumer_is_dropped_without_slowing_others(site: Site) -> None:
     assert len(site.echo.disconnects) == 1  # still only the slow one
 
 
+def test_broadcast_many_sends_every_message_in_order(site: Site) -> None:
+    a, b = RawClient(site.port), RawClient(site.port)
+    assert site.echo.wait(lambda: len(site.echo.connects) == 2)
+    # Bytes as text (UTF-8 JSON made once for several sinks), str, bytes as binary.
+    messages: list[str | bytes] = [b'{"n":1}', "zwei \u00e9", b"\xff\x00" * 40000]
+    site.app.loop.call_soon_threadsafe(lambda: site.dispatcher.broadcast_many(messages[:2], text=True))
+    site.app.loop.call_soon_threadsafe(lambda: site.dispatcher.broadcast_many(messages[2:]))
+    for client in (a, b):
+        assert client.next_event() == TextMessage('{"n":1}')
+        assert client.next_event() == TextMessage("zwei \u00e9")
+        assert client.next_event() == BytesMessage(b"\xff\x00" * 40000)
+    # Nothing to send is no write at all.
+    assert site.dispatcher.broadcast_many([]) == 0
+
+
 def test_wrong_channel_arguments() -> None:
     with pytest.raises(ValueError):
         WebSocketsDispatcher("/ws", wschannel="web")

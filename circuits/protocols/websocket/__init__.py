@@ -3,7 +3,7 @@
 from .connection import ConnectionState, WebSocketConnection, is_valid_close_code
 from .errors import CloseCode, HandshakeError, LocalProtocolError, WebSocketError
 from .events import BytesMessage, CloseReceived, Event, Ping, Pong, TextMessage
-from .frames import FrameHeader, Opcode, apply_mask, build_frame, parse_header
+from .frames import FrameHeader, Opcode, apply_mask, build_frame, frame_header, parse_header
 from .handshake import (
     WEBSOCKET_GUID,
     accept_key,
@@ -33,6 +33,7 @@ __all__ = [
     "accept_key",
     "apply_mask",
     "build_frame",
+    "frame_header",
     "client_handshake_request",
     "generate_client_key",
     "is_valid_close_code",

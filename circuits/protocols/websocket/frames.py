@@ -33,6 +33,7 @@ __all__ = [
     "Opcode",
     "apply_mask",
     "build_frame",
+    "frame_header",
     "parse_header",
 ]
 
@@ -162,6 +163,24 @@ def apply_mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     return value.to_bytes(n, "little")
 
 
+def frame_header(opcode: Opcode | int, length: int) -> bytes:
+    """The header of an unmasked, final frame of ``length`` payload bytes.
+
+    For a sender that joins many frames into one write: header and payload
+    can then go into one ``b"".join`` without building each frame first.
+    """
+    return _header(0x80 | (int(opcode) & 0x0F), 0, length)
+
+
+def _header(b0: int, mask_bit: int, n: int) -> bytes:
+    # Section 5.2: the minimal length encoding (7 bits, 16 or 64).
+    if n < 126:
+        return bytes((b0, mask_bit | n))
+    if n < 0x10000:
+        return _PACK_16.pack(b0, mask_bit | 126, n)
+    return _PACK_64.pack(b0, mask_bit | 127, n)
+
+
 def build_frame(
     opcode: Opcode | int,
     payload: bytes = b"",
@@ -175,14 +194,7 @@ def build_frame(
     ``rsv`` (0-7) sets RSV1-RSV3; only useful to build invalid test frames.
     """
     b0 = (0x80 if fin else 0) | ((rsv & 0x7) << 4) | (int(opcode) & 0x0F)
-    mask_bit = 0x80 if masking_key is not None else 0
-    n = len(payload)
-    if n < 126:
-        header = bytes((b0, mask_bit | n))
-    elif n < 0x10000:
-        header = _PACK_16.pack(b0, mask_bit | 126, n)
-    else:
-        header = _PACK_64.pack(b0, mask_bit | 127, n)
+    header = _header(b0, 0x80 if masking_key is not None else 0, len(payload))
     if masking_key is None:
         return header + payload
     return header + masking_key + apply_mask(payload, masking_key)

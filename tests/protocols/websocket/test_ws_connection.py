@@ -24,6 +24,7 @@ from circuits.protocols.websocket import (
     WebSocketError,
     apply_mask,
     build_frame,
+    frame_header,
     parse_header,
 )
 
@@ -331,6 +332,14 @@ def test_build_frame_length_encodings() -> None:
         header = parse_header(wire)
         assert header is not None
         assert (header.payload_length, header.header_length, header.fin) == (n, header_length, True)
+
+
+def test_frame_header_is_build_frames_header() -> None:
+    # A sender joining many frames into one write uses the header alone.
+    for n in (0, 125, 126, 65535, 65536):
+        for opcode in (Opcode.TEXT, Opcode.BINARY):
+            payload = b"z" * n
+            assert frame_header(opcode, n) + payload == build_frame(opcode, payload)
 
 
 # -- fragmentation of outgoing messages ---------------------------------------------
