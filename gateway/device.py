@@ -21,11 +21,14 @@ The port itself is a :class:`circuits.io.serial.Serial` on this device's
 channel; this component handles its ``opened``/``read``/``error``/``closed``
 events and turns the bytes into readings with :class:`ReadingMaker`.
 
-It is the one handler of the port's ``read``: what else wants the raw bytes
-(the TCP and RFC 2217 bridges, a Modbus master) is attached (:meth:`DeviceLink.attach`)
+It is the one reader of the port's bytes: what else wants them (the TCP and
+RFC 2217 bridges, a Modbus master) is attached (:meth:`DeviceLink.attach`)
 and called with each chunk, in the order attached, before the framer sees
 it. So the bytes reach the bridge clients first (latency) and every consumer
-sees the same chunks in the same order, with one event per chunk.
+sees the same chunks in the same order.  The link takes the chunks as the
+port's :attr:`Serial.reader` (a call from the poll, no event per chunk: the
+round trip of a bridge client costs no event at all); the port's ``read``
+events, which it still fires right after an open, come to the same place.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from .events import BUS, HOTPLUG, device_channel, device_status, reading
 from .ports import resolve, watch_directory
 from .readings import ReadingMaker
 from .status import DeviceStatuses
-from .traffic import RX, TX, TrafficRing
+from .traffic import TrafficRing
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,7 @@ class DeviceLink(BaseComponent):
             stopbits=device.stopbits, rtscts=device.rtscts, xonxoff=device.xonxoff,
             exclusive=device.exclusive,
         ).register(self)
+        self.serial.reader = self.take
 
     @property
     def status(self) -> str:
@@ -148,7 +152,7 @@ class DeviceLink(BaseComponent):
             self.dropped_to_device += len(data)
             return False
         self.bytes_out += len(data)
-        self.traffic.record(TX, data)
+        self.traffic.sent(data)
         self.serial.write(data)
         return True
 
@@ -307,6 +311,12 @@ class DeviceLink(BaseComponent):
 
     @handler("read")
     def _on_read(self, data: bytes) -> None:
+        # The chunks read while the port's last event was being dispatched
+        # (right after an open); later ones come straight to take().
+        self.take(data)
+
+    def take(self, data: bytes) -> None:
+        """One chunk from the device: to the consumers, then the framer."""
         self.bytes_in += len(data)
         if self.config.idle_reopen is not None:
             self._last_data = self.loop.clock.now()
@@ -315,7 +325,7 @@ class DeviceLink(BaseComponent):
                 if self._silent_spell:
                     log.info("%s: data again after idle reopens", self.device)
             self._silent_spell = False
-        self.traffic.record(RX, data)
+        self.traffic.received(data)
         for consumer in self._consumers:
             try:
                 consumer(data)

@@ -7,6 +7,13 @@ in a bounded queue. When the device vanishes (unplugged, socat killed) it
 fires ``error`` and then ``closed(reason)`` once and stops watching the
 descriptor; an ``open`` event opens it again. A port that cannot be opened
 gives an ``error`` event, never a crash.
+
+An owner on a latency-critical path (a serial-to-TCP bridge) may set
+:attr:`Serial.reader`: the bytes read are then handed to it by a call from
+the poll, not queued as a ``read`` event (the event, its dispatch and its
+handler lookup are most of the Python work of a small chunk). Order is kept:
+until the events this port fired last (``opened``, or a ``read`` from
+before the reader took over) were dispatched, chunks still go as events.
 """
 
 from __future__ import annotations
@@ -53,6 +60,12 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         #: its sources because the port was slow resumes them from here.
         self.on_drained: Callable[[], None] | None = None
         self._when_writable: list[Callable[[], None]] = []
+        #: Called with each chunk read instead of firing ``read`` (see module doc).
+        self.reader: Callable[[bytes], None] | None = None
+        # The value of the last ``opened``/``read`` fired: a chunk may go to
+        # the reader only once it was dispatched (handled), or it would
+        # overtake that event.
+        self._last_fired: Any = None
         if kwargs.get("autoopen", True):
             self.fire(open_event())
 
@@ -108,12 +121,19 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         # own read/write would block or poll); closing it closes `ser`.
         self._transport = Transport(self.loop, ser, self, bufsize=self.bufsize, max_buffer=self.max_buffer,
                                     drop_on_overflow=True, read_burst=READ_BURST)
-        self.fire(opened(self.port, self.baudrate))
+        self._last_fired = self.fire(opened(self.port, self.baudrate))
         self.fire(ready(self))
 
     # -- transport callbacks --------------------------------------------
     def transport_data(self, transport: Transport, data: bytes) -> None:
-        self.fire(read(data))
+        reader = self.reader
+        if reader is not None:
+            last = self._last_fired
+            if last is None or last.handled:
+                self._last_fired = None
+                reader(data)
+                return
+        self._last_fired = self.fire(read(data))
 
     def transport_error(self, transport: Transport, err: BaseException) -> None:
         self.fire(error(err))

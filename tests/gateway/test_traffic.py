@@ -123,3 +123,15 @@ def test_read_only_from_either_key() -> None:
     assert is_read_only(_Config(read_only=True))
     assert is_read_only(_Config(tcp_mode="read-only"))
     assert not is_read_only(_Config(tcp_mode="read-write", read_only=False))
+
+
+def test_a_reused_buffer_is_copied_and_an_unknown_direction_refused() -> None:
+    ring = TrafficRing()
+    buf = bytearray(b"abc")
+    ring.sent(buf)
+    buf[0] = ord("z")  # the caller reuses its buffer: the ring kept a copy
+    ring.received(b"def")
+    assert [(c.direction, c.data) for c in ring] == [("tx", b"abc"), ("rx", b"def")]
+    assert ring.recorded == {"rx": 3, "tx": 3}
+    with pytest.raises(ValueError):
+        ring.record("up", b"x")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from circuits import Manager, Timer, handler
+from circuits import BaseComponent, Manager, Timer, handler
 from circuits.core.events import Event
 from circuits.core.transport import BufferOverflow
 from circuits.io import Serial
@@ -85,6 +85,53 @@ def test_bytes_both_ways_byte_exact(app: Manager, recorder: Recorder, socat: Soc
         assert recorder.count("error") == 0 and serial.dropped == 0
     finally:
         os.close(peer)
+
+
+def test_a_reader_takes_the_bytes_by_a_call_instead_of_read_events(
+        app: Manager, recorder: Recorder, socat: Socat) -> None:
+    taken: list[bytes] = []
+    serial = Serial(socat.a, autoopen=False).register(app)
+    serial.reader = taken.append
+    serial.fire(open())
+    run_until(app, lambda: recorder.count("opened", "serial"))
+    peer = open_peer(socat.b)
+    try:
+        payload = os.urandom(256 * 1024)
+        writer = threading.Thread(target=os.write, args=(peer, payload), daemon=True)
+        writer.start()
+        run_until(app, lambda: len(b"".join(taken)) >= len(payload))
+        writer.join(TIMEOUT)
+        assert b"".join(taken) == payload
+        assert recorder.count("read", "serial") == 0  # no event per chunk
+    finally:
+        os.close(peer)
+
+
+def test_chunks_read_before_the_opened_event_was_dispatched_stay_in_order(
+        app: Manager, recorder: Recorder, socat: Socat) -> None:
+    # A chunk handed to the reader must never overtake a ``read`` event
+    # still queued: until the port's last event was dispatched, chunks go as
+    # events. Driven through the transport callback, so the timing is exact.
+    order: list[tuple[str, bytes]] = []
+
+    class Reads(BaseComponent):
+        @handler("read", channel="serial")
+        def _read(self, data: bytes) -> None:
+            order.append(("event", data))
+
+    Reads().register(app)
+    serial = Serial(socat.a, autoopen=False).register(app)
+    serial.reader = lambda data: order.append(("call", data))
+    app.flush()
+    serial.open()  # ``opened`` is queued, not yet dispatched
+    transport = serial._transport
+    assert transport is not None
+    serial.transport_data(transport, b"one")  # before ``opened`` is handled: an event
+    serial.transport_data(transport, b"two")  # ``read(one)`` still queued: an event
+    app.flush()
+    serial.transport_data(transport, b"three")  # all dispatched: a call
+    assert order == [("event", b"one"), ("event", b"two"), ("call", b"three")]
+    assert recorder.count("opened", "serial") == 1
 
 
 def test_crlf_split_across_reads(app: Manager, recorder: Recorder, socat: Socat) -> None:
