@@ -66,9 +66,9 @@ class Completion:
     def _circuits_done(self, event: Event, failed: bool = False) -> None:
         value = event.value
         value.handled = True
-        if event.alert_done:
+        if event._circuits_flag_alert_done:  # (flags under their keys: see eventflags)
             self.fire(event.child("done", value.getValue()), *event.channels)
-        if event.success and not failed and not value.errors:
+        if event._circuits_flag_success and not failed and not value.errors:
             channels = getattr(event, "success_channels", None) or event.channels
             self.fire(event.child("success", event, value.getValue()), *channels)
         waiters = event._waiters

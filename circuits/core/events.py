@@ -4,91 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .eventflags import EventType, instance_flag, recompute_plain
 from .names import event_name
 
-#: The delivery flags that ask for more than delivery: a follow-up event
-#: (``success``, ``<name>_done``) or the ``complete`` bookkeeping.
-FOLLOW_UP_FLAGS = ("success", "complete", "alert_done")
 
-
-class _FollowUpFlag:
-    """One of FOLLOW_UP_FLAGS: a class default an instance may override.
-
-    Setting it on an instance marks that instance as not *plain*, so the
-    dispatcher's common path (see ``Event._circuits_plain``) needs one
-    attribute read per event instead of one per flag: on Python 3.11 each
-    read of a class default through an instance of one of many Event
-    classes costs ~250 machine instructions, a tenth of an event's cost.
-    """
-
-    def __init__(self, name: str, default: Any = False) -> None:
-        self.name = name
-        self.default = default
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self.default
-        return obj.__dict__.get(self.name, self.default)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        d = obj.__dict__
-        d[self.name] = value
-        d["_circuits_plain"] = False
-
-    def __delete__(self, obj: Any) -> None:
-        obj.__dict__.pop(self.name, None)
-
-
-class _StateFlag(_FollowUpFlag):
-    """``stopped`` / ``cancelled``: setting one marks the instance as not
-    plain, and ``stopped`` is mirrored on the event's Value, where the
-    dispatcher reads it after each handler (a read from one Value class is
-    cheaper than one from the many Event classes)."""
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        d = obj.__dict__
-        d[self.name] = value
-        d["_circuits_plain"] = False
-        if self.name == "stopped":
-            v = d.get("value")
-            if v is not None:
-                v._circuits_stop = value
-
-
-def _own_stopped(cls: type) -> bool:
-    """True if ``cls`` defines ``stopped`` itself (e.g. a property computed
-    from its Value, as circuits.web's ``request`` does)."""
-    for c in cls.__mro__:
-        if "stopped" in c.__dict__:
-            return not isinstance(c.__dict__["stopped"], _StateFlag)
-    return False
-
-
-def _recompute_plain(cls: type) -> None:
-    """Set ``_circuits_plain`` and ``_circuits_own_stop`` of ``cls`` and its
-    subclasses from their flags."""
-    todo = [cls]
-    while todo:
-        c = todo.pop()
-        own = _own_stopped(c)
-        type.__setattr__(c, "_circuits_own_stop", own)
-        type.__setattr__(c, "_circuits_plain", not own and not any(getattr(c, f) for f in FOLLOW_UP_FLAGS))
-        todo.extend(c.__subclasses__())
-
-
-class _EventType(type):
-    """Keeps ``_circuits_plain`` true to the flags when a class's flag is
-    set at run time (3.x code does ``task.complete = True`` on a class)."""
-
-    def __setattr__(cls, name: str, value: Any) -> None:
-        if name in FOLLOW_UP_FLAGS:
-            value = _FollowUpFlag(name, value)
-        super().__setattr__(name, value)
-        if name in FOLLOW_UP_FLAGS or name == "stopped":
-            _recompute_plain(cls)
-
-
-class Event(metaclass=_EventType):
+class Event(metaclass=EventType):
     """A message sent to one or more channels.
 
     Positional and keyword arguments are passed on to the handlers. The
@@ -100,14 +20,23 @@ class Event(metaclass=_EventType):
     name: ClassVar[str] = "event"
     #: Channels to deliver to when fire() is given none (a tuple).
     channels: tuple[Any, ...] = ()
-    success: bool = _FollowUpFlag("success")  # type: ignore[assignment]
     failure: bool = False
-    complete: bool = _FollowUpFlag("complete")  # type: ignore[assignment]
-    alert_done: bool = _FollowUpFlag("alert_done")  # type: ignore[assignment]
-    #: True while nothing but delivery is asked of this event: no follow-up
-    #: flag set (on its class or on it), no waiter, no task, no ``complete``
-    #: cause. The dispatcher then skips the follow-up checks. Anything that
-    #: asks for more, or stops or cancels it, sets it False on the instance.
+    # The flags (see eventflags): properties on an instance, their values
+    # under _circuits_flag_<name>, on the class or on the instance.
+    success = instance_flag("success")
+    complete = instance_flag("complete")
+    alert_done = instance_flag("alert_done")
+    stopped = instance_flag("stopped")
+    cancelled = instance_flag("cancelled")
+    _circuits_flag_success: Any = False
+    _circuits_flag_complete: Any = False
+    _circuits_flag_alert_done: Any = False
+    _circuits_flag_stopped: Any = False
+    _circuits_flag_cancelled: Any = False
+    #: True while nothing but delivery is asked of this event: no flag set
+    #: (on its class or on it), no waiter, no task, no ``complete`` cause.
+    #: The dispatcher then skips the follow-up checks. Whatever asks for
+    #: more sets it False on the instance (see eventflags).
     _circuits_plain: bool = True
     #: True for a class that computes ``stopped`` itself: the dispatcher
     #: then asks it after each handler instead of the Value's mirror.
@@ -116,8 +45,6 @@ class Event(metaclass=_EventType):
     # Set per instance while it is processed; class defaults keep __init__ cheap.
     value: Any = None
     handler: Any = None
-    stopped: bool = _StateFlag("stopped")  # type: ignore[assignment]
-    cancelled: bool = _StateFlag("cancelled")  # type: ignore[assignment]
     waitingHandlers: int = 0
     parent: Event | None = None
     _cause: Event | None = None
@@ -127,10 +54,7 @@ class Event(metaclass=_EventType):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for flag in FOLLOW_UP_FLAGS:  # a class-body ``success = True``
-            if flag in cls.__dict__ and not isinstance(cls.__dict__[flag], _FollowUpFlag):
-                type.__setattr__(cls, flag, _FollowUpFlag(flag, cls.__dict__[flag]))
-        _recompute_plain(cls)
+        recompute_plain(cls)
         if "name" not in cls.__dict__:
             cls.name = event_name(cls.__name__)
         else:
@@ -153,13 +77,14 @@ class Event(metaclass=_EventType):
 
     def add_waiter(self, waiter: Any) -> None:
         """Call ``waiter.done(value)`` once this event is done (internal)."""
-        d = self.__dict__
-        waiters = d.get("_waiters")
+        # (attributes, not self.__dict__: reading __dict__ makes Python 3.11
+        # build a dict out of the instance's inline values)
+        waiters = self._waiters
         if waiters is None:
-            d["_waiters"] = [waiter]
+            self._waiters = [waiter]
         else:
             waiters.append(waiter)
-        d["_circuits_plain"] = False
+        self._circuits_plain = False
 
     def stop(self) -> None:
         """No further handlers are invoked for this event."""

@@ -198,8 +198,9 @@ class Manager(Runner, Completion):
         # (A plain event skips the flag reads, see Event._circuits_plain.)
         plain = event._circuits_plain
         if not plain:
-            value._circuits_stop = bool(event.stopped)
-        if not plain and event.complete:
+            # (flags read under their keys: no property call, see eventflags)
+            value._circuits_stop = bool(event._circuits_flag_stopped)
+        if not plain and event._circuits_flag_complete:
             event._cause = event
             event._effects = 1
         else:
@@ -253,7 +254,7 @@ class Manager(Runner, Completion):
             self._circuits_cause = None
             own_stop = False
         else:
-            if event.cancelled:
+            if event._circuits_flag_cancelled:
                 self._circuits_settle(event)
                 return
             self._circuits_cause = event._cause
@@ -302,7 +303,7 @@ class Manager(Runner, Completion):
         if event._circuits_plain:  # (re-read: a handler may have asked for more)
             value.handled = True
         elif not event.waitingHandlers:
-            if (event.alert_done or event.success or event._waiters is not None
+            if (event._circuits_flag_alert_done or event._circuits_flag_success or event._waiters is not None
                     or event._cause is not None):
                 self._circuits_done(event, failed)
             else:  # the common case, kept cheap: nothing follows this event
