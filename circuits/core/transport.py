@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import errno
 import os
-import ssl
 from collections.abc import Callable
 from typing import Any
 
 from .loop import Loop, TimerHandle
 from .transport_owner import TransportOwner
+from .transport_tls import RETRY as _RETRY
+from .transport_tls import TransportTLS
+from .transport_tls import retry_for as _retry_for
 
 #: Queued bytes past which a write is sent at once instead of at the end of
 #: the pass: coalescing is for many small writes, not for holding big ones.
 COALESCE_LIMIT = 65536
 #: A read this big (or a full buffer) suggests more is waiting (read_burst).
 BURST_FLOOR = 2048
-#: Errors that mean "try again later" on a non-blocking descriptor.
-_RETRY = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 #: errno values that mean the peer or the device went away.
 GONE = frozenset({errno.EIO, errno.ENXIO, errno.ENODEV, errno.EPIPE, errno.ECONNRESET,
                   errno.ENOTCONN, errno.ESHUTDOWN, errno.ECONNABORTED, errno.EBADF,
@@ -38,13 +38,13 @@ class BufferOverflow(Exception):
     """The peer did not read fast enough: the write queue passed its limit."""
 
 
-class Transport:
+class Transport(TransportTLS):
     """A descriptor on a loop, with a bounded write queue (see module doc)."""
 
     __slots__ = ("loop", "fileobj", "fd", "owner", "bufsize", "max_buffer", "tag", "drop_on_overflow", "dropped",
                  "_recv", "_send", "_out", "_closing", "_closed", "_paused", "_handshaking",
                  "_is_socket", "bytes_in", "bytes_out", "close_timeout", "handshake_timeout", "_deadline",
-                 "read_burst", "_flush_pending", "_writing", "_low_water")
+                 "read_burst", "_flush_pending", "_writing", "_low_water", "_retry", "_tls")
 
     def __init__(self, loop: Loop, fileobj: Any, owner: TransportOwner, *, bufsize: int = 65536,
                  max_buffer: int = 4 << 20, handshake: bool = False, tag: Any = None,
@@ -64,6 +64,8 @@ class Transport:
         #: tty) is read without a poll between its chunks.
         self.read_burst = read_burst
         self._is_socket = hasattr(fileobj, "recv")
+        self._retry = _retry_for(fileobj)
+        self._tls = self._retry is not _RETRY
         if self._is_socket:
             self._recv: Callable[[int], bytes] = fileobj.recv
             self._send: Callable[[Any], int] = fileobj.send
@@ -117,8 +119,8 @@ class Transport:
             self._read_burst(n)
             return
         # TLS may hold decrypted bytes the selector cannot see.
-        fileobj = self.fileobj
-        if isinstance(fileobj, ssl.SSLSocket):
+        if self._tls:
+            fileobj = self.fileobj
             while not self._closed and not self._paused and fileobj.pending() and self._read_once(True):
                 pass
 
@@ -145,7 +147,7 @@ class Transport:
         """
         try:
             data = self._recv(self.bufsize)
-        except _RETRY:
+        except self._retry:
             return 0
         except OSError as e:
             self._fail(e)
@@ -246,7 +248,7 @@ class Transport:
         out = self._out
         try:
             sent = self._send(out)
-        except _RETRY:
+        except self._retry:
             return
         except OSError as e:
             self._fail(e)
@@ -277,49 +279,6 @@ class Transport:
         error = BufferOverflow(f"write buffer over {self.max_buffer} bytes: peer too slow")
         self.owner.transport_error(self, error)
         self.abort("overflow")
-
-    # -- TLS -----------------------------------------------------------
-    def _do_handshake(self) -> None:
-        try:
-            self.fileobj.do_handshake()
-        except ssl.SSLWantReadError:
-            self.loop.remove_writer(self.fd)
-            self.loop.add_reader(self.fd, self._do_handshake)
-            return
-        except ssl.SSLWantWriteError:
-            self.loop.remove_reader(self.fd)
-            self.loop.add_writer(self.fd, self._do_handshake)
-            return
-        except (OSError, ValueError) as e:
-            self._fail(e)
-            return
-        self._handshaking = False
-        self._disarm()
-        self.loop.remove_writer(self.fd)
-        self._writing = False
-        if not self._paused:
-            self.loop.add_reader(self.fd, self._on_readable)
-        self.owner.transport_ready(self)
-        if self._out:
-            self.flush()
-
-    def start_tls(self, context: ssl.SSLContext, server_side: bool, server_hostname: str | None = None) -> None:
-        """Upgrade a plain socket to TLS in place (handshake driven by the loop).
-
-        Plain bytes still queued are sent first, as far as the socket takes
-        them (callers that must not lose any wait for ``transport_drained``).
-        """
-        self.flush()
-        self.loop.discard(self.fd)
-        self._writing = False
-        sock = context.wrap_socket(self.fileobj, server_side=server_side,
-                                   do_handshake_on_connect=False, server_hostname=server_hostname)
-        self.fileobj = sock
-        self._recv = sock.recv
-        self._send = sock.send
-        self._handshaking = True
-        self._arm(self.handshake_timeout, "handshake timeout")
-        self._do_handshake()
 
     # -- closing -------------------------------------------------------
     def close(self) -> None:

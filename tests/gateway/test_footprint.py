@@ -98,9 +98,6 @@ def test_a_bridge_only_gateway_loads_no_optional_part(tmp_path, pair):
     assert not any(found.values()), {prefix: mods for prefix, mods in found.items() if mods}
 
 
-@pytest.mark.xfail(strict=True, reason="circuits.core.transport imports ssl at the top (for SSLWantReadError "
-                   "and SSLSocket); circuits.core is not changed by this work. Remove this mark once it "
-                   "imports ssl only when a transport starts TLS.")
 def test_a_gateway_without_tls_loads_no_ssl(tmp_path, pair):
     names = run_gateway(tmp_path, pair, free_port())
     assert "gateway.app" in names
