@@ -84,6 +84,8 @@ LAZY_LOADERS = {
     "circuits.web", "circuits.web.dispatchers", "circuits.web.websockets",
     # Likewise Telnet's: the dashboard reads modem-line constants only.
     "circuits.protocols.telnet",
+    # multiprocessing (~1 MB), for start(process=True) and process workers only.
+    "circuits.core.process", "circuits.core.workers",
     # The gateway's optional parts ([web], [mqtt], Modbus, RFC 2217), imported
     # when a configuration uses them: footprint (issue 15).
     "gateway.features",

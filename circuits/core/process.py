@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from typing import Any
 
 from .bridge import link_process
@@ -13,6 +12,10 @@ def start_process(manager: Any, link: Any = None) -> tuple[Any, Any]:
 
     Returns (process, the Bridge in this process or None).
     """
+    # Imported here: multiprocessing costs ~1 MB of RSS in every program
+    # that imports circuits, and only start(process=True) needs it.
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     if link is None:
         process = context.Process(target=manager._circuits_run_quietly, name=manager.name, daemon=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from .components import BaseComponent
@@ -45,6 +45,9 @@ class Worker(BaseComponent):
     def executor(self) -> Executor:
         if self._executor is None:
             if self.process:
+                # (here: ProcessPoolExecutor imports multiprocessing, see process.py)
+                from concurrent.futures import ProcessPoolExecutor
+
                 self._executor = ProcessPoolExecutor(self.workers)
             else:
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"{self.name}-worker")
