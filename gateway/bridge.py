@@ -177,9 +177,8 @@ class TcpBridge(BaseComponent):
 
     def to_device(self, data: bytes) -> None:
         """Write client bytes to the device; pause the clients while it lags."""
-        self.link.send(data)
-        serial = self.link.serial
-        if not self._paused and serial.buffered > DEVICE_HIGH_WATER:
+        if self.link.queue(data) > DEVICE_HIGH_WATER and not self._paused:
+            serial = self.link.serial
             self._paused = True
             self.paused += 1
             for sock in self.clients:

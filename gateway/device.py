@@ -146,15 +146,20 @@ class DeviceLink(BaseComponent):
 
     def send(self, data: bytes) -> bool:
         """Write ``data`` to the device; False (and counted) while offline."""
+        return self.queue(data) >= 0
+
+    def queue(self, data: bytes) -> int:
+        """Write ``data`` to the device: the bytes now waiting for it (for
+        the bridge's backpressure), or -1 while offline (dropped, counted)."""
         # The port, not our status: bytes sent between the open and its
         # ``opened`` event are delivered, bytes after a vanish are not counted as sent.
-        if not self.serial.connected:
+        waiting = self.serial.send(data)
+        if waiting < 0:
             self.dropped_to_device += len(data)
-            return False
+            return waiting
         self.bytes_out += len(data)
         self.traffic.sent(data)
-        self.serial.write(data)
-        return True
+        return waiting
 
     # -- opening -------------------------------------------------------------
 

@@ -159,6 +159,17 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         self.fire(closed("hangup" if reason == "eof" else reason))
 
     # -- requests ----------------------------------------------------------
+    def send(self, data: bytes | bytearray | memoryview) -> int:
+        """Queue ``data`` for the port now (a call, where ``write`` is an
+        event): the bytes waiting for the port afterwards, so a caller can
+        apply backpressure without asking again; -1, and nothing queued,
+        while the port is closed."""
+        transport = self._transport
+        if transport is None or transport.closed:
+            return -1
+        transport.write(data)
+        return transport.buffered
+
     @handler("write")
     def write(self, data: bytes | str) -> None:
         if self._transport is not None:
