@@ -19,8 +19,7 @@ XML-RPC, JSON-RPC, sessions and virtual-host dispatchers it never uses.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from circuits.core.lazy import lazy_attributes
 
 #: Each public name and the module that defines it.
 _HOMES = {
@@ -40,14 +39,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value  # once found, an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES, globals())

@@ -6,8 +6,7 @@ a Dispatcher and Static files does not hold the XML-RPC client library.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from circuits.core.lazy import lazy_attributes
 
 _HOMES = {"Dispatcher": ".dispatcher", "JSONRPC": ".jsonrpc", "Static": ".static", "VirtualHosts": ".virtualhosts",
           "WebSockets": ".websockets", "XMLRPC": ".xmlrpc"}
@@ -15,14 +14,4 @@ _HOMES = {"Dispatcher": ".dispatcher", "JSONRPC": ".jsonrpc", "Static": ".static
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES, globals())

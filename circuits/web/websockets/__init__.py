@@ -11,8 +11,7 @@ server's dispatcher does not load the client side.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from circuits.core.lazy import lazy_attributes
 
 _HOMES = {"DEFAULT_MAX_MESSAGE": ".endpoint", "WebSocketClient": ".client", "WebSocketEndpoint": ".endpoint",
           "WebSocketsDispatcher": ".dispatcher", "not_connected": ".events"}
@@ -20,14 +19,4 @@ _HOMES = {"DEFAULT_MAX_MESSAGE": ".endpoint", "WebSocketClient": ".client", "Web
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES, globals())
