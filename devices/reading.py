@@ -11,7 +11,10 @@ sinks there are. A reading is a value: nobody changes it once it is fired
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
 from .profile import FieldValue
@@ -29,7 +32,7 @@ class Reading(dict[str, Any]):
         try:
             return self._text
         except AttributeError:
-            self._text: str = _dumps(self)
+            self._text: str = _reading_text(self)
             return self._text
 
     def data(self) -> bytes:
@@ -61,6 +64,39 @@ def _dumps(reading: Mapping[str, Any]) -> str:
     return json.dumps(reading, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
 
 
+def _reading_text(reading: Reading) -> str:
+    """A :class:`Reading`'s JSON, the same text as :func:`_dumps` gives, faster.
+
+    This runs once per reading, so at 20,000 readings/s its cost matters:
+    ``json.dumps`` with options builds an encoder each call. The common
+    shape (built by :func:`make_reading`: a str device, int seq, float ts,
+    a fields dict) is written around one prebuilt encoder for the fields;
+    anything else goes through ``json.dumps``.
+    """
+    device, seq, ts, fields = (reading.get("device"), reading.get("seq"), reading.get("ts"),
+                               reading.get("fields"))
+    if (_encode_fields is None or len(reading) != 4 or type(device) is not str or type(seq) is not int
+            or type(ts) is not float or not math.isfinite(ts) or type(fields) is not dict):
+        return _dumps(reading)
+    return (f'{{"device":{_encode_string(device)},"seq":{seq},"ts":{float.__repr__(ts)},'
+            f'"fields":{"".join(_encode_fields(fields, 0))}}}')
+
+
+def _fields_encoder() -> Callable[[Any, int], Any] | None:
+    """json's C encoder with :func:`_dumps`'s options (None without it).
+
+    No circular-reference check (``markers=None``): fields are values a
+    parser made from bytes, never a structure that contains itself. That
+    also lets one encoder serve every thread.
+    """
+    if c_make_encoder is None:
+        return None
+    try:
+        return c_make_encoder(None, _jsonable, _encode_string, None, ":", ",", False, False, True)  # type: ignore[no-any-return]
+    except TypeError:  # another Python's internal signature: the plain path
+        return None
+
+
 def _jsonable(value: Any) -> Any:
     """JSON for what json.dumps cannot encode by itself (raw bytes, sets, ...)."""
     if isinstance(value, bytes | bytearray | memoryview):
@@ -68,3 +104,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
+
+
+_encode_fields = _fields_encoder()

@@ -64,11 +64,31 @@ def finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+#: What a number (or a signed nan/inf) starts with.
+_NUMBER_START = frozenset("0123456789+-.")
+
+
 def convert_value(text: str) -> FieldValue:
     """Type one untyped text value according to the module's rules."""
     text = text.strip()
     if not text:
         return None
+    if text[0] in _NUMBER_START and text.isascii() and "_" not in text:
+        # Most values are numbers: let int()/float() decide instead of two
+        # regular expressions first (this runs for every field of every
+        # reading). Restricted to ASCII without "_", what they accept is
+        # exactly _INT and _FLOAT, plus signed nan/inf, which finite() maps
+        # to None as the rules say.
+        digits = text[1:] if text[0] in "+-" else text
+        if digits.isdigit():
+            try:
+                return int(text)
+            except ValueError:
+                return finite(float(text))  # more digits than int() converts
+        try:
+            return finite(float(text))
+        except ValueError:
+            pass  # "1.2.3", "-", "12:30": text
     lowered = text.lower()
     if lowered == "true":
         return True

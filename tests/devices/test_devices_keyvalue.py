@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devices import keyvalue
 from devices.profile import ParseError
@@ -71,3 +75,26 @@ def test_custom_separators() -> None:
 def test_bad_options_fail_at_configuration(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="keyvalue"):
         keyvalue.PROFILE.resolve_options(bad)
+
+
+# -- the unquoted fast path gives what the general tokenizer gives ------------
+
+UNQUOTED = st.lists(st.sampled_from(list("=:,; \tab1.-+e9xé")), max_size=40).map("".join)
+
+
+def _outcome(parse_with: Any, text: str, separators: str, assignment: str) -> object:
+    try:
+        return parse_with(text, separators, assignment)
+    except ParseError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=UNQUOTED, separators=st.sampled_from([" ,;\t", ",", "; "]), assignment=st.sampled_from(["=:", ":", "="]))
+def test_unquoted_fast_path_matches_general(text: str, separators: str, assignment: str) -> None:
+    text = text.strip()
+    fast = _outcome(keyvalue._parse_unquoted, text, separators, assignment)
+    general = _outcome(keyvalue._parse_general, text, separators, assignment)
+    assert fast == general
+    if isinstance(fast, dict):
+        assert [type(v) for v in fast.values()] == [type(v) for v in general.values()]  # type: ignore[union-attr]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devices.profile import ParseError
 from devices.values import convert_value, decode_text
@@ -67,3 +72,32 @@ def test_decode_text_rejects_control_characters(data: bytes) -> None:
 
 def test_decode_text_allows_tab_and_line_ends() -> None:
     assert decode_text(b"a\tb\r\n") == "a\tb\r\n"
+
+
+def _by_the_rules(text: str) -> object:
+    """The module doc's rules, spelled out with regular expressions (the
+    reference the int()/float() shortcut in convert_value must agree with)."""
+    text = text.strip()
+    if not text:
+        return None
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        try:
+            return int(text)
+        except ValueError:
+            return None  # beyond int()'s digit limit: inf
+    if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", text):
+        value = float(text)
+        return value if math.isfinite(value) else None
+    if lowered in ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"):
+        return None
+    return text
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=st.one_of(st.text(alphabet="0123456789+-.eE_ xinfatyINFATY\u0663", max_size=12), st.text(max_size=8)))
+def test_convert_value_follows_the_rules(text: str) -> None:
+    value, expected = convert_value(text), _by_the_rules(text)
+    assert value == expected and type(value) is type(expected)
