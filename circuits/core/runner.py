@@ -31,6 +31,10 @@ FADE_OUT_PASSES = 1000
 #: one pass per hop (serial->TCP bridge: +30% throughput, -15% round trip),
 #: and I/O is still polled after a bounded amount of work.
 GENERATIONS_PER_PASS = 4
+#: The same bound for a pass with nothing to poll (no descriptor, timer,
+#: task or call: see run()): there it only bounds how long a timer or a
+#: descriptor a handler just added waits to be looked at.
+GENERATIONS_PER_IDLE_PASS = 32
 #: Marks the saved wake-up fd among the saved signal handlers.
 _WAKEUP_FD = -1
 
@@ -256,7 +260,7 @@ class Runner:
                     # dispatch of its generations, as _circuits_pass does them
                     # (what a handler adds, e.g. a timer, is seen next pass).
                     popleft = queue.popleft
-                    for _ in range(GENERATIONS_PER_PASS):
+                    for _ in range(GENERATIONS_PER_IDLE_PASS):
                         n = len(queue)
                         if n == 1:  # a chain of single events: the common case
                             dispatch(popleft())
