@@ -89,9 +89,13 @@ class Rfc2217Bridge(TcpBridge):
         super().__init__(device, link, device.rfc2217, channel=rfc2217_channel(device.name))
         self.sessions: dict[Any, Session] = {}
         self.control = PortControl(device, link.serial)
+        # The journal lines about requests are written after the answers left.
+        self.control.hold_notes = True
+        self._after_writes = False
         self.client_buffer = device.client_buffer
         self.protocol_errors = 0
         self._poll: TimerHandle | None = None
+        self._announce = False
 
     @staticmethod
     def server_classes() -> tuple[type[BridgeServer], type[BridgeServer]]:
@@ -122,6 +126,7 @@ class Rfc2217Bridge(TcpBridge):
     def _on_port_opened(self, port: str, baudrate: int) -> None:
         self.control.reopened()
         self._arm_poll()
+        self._later()
 
     # -- clients -------------------------------------------------------------
 
@@ -184,6 +189,8 @@ class Rfc2217Bridge(TcpBridge):
         self._arm_poll()
         if self.control.version != version:
             self._announce_state()
+        else:
+            self._later()  # a refusal's journal line
 
     def _answer(self, telnet: ComPortServer, request: ComPortRequest, peer: str) -> bytes:
         try:
@@ -214,9 +221,30 @@ class Rfc2217Bridge(TcpBridge):
                 self.control.revert()
         if peer_known:
             self._announce_state()
+        else:
+            self._later()
 
     def _announce_state(self) -> None:
-        self.fire(rfc2217_state(self.device, self.summary()), BUS)
+        self._announce = True
+        self._later()
+
+    def _later(self) -> None:
+        """Announce the state and write the journal lines once this pass's
+        writes (the answers to the requests) have left: the summary (three
+        termios reads, two getsockname), its event's handlers (the dashboard
+        feed) and the log lines are not on the client's round trip; several
+        changes in one pass are announced once."""
+        if not self._after_writes and (self._announce or self.control.notes_held):
+            self._after_writes = True
+            # Queued after the answers' own flushes, so it runs after them.
+            self.loop.defer_flush(self._after_answers)
+
+    def _after_answers(self) -> None:
+        self._after_writes = False
+        self.control.flush_notes()
+        if self._announce:
+            self._announce = False
+            self.fire(rfc2217_state(self.device, self.summary()), BUS)
 
     @property
     def device_config(self) -> DeviceConfig:
@@ -261,6 +289,7 @@ class Rfc2217Bridge(TcpBridge):
     def _on_stopped(self, component: Any) -> None:
         if component is self.root:
             self._cancel_poll()
+            self.control.flush_notes()  # the loop will not pass again
 
     # -- reporting ------------------------------------------------------------------
 

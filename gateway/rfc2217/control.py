@@ -19,7 +19,10 @@ resetting a board through DTR/RTS is the common case):
   port has, which is the configured one;
 * ``limits``: baud rates from ``rfc2217_baudrates`` only.
 
-Every applied change is logged with the client's address and counted; once
+Every applied change is logged with the client's address and counted (the
+bridge sets :attr:`PortControl.hold_notes` and writes the lines once the
+answer has left: formatting and writing one took a quarter of a baud
+change's round trip); once
 a client changed something, :meth:`revert` puts the configured settings back
 (the bridge calls it when the last RFC 2217 client leaves).
 """
@@ -83,6 +86,9 @@ class PortControl:
         self.reverts = 0
         self._warned_lines = False
         self._pollable: tuple[int, bool] | None = None
+        #: Keep the info lines about requests until flush_notes() (see module doc).
+        self.hold_notes = False
+        self._notes: list[tuple[str, tuple[Any, ...]]] = []
 
     # -- what the port has -----------------------------------------------
 
@@ -128,6 +134,25 @@ class PortControl:
         if self._pollable is None or self._pollable[0] != fd:
             self._pollable = (fd, modem_lines(fd) is not None or LineErrors().poll(fd) is not None)
         return self._pollable[1]
+
+    # -- the journal -----------------------------------------------------------
+
+    def _note(self, message: str, *args: Any) -> None:
+        """An info line about a client's request, written after its answer."""
+        if self.hold_notes:
+            self._notes.append((message, args))
+        else:
+            log.info(message, *args)
+
+    @property
+    def notes_held(self) -> bool:
+        return bool(self._notes)
+
+    def flush_notes(self) -> None:
+        """Write the lines :meth:`_note` held back, in order."""
+        notes, self._notes = self._notes, []
+        for message, args in notes:
+            log.info(message, *args)
 
     # -- requests ----------------------------------------------------------
 
@@ -180,8 +205,8 @@ class PortControl:
         if current != wanted:
             self.refused += 1
             what = _SETTING.get(command, "flow control")
-            log.info("%s: RFC 2217 client %s may not set %s to %s (rfc2217_settings = %s)",
-                     self.device, client, what, wanted, self.policy)
+            self._note("%s: RFC 2217 client %s may not set %s to %s (rfc2217_settings = %s)",
+                       self.device, client, what, wanted, self.policy)
         return False
 
     def _apply(self, change: dict[str, Any], client: str) -> LineSettings | None:
@@ -208,8 +233,8 @@ class PortControl:
             if after[key] != before[key]:
                 self.changes += 1
                 self.version += 1
-                log.info("%s: RFC 2217 client %s set %s %s -> %s", self.device, client, key, before[key],
-                         after[key])
+                self._note("%s: RFC 2217 client %s set %s %s -> %s", self.device, client, key, before[key],
+                           after[key])
             self.wanted[key] = after[key]
         configured = self._configured()
         self.wanted = {k: v for k, v in self.wanted.items() if configured[k] != v}
@@ -255,8 +280,8 @@ class PortControl:
         now = self.settings()
         if (now.xonxoff, now.rtscts) != (wanted["xonxoff"], wanted["rtscts"]):
             self.refused += 1
-            log.info("%s: RFC 2217 client %s may not change the flow control (rfc2217_settings = lock)",
-                     self.device, client)
+            self._note("%s: RFC 2217 client %s may not change the flow control (rfc2217_settings = lock)",
+                       self.device, client)
         return False
 
     def _flow_code(self, inbound: bool) -> int:
@@ -279,8 +304,8 @@ class PortControl:
         if old != on:
             self.lines_changed = True
             self.version += 1
-            log.info("%s: RFC 2217 client %s set %s %s", self.device, client, attr.replace("_condition", ""),
-                     "on" if on else "off")
+            self._note("%s: RFC 2217 client %s set %s %s", self.device, client, attr.replace("_condition", ""),
+                       "on" if on else "off")
         return on
 
     def _read_line(self, termios_bit: str) -> bool:

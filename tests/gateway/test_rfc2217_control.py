@@ -71,3 +71,21 @@ def test_virtual_lines_are_echoed_on_a_pty(control: PortControl) -> None:
     assert control.handle(C.SET_CONTROL, C.CONTROL_REQUEST_BREAK, "c") == C.CONTROL_BREAK_OFF
     assert control.handle(C.NOTIFY_MODEMSTATE, 0, "c") == 0  # a pty has no modem lines
     assert not control.pollable
+
+
+def test_held_journal_lines_wait_for_flush_notes_and_keep_their_order(
+        control: PortControl, caplog: pytest.LogCaptureFixture) -> None:
+    # The bridge holds them so they are written after the answer has left.
+    control.handle(C.SET_BAUDRATE, 4800, "127.0.0.1:1")  # a known start (the fixture is shared)
+    control.hold_notes = True
+    try:
+        with caplog.at_level("INFO", logger="gateway.rfc2217.control"):
+            control.handle(C.SET_BAUDRATE, 9600, "127.0.0.1:1")
+            control.handle(C.SET_BAUDRATE, 19200, "127.0.0.1:1")
+            assert caplog.messages == [] and control.notes_held
+            control.flush_notes()
+            assert [m.split(" set ")[1] for m in caplog.messages] == ["baudrate 4800 -> 9600",
+                                                                      "baudrate 9600 -> 19200"]
+            assert not control.notes_held
+    finally:
+        control.hold_notes = False
