@@ -62,11 +62,18 @@ from gateway.socat import SocatPair  # noqa: E402
 
 DEVICES = 4
 PREFIX = "bench/gw"
+_READING_MARK = b'{"type":"reading"'
 _DEVICE_SEQ = re.compile(rb'\{"type":"reading","device":"([^"]+)","seq":([0-9]+),')
 
 
 class WsClients:
-    """N WebSocket connections read on one thread; counts readings per client."""
+    """N WebSocket connections read on one thread; counts readings per client.
+
+    While ``recording`` (the throughput phase) a client's bytes are only kept
+    and the readings counted with ``bytes.count``: the frames are parsed and
+    every ``seq`` checked by :meth:`settle`, after the clock stopped, so the
+    reader takes little CPU from the gateway it shares the two cores with.
+    """
 
     def __init__(self, host: str, port: int, n: int) -> None:
         self.socks = [self._connect(host, port) for _ in range(n)]
@@ -77,6 +84,10 @@ class WsClients:
         self.latencies: list[float] = []
         self.measure_latency = False
         self.keep_seqs = True
+        self.recording = True
+        self._tails = [b""] * n  # the last bytes of the previous chunk: a mark may straddle two
+        self._settle = threading.Event()
+        self._settled = threading.Event()
         self._stop = False
         self.cpu_s = 0.0  # this reader thread's CPU: it shares the machine with the gateway
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -105,6 +116,11 @@ class WsClients:
             selector.register(sock, selectors.EVENT_READ, i)
         while not self._stop:
             self.cpu_s = time.thread_time()
+            if self._settle.is_set() and self.recording:
+                for i in range(len(self.socks)):
+                    self._frames(i, b"")  # parse what was recorded
+                self.recording = False
+                self._settled.set()
             for key, _ in selector.select(0.1):
                 i = key.data
                 try:
@@ -117,7 +133,19 @@ class WsClients:
                     self.closed[i] = True
                     selector.unregister(key.fileobj)
                     continue
-                self._frames(i, data)
+                if self.recording:
+                    self.buffers[i] += data
+                    seen = self._tails[i] + data
+                    self.readings[i] += seen.count(_READING_MARK)
+                    self._tails[i] = seen[-(len(_READING_MARK) - 1):]
+                else:
+                    self._frames(i, data)
+
+    def settle(self) -> None:
+        """Parse what was recorded (seqs) and from now on parse as it comes."""
+        self._settle.set()
+        if not self._settled.wait(60):
+            raise RuntimeError("the WebSocket reader did not settle")
 
     def _frames(self, i: int, data: bytes) -> None:
         buf = self.buffers[i]
@@ -145,7 +173,8 @@ class WsClients:
             pos += head + length
             if buf[pos - head - length] & 0x0F != 1 or not payload.startswith(b'{"type":"reading"'):
                 continue  # status, counters, pings
-            self.readings[i] += 1
+            if not self.recording:
+                self.readings[i] += 1  # recorded ones were counted as they came
             if self.keep_seqs:
                 # A regular expression, not json.loads: 400,000 messages
                 # parsed here would take CPU from the gateway on this machine.
@@ -276,6 +305,7 @@ def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker:
     others = {"mosquitto": cpu_seconds(broker_pid), "mosquitto_sub": _reaped_children_cpu(),
               "bench_ws_clients": clients.cpu_s}
     threads = {name: round(value - threads0.get(name, 0.0), 2) for name, value in thread_cpu_seconds(pid).items()}
+    clients.settle()  # now that the clock stopped: check every seq
     seqs = [json.loads(line) for line in received.read_bytes().splitlines() if line.startswith(b"{")]
     got: dict[str, set[int]] = {}
     for reading in seqs:

@@ -74,6 +74,8 @@ class MqttUplink(BaseComponent):
         # The client fires its mqtt_* events on our channel, where we listen.
         self.client = client or MqttClient.from_config(config, will=will, channel=self.channel)
         self.client.register(self)
+        # Acks by a call with each chunk's mids, not an event per PUBACK.
+        self.client.on_published = self._published
         self.client.subscribe(self.topics.write_filter, STATE_QOS)
         self.client.subscribe(self.topics.modbus_write_filter, STATE_QOS)
         self._inflight: dict[int, int] = {}  # mid -> spool row id, on connection _generation
@@ -157,16 +159,20 @@ class MqttUplink(BaseComponent):
         if getattr(event, "connection", None) == self._generation:
             self._inflight.clear()
 
-    @handler("mqtt_published")
-    def _on_published(self, event: Event, mid: int) -> None:
-        if getattr(event, "connection", None) != self._generation:
-            return  # an ack from an earlier connection: its mids mean other rows now
-        row_id = self._inflight.pop(mid, None)
-        if row_id is None:
-            return  # a state message
-        self.spool.ack(row_id)
-        self.acked += 1
-        self._schedule_flush()
+    def _published(self, connection: int, mids: list[int]) -> None:
+        """The client's call with the publishes one chunk completed."""
+        if connection != self._generation:
+            return  # acks from an earlier connection: their mids mean other rows now
+        inflight, spool = self._inflight, self.spool
+        acked = 0
+        for mid in mids:
+            row_id = inflight.pop(mid, None)
+            if row_id is not None:  # else a state message
+                spool.ack(row_id)
+                acked += 1
+        if acked:
+            self.acked += acked
+            self._schedule_flush()
 
     @handler("mqtt_message")
     def _on_message(self, topic: str, payload: bytes) -> None:
