@@ -196,7 +196,8 @@ class WsClients:
 # -- the parts -----------------------------------------------------------------
 
 
-def write_config(work: Path, pairs: list[SocatPair], broker: int, web: int) -> Path:
+def write_config(work: Path, pairs: list[SocatPair], broker: int, web: int,
+                 bridge: tuple[SocatPair, int] | None = None) -> Path:
     lines = ["[gateway]", 'name = "bench"', f"state_dir = {json.dumps(str(work / 'state'))}", 'log_level = "warning"',
              "", "[web]", f'listen = "127.0.0.1:{web}"', "",
              "[mqtt]", 'host = "127.0.0.1"', f"port = {broker}", f'topic_prefix = "{PREFIX}"',
@@ -204,6 +205,9 @@ def write_config(work: Path, pairs: list[SocatPair], broker: int, web: int) -> P
     for i, pair in enumerate(pairs):
         lines += ["[[device]]", f'name = "dev{i}"', f"port = {json.dumps(str(pair.dev))}", 'profile = "keyvalue"',
                   "baudrate = 4000000", ""]
+    if bridge is not None:  # another device, raw, bridged to TCP: the stall test's echo
+        lines += ["[[device]]", 'name = "bridge"', f"port = {json.dumps(str(bridge[0].dev))}", 'profile = "raw"',
+                  f'tcp = "127.0.0.1:{bridge[1]}"', ""]
     path = work / "gateway.toml"
     path.write_text("\n".join(lines))
     return path
@@ -360,6 +364,85 @@ def latency(rate: float, seconds: float, writers: Writers, clients: WsClients) -
             "p50_us": pct(0.50), "p99_us": pct(0.99), "max_us": round(values[-1] * 1e6) if values else -1}
 
 
+class Pipeline:
+    """Everything a run needs, set up and torn down: the device pairs, a
+    mosquitto, ``gateway run`` (with ``env`` added to its environment), the
+    WebSocket clients and the device-side writers. With ``bridge`` one more
+    device, raw, bridged to TCP port :attr:`bridge_port`."""
+
+    def __init__(self, clients: int, *, env: dict[str, str] | None = None, bridge: bool = False,
+                 profile: str | None = None, prefix: str = "gateway-pipeline-") -> None:
+        self.work = Path(tempfile.mkdtemp(prefix=prefix))
+        self.pairs: list[SocatPair] = []
+        self.clients_wanted = clients
+        self.extra_env = env or {}
+        self.with_bridge = bridge
+        self.profile = profile
+        self.broker: subprocess.Popen[bytes] | None = None
+        self.gateway: subprocess.Popen[bytes] | None = None
+        self.clients: WsClients | None = None
+        self.writers: Writers | None = None
+        self.bridge_pair: SocatPair | None = None
+        self.bridge_port = 0
+        self.startup_log = b""
+
+    def __enter__(self) -> Pipeline:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        self.pairs = [SocatPair(self.work, f"dev{i}").start() for i in range(DEVICES)]
+        bridge = None
+        if self.with_bridge:
+            self.bridge_pair = SocatPair(self.work, "bridge").start()
+            self.bridge_port = _free_port(0)
+            bridge = (self.bridge_pair, self.bridge_port)
+        self.broker_port = _free_port(0)
+        self.broker = start_broker(self.work, self.broker_port)
+        self.web = _free_port(0)
+        config = write_config(self.work, self.pairs, self.broker_port, self.web, bridge)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.extra_env)
+        env.pop("NOTIFY_SOCKET", None)
+        profile = ["-m", "cProfile", "-o", self.profile] if self.profile else []
+        self.gateway = subprocess.Popen([sys.executable, *profile, "-m", "gateway", "run", "-c", str(config),
+                                         "--log-level", "info"],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, env=env)
+        devices = DEVICES + (1 if bridge else 0)
+        self.startup_log = wait_for_output(self.gateway, rb"ready: %d/%d devices online" % (devices, devices))
+        drain(self.gateway)
+        self.clients = WsClients("127.0.0.1", self.web, self.clients_wanted)
+        self.writers = Writers(self.pairs)
+
+    def close(self) -> None:
+        if self.clients is not None:
+            self.clients.close()
+        if self.writers is not None:
+            self.writers.close()
+        if self.gateway is not None and self.gateway.poll() is None:
+            self.gateway.send_signal(signal.SIGTERM)
+            self.gateway.wait(15)
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.terminate()
+            self.broker.wait(10)
+        for pair in [*self.pairs, *([self.bridge_pair] if self.bridge_pair else [])]:
+            pair.unplug()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def lost(throughput_result: dict[str, Any]) -> bool:
+    t = throughput_result
+    return bool(t["mqtt_missing"] or any(t["ws_missing_per_client"]) or t["ws_clients_dropped"]
+                or t["spool_dropped"])
+
+
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=40000, help="readings in the throughput phase")
@@ -369,49 +452,19 @@ def main() -> dict[str, Any]:
     parser.add_argument("--profile", metavar="FILE", help="run the gateway under cProfile, stats to FILE")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="gateway-pipeline-"))
-    pairs = [SocatPair(work, f"dev{i}").start() for i in range(DEVICES)]
-    broker_port = _free_port(0)
-    broker = start_broker(work, broker_port)
-    web = _free_port(0)
-    config = write_config(work, pairs, broker_port, web)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("NOTIFY_SOCKET", None)
-    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
-    gateway = subprocess.Popen([sys.executable, *profile, "-m", "gateway", "run", "-c", str(config),
-                                "--log-level", "info"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    writers = clients = None
-    try:
-        wait_for_output(gateway, rb"ready: 4/4 devices online")
-        drain(gateway)
-        clients = WsClients("127.0.0.1", web, args.clients)
-        writers = Writers(pairs)
+    with Pipeline(args.clients, profile=args.profile) as pipe:
+        assert pipe.gateway is not None and pipe.broker is not None
+        assert pipe.clients is not None and pipe.writers is not None
         result: dict[str, Any] = {"benchmark": "gateway_pipeline", "devices": DEVICES,
                                   "websocket_clients": args.clients, "spool_synchronous": "FULL"}
-        result["throughput"] = throughput(args.n, writers, clients, work, broker_port, web, gateway.pid,
-                                          broker.pid)
-        result["latency_serial_to_websocket"] = latency(args.rate, args.seconds, writers, clients)
-        result["rss_kib"] = rss_kib(gateway.pid)
+        result["throughput"] = throughput(args.n, pipe.writers, pipe.clients, pipe.work, pipe.broker_port,
+                                          pipe.web, pipe.gateway.pid, pipe.broker.pid)
+        result["latency_serial_to_websocket"] = latency(args.rate, args.seconds, pipe.writers, pipe.clients)
+        result["rss_kib"] = rss_kib(pipe.gateway.pid)
         print(json.dumps(result))
-        t = result["throughput"]
-        if t["mqtt_missing"] or any(t["ws_missing_per_client"]) or t["ws_clients_dropped"] or t["spool_dropped"]:
+        if lost(result["throughput"]):
             raise SystemExit("LOSS: see mqtt_missing / ws_missing_per_client / ws_clients_dropped / spool_dropped")
         return result
-    finally:
-        if clients is not None:
-            clients.close()
-        if writers is not None:
-            writers.close()
-        if gateway.poll() is None:
-            gateway.send_signal(signal.SIGTERM)
-            gateway.wait(15)
-        if broker.poll() is None:
-            broker.terminate()
-            broker.wait(10)
-        for pair in pairs:
-            pair.unplug()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

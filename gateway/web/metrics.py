@@ -69,6 +69,10 @@ def render_metrics(devices: Sequence[DeviceSnapshot], uplink: dict[str, Any], we
     lines += _family("gateway_spool_accepted_total", "counter",
                      "Readings accepted: written to the spool by a finished commit (fsync) since the start.",
                      [({}, uplink["accepted"])])
+    lines += _family("gateway_spool_commits_total", "counter",
+                     "Spool transactions finished on the disk writer thread (one fsync each, however "
+                     "many readings: a slow disk makes fewer, larger ones).",
+                     [({}, uplink.get("commits", 0))])
     lines += _family("gateway_spool_unaccepted", "gauge",
                      "Readings handed to the spool's writer thread and not yet durable.",
                      [({}, uplink["unaccepted"])])

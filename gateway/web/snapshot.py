@@ -87,8 +87,9 @@ def uplink_state(parts: GatewayParts) -> dict[str, Any]:
     uplink = parts.mqtt
     if uplink is None:
         return {"configured": False, "connected": False, "spool_depth": 0, "dropped": 0, "acked": 0,
-                "accepted": 0, "unaccepted": 0, "overflow_dropped": 0}
+                "accepted": 0, "unaccepted": 0, "overflow_dropped": 0, "commits": 0}
     spool = uplink.spool
     return {"configured": True, "connected": bool(uplink.connected), "spool_depth": int(spool.depth),
             "dropped": int(spool.dropped), "acked": int(uplink.acked), "accepted": int(spool.committed),
-            "unaccepted": int(spool.unaccepted), "overflow_dropped": int(spool.overflow_dropped)}
+            "unaccepted": int(spool.unaccepted), "overflow_dropped": int(spool.overflow_dropped),
+            "commits": int(spool.commits)}

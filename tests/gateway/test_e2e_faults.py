@@ -44,6 +44,7 @@ from gateway.app import Gateway
 from gateway.config import GatewayConfig, parse_config
 from gateway.readings import check_profile
 from gateway.socat import SocatPair
+from gateway.spool import SLOW_COMMIT_ENV
 
 TIMEOUT = 15.0
 PREFIX = "e2e/gw"
@@ -250,6 +251,40 @@ def test_sigkill_of_gateway_run_while_the_broker_is_down_delivers_the_spool_afte
 
 
 # -- a slow disk ---------------------------------------------------------------------------
+
+
+def test_with_the_slow_commit_benchmark_hook_every_reading_still_arrives(
+        tmp_path: Path, pair: SocatPair, cleanup: Callable[[Any], None], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stall benchmark's hook (bench/gateway_stall.py): every spool commit
+    # held 50 ms on the writer thread, like an SD card's fsync. Not a speed
+    # test: the readings must all arrive, at the broker and on /ws, none
+    # dropped, in fewer commits than readings (they wait and group up).
+    monkeypatch.setenv(SLOW_COMMIT_ENV, "50")
+    broker = fx.Broker(tmp_path / "broker").start()
+    cleanup(broker)
+    sub = fx.Subscriber(broker.port, [READINGS])
+    cleanup(sub)
+    with running(make_config(tmp_path, pair, broker=broker.port)) as (gateway, bus, base):
+        assert gateway.mqtt is not None and gateway.mqtt.spool.store.before_commit is not None
+        wait_metrics(base, lambda m: m["gateway_mqtt_connected"] == 1, "the broker connection")
+        ws = WsClient(base)
+        cleanup(ws)
+        fd = pair.open_peer()
+        try:
+            for start in range(1, 301, 50):  # in bursts, while commits are slow
+                write_all(fd, b"".join(b"n=%d\n" % n for n in range(start, start + 50)))
+            ws.wait(lambda ms: last_n(ms) == 300, "reading 300 on /ws")
+            assert sub.wait_for(lambda ms: len(set(seqs_of(sub, READINGS))) >= 300, timeout=30)
+        finally:
+            os.close(fd)
+        after = wait_metrics(base, lambda m: m["gateway_spool_depth"] == 0, "the spool drained")
+    assert first_arrivals(seqs_of(sub, READINGS)) == list(range(1, 301))
+    assert [m["fields"]["n"] for m in ws.readings()] == list(range(1, 301))
+    assert after["gateway_spool_dropped_total"] == 0
+    assert after["gateway_spool_accepted_total"] == 300
+    assert 0 < after["gateway_spool_commits_total"] < 300
+
+
 
 
 class DiskGate:
