@@ -276,15 +276,17 @@ class Writers:
 
 
 def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker: int, web: int,
-               pid: int, broker_pid: int) -> dict[str, Any]:
+               pid: int, broker_pid: int, socat_pids: list[int] | None = None) -> dict[str, Any]:
     received = work / "throughput.jsonl"
     sub = start_subscriber(broker, f"{PREFIX}/+/reading", n, received)
     per_device = n // DEVICES
     chunk = 500  # lines per write, round robin over the devices
     cpu0 = cpu_seconds(pid)
     threads0 = thread_cpu_seconds(pid)
+    socats = socat_pids or []
     others0 = {"mosquitto": cpu_seconds(broker_pid), "mosquitto_sub": _reaped_children_cpu(),
-               "bench_ws_clients": clients.cpu_s}
+               "bench_ws_clients": clients.cpu_s, "socat": sum(map(cpu_seconds, socats)),
+               "bench_writer": time.thread_time()}
     t0 = time.monotonic()
     for start in range(0, per_device, chunk):
         for d in range(DEVICES):
@@ -307,7 +309,8 @@ def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker:
     t_end = time.monotonic()
     cpu = cpu_seconds(pid) - cpu0
     others = {"mosquitto": cpu_seconds(broker_pid), "mosquitto_sub": _reaped_children_cpu(),
-              "bench_ws_clients": clients.cpu_s}
+              "bench_ws_clients": clients.cpu_s, "socat": sum(map(cpu_seconds, socats)),
+              "bench_writer": time.thread_time()}
     threads = {name: round(value - threads0.get(name, 0.0), 2) for name, value in thread_cpu_seconds(pid).items()}
     clients.settle()  # now that the clock stopped: check every seq
     seqs = [json.loads(line) for line in received.read_bytes().splitlines() if line.startswith(b"{")]
@@ -421,6 +424,11 @@ class Pipeline:
         self.clients = WsClients("127.0.0.1", self.web, self.clients_wanted)
         self.writers = Writers(self.pairs)
 
+    @property
+    def socat_pids(self) -> list[int]:
+        """The socat processes linking each device's two ptys (they copy every byte)."""
+        return [pair.process.pid for pair in self.pairs if pair.process is not None]
+
     def close(self) -> None:
         if self.clients is not None:
             self.clients.close()
@@ -458,7 +466,7 @@ def main() -> dict[str, Any]:
         result: dict[str, Any] = {"benchmark": "gateway_pipeline", "devices": DEVICES,
                                   "websocket_clients": args.clients, "spool_synchronous": "FULL"}
         result["throughput"] = throughput(args.n, pipe.writers, pipe.clients, pipe.work, pipe.broker_port,
-                                          pipe.web, pipe.gateway.pid, pipe.broker.pid)
+                                          pipe.web, pipe.gateway.pid, pipe.broker.pid, pipe.socat_pids)
         result["latency_serial_to_websocket"] = latency(args.rate, args.seconds, pipe.writers, pipe.clients)
         result["rss_kib"] = rss_kib(pipe.gateway.pid)
         print(json.dumps(result))

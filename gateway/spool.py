@@ -33,13 +33,14 @@ lives in memory (logged loudly) so the gateway keeps running.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .sqlitedb import database_path, move_aside, open_database
 
@@ -57,9 +58,16 @@ SpoolRow = tuple[int, str, bytes, int]  # (id, topic, payload, qos)
 #: Benchmark-only: milliseconds every commit is held inside its transaction
 #: (an SD card's fsync, for the stall benchmark). Unset in production.
 SLOW_COMMIT_ENV = "GATEWAY_SPOOL_SLOW_COMMIT_MS"
-#: Ids per ``IN (...)`` statement: under SQLite's oldest parameter limit (999).
-_CHUNK = 500
+#: Statement sizes (rows per INSERT, ids per DELETE), largest first: big
+#: statements, because each statement step lets the GIL go and the loop
+#: thread, busy at thousands of readings/s, keeps it until its switch
+#: interval (5 ms) is up; row by row (executemany) a 5,000-row commit took
+#: ~200 ms that way. A few fixed sizes, so the connection's statement cache
+#: holds a few statements, not one per batch size. Those over the library's
+#: parameter limit (999 before SQLite 3.32) are not used.
+_SIZES = (4096, 1024, 256, 64, 16, 4, 1)
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
+T = TypeVar("T")
 
 
 def _slow_commit_from_environment() -> Callable[[], object] | None:
@@ -103,6 +111,7 @@ class Spool:
         #: production (unless the benchmark variable SLOW_COMMIT_ENV is set).
         self.before_commit: Callable[[], object] | None = _slow_commit_from_environment()
         self._next_id = 1
+        self._parameters = 999  # per statement: the library's limit once open
         self._rows = 0  # committed rows
         self._bytes = 0  # committed logical bytes
         self._buffer_bytes = 0
@@ -149,6 +158,7 @@ class Spool:
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
         ), timeout=self.busy_timeout, require_wal=True)
         try:
+            self._parameters = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
             # After a checkpoint the WAL is truncated to this size, so a burst
             # does not leave a large file behind.
             db.execute("PRAGMA journal_size_limit = 4194304")
@@ -206,11 +216,34 @@ class Spool:
         self.appended += 1
         return row_id
 
+    def append_many(self, rows: Iterable[tuple[str, bytes, int]]) -> None:
+        """:meth:`append` for a batch of (topic, payload, qos), in order.
+
+        The writer thread buffers thousands of rows a second this way: one
+        call per batch instead of one per row (it holds the GIL meanwhile,
+        which the loop thread then waits for).
+        """
+        start = self._next_id
+        batch = [(start + i, topic, payload, qos) for i, (topic, payload, qos) in enumerate(rows)]
+        if not batch:
+            return
+        self._next_id = start + len(batch)
+        self._buffer.extend(batch)
+        self._buffer_bytes += sum([len(row[1]) + len(row[2]) for row in batch]) + ROW_OVERHEAD * len(batch)
+        self.appended += len(batch)
+
     def ack(self, row_id: int) -> None:
         """The row was delivered: delete it at the next :meth:`commit`."""
         if row_id not in self._acked_set:
             self._acked_set.add(row_id)
             self._acked.append(row_id)
+
+    def ack_many(self, row_ids: Iterable[int]) -> None:
+        """:meth:`ack` for a batch of rows."""
+        known = self._acked_set
+        new = [row_id for row_id in dict.fromkeys(row_ids) if row_id not in known]
+        known.update(new)
+        self._acked.extend(new)
 
     def commit(self) -> int:
         """Write buffered rows and deletions in one transaction; returns rows accepted."""
@@ -226,7 +259,7 @@ class Spool:
             try:
                 deleted, freed = self._delete(db, acked) if acked else (0, 0)
                 if buffer:
-                    db.executemany("INSERT INTO spool VALUES (?, ?, ?, ?)", buffer)
+                    self._insert(db, buffer)
                 rows = self._rows - deleted + len(buffer)
                 size = self._bytes - freed + self._buffer_bytes
                 dropped = 0
@@ -272,16 +305,19 @@ class Spool:
             self.dropped += dropped
         return accepted
 
-    @staticmethod
-    def _delete(db: sqlite3.Connection, acked: list[int]) -> tuple[int, int]:
+    def _insert(self, db: sqlite3.Connection, rows: list[SpoolRow]) -> None:
+        """INSERT ``rows`` in a few multi-row statements (see _SIZES)."""
+        for chunk in _pieces(rows, self._parameters // 4):
+            db.execute(_insert_statement(len(chunk)), [value for row in chunk for value in row])
+
+    def _delete(self, db: sqlite3.Connection, acked: list[int]) -> tuple[int, int]:
         """Delete acknowledged rows; returns (rows, logical bytes) really freed.
 
         Measured from the rows themselves, so an ack of a row the bound
         already dropped, or a second ack of one row, frees nothing.
         """
         deleted = freed = 0
-        for start in range(0, len(acked), _CHUNK):
-            chunk = acked[start:start + _CHUNK]
+        for chunk in _pieces(acked, self._parameters):
             marks = ",".join("?" * len(chunk))
             count, size = db.execute("SELECT count(*), coalesce(sum(length(topic) + length(payload)), 0)"
                                      f" FROM spool WHERE id IN ({marks})", chunk).fetchone()
@@ -381,3 +417,19 @@ class Spool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _pieces(items: list[T], limit: int) -> Iterator[list[T]]:
+    """``items`` cut into runs of the _SIZES (at most ``limit`` each), in order."""
+    sizes = [size for size in _SIZES if size <= limit] or [1]
+    start, end = 0, len(items)
+    while start < end:
+        left = end - start
+        size = next((size for size in sizes if size <= left), 1)
+        yield items[start:start + size]
+        start += size
+
+
+@functools.cache
+def _insert_statement(rows: int) -> str:
+    return "INSERT INTO spool VALUES " + ",".join(["(?,?,?,?)"] * rows)

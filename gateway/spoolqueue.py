@@ -16,7 +16,8 @@ Publishing: accepted rows are kept in memory, in order, up to ``ready_max``
 of them (what a broker that is up takes next). Past that, or after a
 reconnect (everything unacknowledged goes out again), the queue is behind
 the file: it asks the writer to read the next rows back from disk, in the
-same job as a commit, and goes on from memory once a read comes back short.
+same job as a commit (as many as the ready queue has room for), and goes
+on from memory once a read comes back short.
 
 Backpressure: the hand-over is bounded (``max_handover_bytes``). When the
 disk cannot keep up and it is full, the oldest rows not yet accepted are
@@ -50,8 +51,9 @@ log = logging.getLogger(__name__)
 #: seconds of readings at thousands/s, far more than one slow fsync.
 DEFAULT_HANDOVER_BYTES = 4 << 20
 #: Accepted rows kept in memory for publishing.
-DEFAULT_READY = 4096
-#: Rows read back from disk at a time when the queue is behind the file.
+DEFAULT_READY = 8192
+#: Rows read back from disk at a time when the queue is behind the file, at
+#: least: a read fills the ready queue up to ``ready_max``.
 DEFAULT_FETCH = 1024
 #: Seconds before a failed commit is tried again.
 RETRY_DELAY = 1.0
@@ -91,6 +93,8 @@ class SpoolQueue:
         self.max_handover_bytes = max(1, max_handover_bytes)
         self.ready_max = max(1, ready_max)
         self.fetch_limit = max(1, fetch_limit)
+        #: While behind, the next read is asked for once fewer rows are ready.
+        self._refill_below = max(self.fetch_limit // 2, self.ready_max // 2)
         self.retry_delay = retry_delay
         self._handover: deque[Message] = deque()
         self._handover_bytes = 0
@@ -152,7 +156,7 @@ class SpoolQueue:
         rows = [ready.popleft() for _ in range(count)]
         if rows:
             self._cursor = rows[-1][0]
-        if self._behind and len(ready) < self.fetch_limit // 2 and not self._want_fetch:
+        if self._behind and len(ready) < self._refill_below and not self._want_fetch:
             self._want_fetch = True
             self.flush()
         return rows
@@ -218,7 +222,11 @@ class SpoolQueue:
         if self._want_fetch:
             self._want_fetch = False
             after = self._ready[-1][0] if self._ready else self._cursor
-            fetch = (after, self.fetch_limit)
+            # Fill the ready queue in one read: 1,024 rows a job could not
+            # keep up with a burst that accepts thousands a job, and the
+            # queue then stayed behind the file (and publishing starved)
+            # for as long as the burst lasted.
+            fetch = (after, max(self.fetch_limit, self.ready_max - len(self._ready)))
         self._busy = True
         self._in_job = len(rows)
         rewinds = self._rewinds
@@ -228,10 +236,8 @@ class SpoolQueue:
     def _write(self, rows: list[Message], acks: list[int], fetch: tuple[int, int] | None) -> _Written:
         """On the writer thread: one transaction, then maybe a read back."""
         store = self.store
-        for topic, payload, qos in rows:
-            store.append(topic, payload, qos)
-        for row_id in acks:
-            store.ack(row_id)
+        store.append_many(rows)
+        store.ack_many(acks)
         accepted = store.last_accepted if store.commit() else []
         fetched = store.pending(fetch[1], after=fetch[0]) if fetch is not None else None
         return _Written(accepted, fetched, store.committed_rows, store.size, store.dropped,

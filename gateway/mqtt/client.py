@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,6 +188,31 @@ class MqttClient(BaseComponent):
             self._qos0.append(mid)
         self._schedule_write()
         return mid
+
+    def publish_many(self, messages: Iterable[tuple[str, bytes, int]]) -> list[int]:
+        """Queue a PUBLISH (not retained) for each (topic, payload, qos), in
+        order; their mids. Stops at the first one that cannot be queued (not
+        connected, or too large: logged), so the list may be shorter.
+
+        One call for what the uplink sends in a pass, instead of one
+        :meth:`publish` each (it runs for every reading).
+        """
+        proto = self._proto
+        mids: list[int] = []
+        if proto is None or not self.connected:
+            return mids
+        publish, qos0 = proto.publish, self._qos0
+        try:
+            for topic, payload, qos in messages:
+                mid = publish(topic, payload, qos)
+                mids.append(mid)
+                if not qos:
+                    qos0.append(mid)
+        except ValueError as exc:
+            log.warning("MQTT: cannot publish: %s", exc)
+        if mids:
+            self._schedule_write()
+        return mids
 
     def subscribe(self, topic: str, qos: int = 1) -> None:
         """Subscribe now (if connected) and again after every reconnect."""

@@ -239,13 +239,14 @@ class MqttUplink(BaseComponent):
         room = self.window - len(self._inflight)
         if room <= 0:
             return
-        inflight = self._inflight
-        for row_id, topic, payload, qos in self.spool.take(room):
-            mid = client.publish(topic, payload, qos)
-            if mid is None:  # the connection is gone; mqtt_disconnected follows, then a rewind
-                return
-            inflight[mid] = row_id
-            self.published += 1
+        rows = self.spool.take(room)
+        if not rows:
+            return
+        mids = client.publish_many([(topic, payload, qos) for _, topic, payload, qos in rows])
+        # Fewer mids than rows: the connection went (mqtt_disconnected
+        # follows, then a rewind sends the rest again).
+        self._inflight.update(zip(mids, [row[0] for row in rows[:len(mids)]], strict=True))
+        self.published += len(mids)
 
     def _publish_state(self, topic: str, payload: bytes) -> None:
         # Not connected, or connected but mqtt_connected not handled yet:

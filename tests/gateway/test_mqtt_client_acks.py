@@ -65,13 +65,19 @@ def connected_client(calls: list[tuple[int, list[int]]] | None, called: threadin
             app.loop.close()
 
 
-def publish_three(client: MqttClient, conn: socket.socket) -> list[int]:
+def publish_three(client: MqttClient, conn: socket.socket, *, many: bool = False) -> list[int]:
     mids: list[int] = []
-    client.loop.call_soon_threadsafe(lambda: mids.extend(client.publish("t", b"x", 1) for _ in range(3)))
-    for _ in range(3):
+    if many:
+        client.loop.call_soon_threadsafe(lambda: mids.extend(client.publish_many([("t", b"x%d" % i, 1)
+                                                                                   for i in range(3)])))
+    else:
+        client.loop.call_soon_threadsafe(lambda: mids.extend(client.publish("t", b"x%d" % i, 1)  # type: ignore[misc]
+                                                             for i in range(3)))
+    for i in range(3):
         head = read_exactly(conn, 2)
-        assert head[0] >> 4 == 3  # PUBLISH
-        read_exactly(conn, head[1])
+        assert head[0] == 0x32  # PUBLISH, QoS 1, not retained
+        body = read_exactly(conn, head[1])
+        assert body[:3] == b"\x00\x01t" and body[5:] == b"x%d" % i  # topic, mid, payload (3.3.2)
     # The three PUBACKs (3.4) in one write: one chunk for the client.
     conn.sendall(b"".join(b"\x40\x02" + mid.to_bytes(2, "big") for mid in mids))
     return mids
@@ -88,7 +94,7 @@ def test_on_published_gets_one_call_per_chunk_and_no_events() -> None:
     calls: list[tuple[int, list[int]]] = []
     called = threading.Event()
     with connected_client(calls, called) as (client, probe, conn):
-        mids = publish_three(client, conn)
+        mids = publish_three(client, conn, many=True)
         assert called.wait(fx.TIMEOUT)  # a call, not an event: the probe would not notice
         assert calls == [(client.connection, mids)]
         assert not probe.named("mqtt_published")

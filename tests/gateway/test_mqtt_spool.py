@@ -35,6 +35,27 @@ def test_rows_come_back_in_order_only_after_commit(tmp_path: Path) -> None:
     assert (tmp_path / "spool.sqlite3").exists()
 
 
+def test_append_many_and_ack_many_are_append_and_ack_in_a_batch(tmp_path: Path) -> None:
+    rows = [("t/a", b"0", 1), ("t/b", b"11", 0), ("t/a", b"222", 1)]
+    with Spool(tmp_path / "one") as one, Spool(tmp_path / "many") as many:
+        ids = [one.append(*row) for row in rows]
+        many.append_many(rows)
+        many.append_many([])
+        assert one.depth == many.depth == 3 and one.uncommitted == many.uncommitted == 3
+        assert one.commit() == many.commit() == 3
+        assert one.pending(10) == many.pending(10)
+        for row_id in (ids[0], ids[2], ids[0]):
+            one.ack(row_id)
+        many.ack_many([ids[0], ids[2], ids[0]])
+        many.ack_many([ids[2]])  # already acknowledged: nothing more
+        assert one.depth == many.depth == 1
+        one.commit()
+        many.commit()
+        assert one.pending(10) == many.pending(10) == [(ids[1], "t/b", b"11", 0)]
+        assert one.size == many.size == 2 + 3 + ROW_OVERHEAD
+        assert one.appended == many.appended == 3
+
+
 def test_one_transaction_per_commit(tmp_path: Path) -> None:
     with Spool(tmp_path) as spool:
         for _ in range(1000):
