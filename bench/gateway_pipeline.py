@@ -411,7 +411,7 @@ class Pipeline:
         self.broker = start_broker(self.work, self.broker_port)
         self.web = _free_port(0)
         config = write_config(self.work, self.pairs, self.broker_port, self.web, bridge)
-        env = dict(os.environ, PYTHONPATH=str(ROOT), **self.extra_env)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.extra_env}
         env.pop("NOTIFY_SOCKET", None)
         profile = ["-m", "cProfile", "-o", self.profile] if self.profile else []
         self.gateway = subprocess.Popen([sys.executable, *profile, "-m", "gateway", "run", "-c", str(config),

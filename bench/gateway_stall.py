@@ -171,7 +171,8 @@ def run(delay_ms: float, rate: float, seconds: float, clients: int, interval: fl
                 break
             select.select([], [], [], 0.01)
         elapsed = time.monotonic() - t0
-        commits = after["gateway_spool_commits_total"] - before["gateway_spool_commits_total"]
+        # (An older gateway has no such metric: then commits are not reported.)
+        commits = after.get("gateway_spool_commits_total", 0) - before.get("gateway_spool_commits_total", 0)
         result: dict[str, Any] = {
             "benchmark": "gateway_stall", "spool_commit_delay_ms": delay_ms, "rate_per_s": rate,
             "seconds": seconds, "readings": total, "websocket_clients": clients,
@@ -180,7 +181,7 @@ def run(delay_ms: float, rate: float, seconds: float, clients: int, interval: fl
             **losses(received, ws, total),
             "spool_dropped": after["gateway_spool_dropped_total"],
             "spool_commits": commits, "readings_per_commit": round(total / commits, 1) if commits else None,
-            "spool_commits_per_s": round(commits / elapsed, 1),
+            "spool_commits_per_s": round(commits / elapsed, 1) if commits else None,
         }
         return result
 
