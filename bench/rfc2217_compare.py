@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import serial  # noqa: E402
-from benchutil import drain, wait_for_output  # noqa: E402
+from benchutil import drain  # noqa: E402
 from serial.serialutil import iterbytes  # noqa: E402
 
 from circuits.protocols.telnet import Data, TelnetDecoder  # noqa: E402
@@ -65,10 +65,18 @@ def start_gateway(dev: Path, port: int, work: Path) -> subprocess.Popen[bytes]:
     config.write_text(f'[gateway]\nname = "bench"\nstate_dir = "{work}"\nlog_level = "info"\n\n'
                       f'[[device]]\nname = "dev"\nport = "{dev}"\nprofile = "raw"\n'
                       f'rfc2217 = "127.0.0.1:{port}"\n')
-    process = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "gateway", "run", "-c", str(config)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_output(process, rb"ready: 1/1")
-    drain(process)
+    # The journal goes to a file, not a pipe this process drains: a thread
+    # here reading each log line would take the GIL from the client being
+    # timed (ser2net writes none), which cost the gateway's baud changes.
+    journal = work / "gateway.log"
+    with journal.open("wb") as log_file:
+        process = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "gateway", "run", "-c", str(config)],
+                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file)
+    deadline = time.monotonic() + 15
+    while b"ready: 1/1" not in journal.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the gateway did not get ready: {journal.read_bytes()[-800:]!r}")
+        time.sleep(0.01)
     return process
 
 
