@@ -338,11 +338,9 @@ def throughput(n: int, writers: Writers, clients: WsClients, work: Path, broker:
     }
 
 
-def latency(rate: float, seconds: float, writers: Writers, clients: WsClients) -> dict[str, Any]:
-    clients.keep_seqs = False
-    clients.latencies.clear()
-    clients.measure_latency = True
-    before = list(clients.readings)
+def paced_readings(rate: float, seconds: float, writers: Writers) -> int:
+    """Readings at ``rate`` over the devices, each carrying its write time;
+    returns how many were written."""
     count = int(rate * seconds)
     interval = 1.0 / rate
     start = time.monotonic()
@@ -352,6 +350,15 @@ def latency(rate: float, seconds: float, writers: Writers, clients: WsClients) -
         if due > now:
             time.sleep(due - now)  # pacing the generator, not waiting for a result
         writers.write(i % DEVICES, b"temp=21.5 t=%.6f\n" % time.monotonic())
+    return count
+
+
+def latency(rate: float, seconds: float, writers: Writers, clients: WsClients) -> dict[str, Any]:
+    clients.keep_seqs = False
+    clients.latencies.clear()
+    clients.measure_latency = True
+    before = list(clients.readings)
+    count = paced_readings(rate, seconds, writers)
     deadline = time.monotonic() + 10
     while min(c - b for c, b in zip(clients.readings, before, strict=True)) < count:
         if time.monotonic() > deadline:

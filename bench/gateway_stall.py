@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchutil import start_subscriber  # noqa: E402
-from gateway_pipeline import DEVICES, PREFIX, Pipeline, Writers, WsClients, metrics  # noqa: E402
+from gateway_pipeline import PREFIX, Pipeline, WsClients, metrics, paced_readings  # noqa: E402
 
 from gateway.socat import make_raw  # noqa: E402
 from gateway.spool import SLOW_COMMIT_ENV  # noqa: E402
@@ -106,20 +106,6 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"samples": len(ordered), "p50_us": pct(0.50), "p99_us": pct(0.99), "max_us": round(ordered[-1])}
 
 
-def steady(rate: float, seconds: float, writers: Writers) -> int:
-    """Readings at ``rate`` over the devices, each carrying its write time."""
-    count = int(rate * seconds)
-    interval = 1.0 / rate
-    start = time.monotonic()
-    for i in range(count):
-        due = start + i * interval
-        now = time.monotonic()
-        if due > now:
-            time.sleep(due - now)  # pacing the generator, not waiting for a result
-        writers.write(i % DEVICES, b"temp=21.5 t=%.6f\n" % time.monotonic())
-    return count
-
-
 def losses(received: Path, clients: WsClients, total: int) -> dict[str, Any]:
     got: dict[str, set[int]] = {}
     rows = 0
@@ -156,7 +142,7 @@ def run(delay_ms: float, rate: float, seconds: float, clients: int, interval: fl
         if prober.stdout.readline().strip() != b"ready":
             raise SystemExit("the echo process did not start")
         t0 = time.monotonic()
-        steady(rate, seconds, pipe.writers)
+        paced_readings(rate, seconds, pipe.writers)
         out, _ = prober.communicate(timeout=seconds + 30)
         if prober.returncode:
             raise SystemExit(f"the echo process failed ({prober.returncode})")

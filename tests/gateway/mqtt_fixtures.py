@@ -429,3 +429,24 @@ def web_gateway_config(tmp_path: Path, *devices: str, name: str = "greenhouse", 
     text = (f'[gateway]\nname = "{name}"\nstate_dir = {json.dumps(str(tmp_path / "state"))}\n\n'
             f'[web]\nlisten = "127.0.0.1:{free_port(0)}"\n{web}\n' + "".join(devices))
     return parse_config(text, "<test>", check_profile=check_profile)
+
+
+def read_exactly(sock: socket.socket, size: int) -> bytes:
+    """``size`` bytes from ``sock`` (a broker played by the test)."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise AssertionError(f"closed after {data!r}")
+        data += chunk
+    return data
+
+
+def accept_connect(server: socket.socket) -> socket.socket:
+    """Accept the client and read its whole CONNECT."""
+    conn, _ = server.accept()
+    conn.settimeout(TIMEOUT)
+    head = read_exactly(conn, 2)
+    assert head[0] == 0x10 and head[1] < 128
+    read_exactly(conn, head[1])
+    return conn

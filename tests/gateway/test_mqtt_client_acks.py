@@ -18,26 +18,6 @@ from gateway.mqtt.client import MqttClient
 pytestmark = pytest.mark.timeout(60)
 
 
-def read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise AssertionError(f"closed after {data!r}")
-        data += chunk
-    return data
-
-
-def accept_connect(server: socket.socket) -> socket.socket:
-    """Accept the client and read its whole CONNECT."""
-    conn, _ = server.accept()
-    conn.settimeout(fx.TIMEOUT)
-    head = read_exactly(conn, 2)
-    assert head[0] == 0x10 and head[1] < 128
-    read_exactly(conn, head[1])
-    return conn
-
-
 @contextmanager
 def connected_client(calls: list[tuple[int, list[int]]] | None, called: threading.Event | None = None) -> Iterator[tuple[MqttClient, fx.Probe,
                                                                                   socket.socket]]:
@@ -54,7 +34,7 @@ def connected_client(calls: list[tuple[int, list[int]]] | None, called: threadin
         probe = fx.Probe().register(app)
         app.start()
         try:
-            conn = accept_connect(server)
+            conn = fx.accept_connect(server)
             conn.sendall(b"\x20\x02\x00\x00")  # CONNACK, accepted
             assert probe.wait_until(lambda: client.connected)
             yield client, probe, conn
@@ -74,9 +54,9 @@ def publish_three(client: MqttClient, conn: socket.socket, *, many: bool = False
         client.loop.call_soon_threadsafe(lambda: mids.extend(client.publish("t", b"x%d" % i, 1)  # type: ignore[misc]
                                                              for i in range(3)))
     for i in range(3):
-        head = read_exactly(conn, 2)
+        head = fx.read_exactly(conn, 2)
         assert head[0] == 0x32  # PUBLISH, QoS 1, not retained
-        body = read_exactly(conn, head[1])
+        body = fx.read_exactly(conn, head[1])
         assert body[:3] == b"\x00\x01t" and body[5:] == b"x%d" % i  # topic, mid, payload (3.3.2)
     # The three PUBACKs (3.4) in one write: one chunk for the client.
     conn.sendall(b"".join(b"\x40\x02" + mid.to_bytes(2, "big") for mid in mids))

@@ -18,26 +18,6 @@ pytestmark = pytest.mark.timeout(60)
 TIMEOUT = 10.0
 
 
-def read_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise AssertionError(f"closed after {data!r}")
-        data += chunk
-    return data
-
-
-def accept_connect(server: socket.socket) -> socket.socket:
-    """Accept the client and read its whole CONNECT."""
-    conn, _ = server.accept()
-    conn.settimeout(TIMEOUT)
-    head = read_exactly(conn, 2)
-    assert head[0] == 0x10 and head[1] < 128
-    read_exactly(conn, head[1])
-    return conn
-
-
 @contextmanager
 def client_of(port: int, keepalive: int) -> Iterator[tuple[MqttClient, fx.Probe]]:
     app = fx.App()
@@ -57,16 +37,16 @@ def test_pings_when_idle_and_gives_up_on_a_silent_broker() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(TIMEOUT)
         with client_of(server.getsockname()[1], keepalive=1) as (client, probe):
-            conn = accept_connect(server)
+            conn = fx.accept_connect(server)
             conn.sendall(b"\x20\x02\x00\x00")
             assert probe.wait_until(lambda: client.connected)
-            assert read_exactly(conn, 2) == b"\xc0\x00"  # PINGREQ after a second of silence
+            assert fx.read_exactly(conn, 2) == b"\xc0\x00"  # PINGREQ after a second of silence
             conn.sendall(b"\xd0\x00")  # PINGRESP: the connection stays
-            assert read_exactly(conn, 2) == b"\xc0\x00"  # the next period's ping; unanswered now
+            assert fx.read_exactly(conn, 2) == b"\xc0\x00"  # the next period's ping; unanswered now
             assert conn.recv(16) == b""  # given up: closed
             conn.close()
             assert probe.wait_until(lambda: client.last_error == "no PINGRESP from the broker")
-            again = accept_connect(server)  # and dialled again
+            again = fx.accept_connect(server)  # and dialled again
             again.close()
             assert client.connections == 1
 
@@ -75,7 +55,7 @@ def test_a_broker_that_breaks_the_protocol_is_dropped() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(TIMEOUT)
         with client_of(server.getsockname()[1], keepalive=30) as (client, probe):
-            conn = accept_connect(server)
+            conn = fx.accept_connect(server)
             conn.sendall(b"\x20\x02\x00\x00" + b"\xa0\x00")  # CONNACK, then a packet a client never gets
             assert conn.recv(16) == b""
             conn.close()
