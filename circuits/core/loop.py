@@ -9,6 +9,7 @@ threads posted. The dispatching of events is the Manager's job.
 from __future__ import annotations
 
 import heapq
+import select
 import selectors
 import socket
 import traceback
@@ -19,8 +20,14 @@ from typing import Any
 from .clock import MonotonicClock
 
 Callback = Callable[[], Any]
+#: The default selector's epoll object, used directly by Loop.poll.
+_EPOLL = getattr(select, "epoll", None)
 EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
+#: epoll bits that wake a reader / a writer: as selectors maps them, an
+#: error or hang-up wakes both (the callback's read or write then sees it).
+_EPOLL_NOT_READ = ~select.EPOLLOUT if hasattr(select, "epoll") else 0
+_EPOLL_NOT_WRITE = ~select.EPOLLIN if hasattr(select, "epoll") else 0
 
 
 class TimerHandle:
@@ -269,6 +276,10 @@ class Loop:
         selector = self.selector
         if not self.clock.real:
             timeout = 0  # a fake clock never waits for real time
+        epoll = getattr(selector, "_selector", None)
+        if epoll is not None and type(epoll) is _EPOLL:
+            self._poll_epoll(epoll, timeout)
+            return
         ready = selector.select(timeout)
         # Awake again: events fired by the callbacks below need no wake-up.
         self.sleeping = False
@@ -281,6 +292,28 @@ class Loop:
                 if mask & EVENT_READ and pair[0] is not None:
                     pair[0]()
                 if mask & EVENT_WRITE and pair[1] is not None:
+                    pair[1]()
+            except Exception as e:  # one broken descriptor must not end the loop
+                self.report(pair[0] or pair[1], e)
+
+    def _poll_epoll(self, epoll: Any, timeout: float | None) -> None:
+        """poll() for the default selector on Linux, without its Python
+        wrapper (which builds a (key, mask) pair per ready descriptor): the
+        fd is looked up in our own table. Same rounding (epoll takes whole
+        milliseconds, rounded up) and the same read/write mapping."""
+        handlers = self._handlers
+        ready = epoll.poll(-1 if timeout is None else timeout, len(handlers) + 1)
+        self.sleeping = False
+        for fd, bits in ready:
+            pair = handlers.get(fd)
+            if pair is None:
+                if self._wake_r is not None and fd == self._wake_r.fileno():
+                    self._drain_wakeups()
+                continue  # discarded since (a callback closed it)
+            try:
+                if bits & _EPOLL_NOT_READ and pair[0] is not None:
+                    pair[0]()
+                if bits & _EPOLL_NOT_WRITE and pair[1] is not None:
                     pair[1]()
             except Exception as e:  # one broken descriptor must not end the loop
                 self.report(pair[0] or pair[1], e)

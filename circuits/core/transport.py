@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .loop import Loop, TimerHandle
@@ -71,8 +72,9 @@ class Transport(TransportTLS):
             self._send: Callable[[Any], int] = fileobj.send
         else:
             fd = self.fd
-            self._recv = lambda n: os.read(fd, n)
-            self._send = lambda b: os.write(fd, b)
+            # (partials, not lambdas: no Python frame per read or write)
+            self._recv = partial(os.read, fd)
+            self._send = partial(os.write, fd)
         self._out = bytearray()
         self._closing = False
         self._closed = False
