@@ -16,6 +16,18 @@ from pathlib import Path
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
 STDBUF = shutil.which("stdbuf") or "/usr/bin/stdbuf"
+#: ser2net 4.x serving a serial device on a TCP port: SCRIPT DEVICE PORT.
+SER2NET_SCRIPT = """#!/bin/sh
+cfg=$(mktemp /tmp/s2nXXXX.yaml)
+cat > $cfg <<EOC
+connection: &con1
+  accepter: tcp,127.0.0.1,$2
+  connector: serialdev,$1,115200n81,local
+  options:
+    kickolduser: false
+EOC
+exec ser2net -n -d -c $cfg
+"""
 
 
 def wait_for_output(process: subprocess.Popen[bytes], pattern: bytes, timeout: float = 15.0) -> bytes:

@@ -38,23 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchutil import SER2NET_SCRIPT  # noqa: E402
+
 from devices import get_profile, make_simulator  # noqa: E402
 from gateway.cli import main as gateway_main  # noqa: E402
 from gateway.demo import free_port  # noqa: E402
 from gateway.socat import SocatPair  # noqa: E402
 
 HARNESS = Path("/work/shared/bench/serial_bridge.py")
-SER2NET_SCRIPT = """#!/bin/sh
-cfg=$(mktemp /tmp/s2nXXXX.yaml)
-cat > $cfg <<EOC
-connection: &con1
-  accepter: tcp,127.0.0.1,$2
-  connector: serialdev,$1,115200n81,local
-  options:
-    kickolduser: false
-EOC
-exec ser2net -n -d -c $cfg
-"""
 PROFILES = ("keyvalue", "csv", "json", "nmea")
 
 

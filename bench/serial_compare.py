@@ -19,18 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchutil import SER2NET_SCRIPT
+
 ROOT = Path(__file__).resolve().parent.parent
-SER2NET = """#!/bin/sh
-cfg=$(mktemp /tmp/s2nXXXX.yaml)
-cat > $cfg <<EOC
-connection: &con1
-  accepter: tcp,127.0.0.1,$2
-  connector: serialdev,$1,115200n81,local
-  options:
-    kickolduser: false
-EOC
-exec ser2net -n -d -c $cfg
-"""
 
 
 def main() -> int:
@@ -43,7 +34,7 @@ def main() -> int:
     harness = Path(args.shared) / "bench" / "serial_bridge.py"
     app = Path(args.shared) / "bench" / "bridge_app.py"
     s2n = Path(tempfile.mkdtemp()) / "s2n.sh"
-    s2n.write_text(SER2NET)
+    s2n.write_text(SER2NET_SCRIPT)
     s2n.chmod(0o755)
     peers = {
         "ours": (f"exec {ROOT / '.venv/bin/python'} {app} {{dev}} {{port}}", ROOT),
