@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(not AVAILABLE, reason="chromium, chromedriver and selenium are needed")]
 
 if AVAILABLE:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -134,10 +135,14 @@ def test_hex_view_console_clients_and_settings(tmp_path: Path, pair: SocatPair, 
             # The TCP client and this page's WebSocket are listed; the settings are the port's.
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#clients tr[data-kind="TCP"]'))
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#clients tr[data-kind="WebSocket"]'))
-            tcp_row = driver.find_element(By.CSS_SELECTOR, '#clients tr[data-kind="TCP"]').text
-            assert "127.0.0.1:" in tcp_row
-            baud = driver.find_element(By.CSS_SELECTOR, '#settings dd[data-setting="baudrate"]').text
-            assert baud == "19200"
+            # The page re-renders these tables when the port's state comes in
+            # (it is sent after the pass's answers): an element found may be
+            # replaced before its text is read, so read it inside a wait.
+            rerendered = WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
+            rerendered.until(lambda d: "127.0.0.1:" in d.find_element(
+                By.CSS_SELECTOR, '#clients tr[data-kind="TCP"]').text)
+            rerendered.until(lambda d: d.find_element(
+                By.CSS_SELECTOR, '#settings dd[data-setting="baudrate"]').text == "19200")
             assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
             # Every card inside the screen (a grid track widened by a long hex line would not be).
             assert driver.execute_script(
