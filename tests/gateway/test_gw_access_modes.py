@@ -50,16 +50,6 @@ def connect(port: int, bus: fx.BusLog) -> socket.socket:
     return sock
 
 
-
-def recv_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data
-
-
 def test_one_writer_lets_the_first_client_write_and_hands_over_when_it_leaves(
         tmp_path: Path, pair: SocatPair) -> None:
     port, web_port = free_port(0), free_port(0)
@@ -81,7 +71,7 @@ def test_one_writer_lets_the_first_client_write_and_hands_over_when_it_leaves(
             assert read_fd(peer, 11) == b"from first\n"
             os.write(peer, b"to all\n")
             for client in (first, second, third):
-                assert recv_exactly(client, 7) == b"to all\n"
+                assert fx.read_exactly(client, 7) == b"to all\n"
             first.close()
             bus.wait("client_disconnected", lambda d, peer, reason, n: n == 2)
             second.sendall(b"second now\n")  # connected longest: the writer now
@@ -112,7 +102,7 @@ def test_read_only_writes_nothing_to_the_device_and_counts_what_it_discards(
             until(lambda: bridge.discarded == 18, "both clients' bytes discarded")
             os.write(peer, b"reading is fine\n")
             for client in clients:
-                assert recv_exactly(client, 16) == b"reading is fine\n"
+                assert fx.read_exactly(client, 16) == b"reading is fine\n"
             assert link.bytes_out == 0 and link.dropped_to_device == 0
             assert not select.select([peer], [], [], 0)[0]  # nothing arrived at the device
             metrics = urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics",

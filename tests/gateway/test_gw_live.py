@@ -65,18 +65,6 @@ def connect(port: int, bus: fx.BusLog, count: int, **options: int) -> socket.soc
     return sock
 
 
-def recv_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise AssertionError(f"connection closed after {len(data)} of {size} bytes")
-        data += chunk
-    return data
-
-
-
-
 # -- the TCP bridge --------------------------------------------------------------
 
 
@@ -91,7 +79,7 @@ def test_bytes_flow_both_ways_between_the_device_and_several_clients(tmp_path: P
         try:
             write_fd(peer, b"hello clients\n")
             for client in clients:
-                assert recv_exactly(client, 14) == b"hello clients\n"
+                assert fx.read_exactly(client, 14) == b"hello clients\n"
             for i, client in enumerate(clients):
                 client.sendall(f"from {i}\n".encode())
                 assert read_fd(peer, 7) == f"from {i}\n".encode()
@@ -177,7 +165,7 @@ def test_max_clients_refuses_the_extra_client_and_keeps_the_first(tmp_path: Path
         peer = pair.open_peer()
         try:
             write_fd(peer, b"still here\n")
-            assert recv_exactly(first, 11) == b"still here\n"
+            assert fx.read_exactly(first, 11) == b"still here\n"
         finally:
             os.close(peer)
         assert gateway.bridges["dev"].refused == 1
@@ -212,7 +200,7 @@ def _exchange(peer_pair: SocatPair, clients: list[socket.socket], text: bytes) -
     try:
         write_fd(peer, text)
         for client in clients:
-            assert recv_exactly(client, len(text)) == text
+            assert fx.read_exactly(client, len(text)) == text
         clients[0].sendall(text.upper())
         assert read_fd(peer, len(text)) == text.upper()
     finally:
@@ -324,7 +312,7 @@ def test_the_link_hands_each_chunk_to_the_bridge_then_the_framer(
         peer = pair.open_peer()
         try:
             write_fd(peer, b"temp=20.5\r\n")
-            assert recv_exactly(client, 11) == b"temp=20.5\r\n"
+            assert fx.read_exactly(client, 11) == b"temp=20.5\r\n"
             (first,), = bus.wait("reading")
         finally:
             os.close(peer)

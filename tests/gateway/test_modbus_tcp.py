@@ -142,20 +142,10 @@ def adu(transaction: int, unit: int, pdu: bytes) -> bytes:
 
 
 def read_answer(sock: socket.socket) -> tuple[int, int, bytes]:
-    head = fx_recv(sock, 7)
+    head = fx.read_exactly(sock, 7)
     transaction, protocol, length, unit = struct.unpack(">HHHB", head)
     assert protocol == 0
-    return transaction, unit, fx_recv(sock, length - 1)
-
-
-def fx_recv(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise AssertionError(f"closed after {len(data)} of {size} bytes")
-        data += chunk
-    return data
+    return transaction, unit, fx.read_exactly(sock, length - 1)
 
 
 def raw_client(port: int) -> socket.socket:

@@ -120,7 +120,7 @@ def device_reaches(pair: Any, sock: socket.socket, line: bytes) -> None:
     try:
         write_fd(fd, line)
         sock.settimeout(TIMEOUT)
-        assert recv_exactly(sock, len(line)) == line
+        assert fx.read_exactly(sock, len(line)) == line
     finally:
         os.close(fd)
 
@@ -131,15 +131,6 @@ def joined(gateway: Any, device: str, *socks: socket.socket) -> None:
     for sock in socks:
         host, port = sock.getsockname()[:2]
         gateway.wait_log(rf"{device}: TCP client {re.escape(host)}:{port} connected")
-
-
-def recv_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        assert chunk, f"EOF after {data!r}"
-        data += chunk
-    return data
 
 
 def wait_eof(sock: socket.socket) -> bytes:
@@ -548,11 +539,11 @@ def test_allow_and_tcp_mode_change_on_the_running_listener(
     fd = setup.pairs["keep"].open_peer()
     try:
         write_fd(fd, b"a=1\n")
-        assert recv_exactly(near, 4) == b"a=1\n"
+        assert fx.read_exactly(near, 4) == b"a=1\n"
         # read-only now: what it sends is discarded, never written.
         near.sendall(b"nope\n")
         write_fd(fd, b"b=2\n")
-        assert recv_exactly(near, 4) == b"b=2\n"
+        assert fx.read_exactly(near, 4) == b"b=2\n"
         assert not select.select([fd], [], [], 0.2)[0], "a read-only client's bytes reached the device"
     finally:
         os.close(fd)
