@@ -28,6 +28,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gateway", description="Bridge serial devices and sensors to the network.")
+    parser = _Parser(prog="gateway", description="Bridge serial devices and sensors to the network.")
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -113,6 +114,43 @@ def _parser() -> argparse.ArgumentParser:
                          help="print the shell commands (nothing is changed)")
     install.set_defaults(func=cmd_install)
     return parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, with the terminal width found without shutil.
+
+    argparse builds a formatter for every ``add_argument`` and, given no
+    width, imports shutil for ``get_terminal_size``; shutil brings bz2, lzma
+    and zlib, about 0.5 MB that ``gateway run`` would hold for months
+    (issue 15). The width is found the same way: $COLUMNS, else stdout's
+    terminal, else 80.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):  # no stdout, closed, or not a terminal
+        return 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help uses :class:`_Formatter`; add_subparsers
+    makes the commands' parsers of this class too."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class _Version(argparse.Action):

@@ -82,6 +82,9 @@ LAZY_LOADERS = {
     # through a name -> module table (import_module): a dashboard does not
     # hold XML-RPC, JSON-RPC, sessions or the WebSocket client.
     "circuits.web", "circuits.web.dispatchers", "circuits.web.websockets",
+    # circuits.io's components (Process: subprocess; Notify: inotify; File),
+    # so opening a serial port holds only circuits.io.serial.
+    "circuits.io",
     # Likewise Telnet's: the dashboard reads modem-line constants only.
     "circuits.protocols.telnet",
     # multiprocessing (~1 MB), for start(process=True) and process workers only.

@@ -1,4 +1,4 @@
-"""File-system notifications (inotify through pyinotify), driven by the loop.
+"""File-system notifications (Linux inotify), driven by the loop.
 
 ``Notify(channel="notify")`` watches paths added with ``add_path(path,
 mask=None, recursive=False)`` and forgets them with ``remove_path(path)``;
@@ -16,32 +16,26 @@ Once registered, it fires ``ready(notify)`` on its channel: it is
 watching then (3.x code waits for that before ``add_path``). ``add_path``
 may be called from any thread: it only adds a kernel watch, and the
 descriptor joins the loop in the loop's own thread. With
-``recursive=True`` new subdirectories are watched too, unless
-``auto_add=False``.
+``recursive=True`` the directories below ``path`` are watched too, and so
+are directories made there later, unless ``auto_add=False`` (files made
+in a new directory before its watch was added are not reported).
 
-No threads and no polling: the inotify descriptor sits on the loop's
-poller; when it is readable pyinotify's Notifier reads and decodes the
-events (``read_events`` + ``process_events``, never its blocking loop).
-The descriptor is not a Transport's: inotify must be read whole records
-at a time, as many bytes as FIONREAD says, which pyinotify does.
-
-pyinotify attaches a stderr handler to its logger on import; it is
-replaced by a NullHandler here, so pyinotify prints nothing on its own
-(its records still reach the root logger if the application set one up).
+No threads and no polling: the inotify descriptor (circuits.io.inotify,
+the system calls through ctypes) sits on the loop's poller; when it is
+readable every queued record is read and turned into an event.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import warnings
 from typing import Any
 
 from ..core.components import BaseComponent
 from ..core.events import Event
 from ..core.handlers import handler
 from ..core.manager import Manager
+from . import inotify
 from .events import (
     accessed,
     closed,
@@ -55,23 +49,7 @@ from .events import (
     ready,
     unmounted,
 )
-
-with warnings.catch_warnings():
-    # pyinotify imports asyncore, which warns that it is deprecated.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import pyinotify
-
-
-def _quiet(log: logging.Logger) -> None:
-    """Replace the stderr handler pyinotify installs on import with a NullHandler."""
-    for h in list(log.handlers):
-        if type(h) is logging.StreamHandler:
-            log.removeHandler(h)
-    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
-        log.addHandler(logging.NullHandler())
-
-
-_quiet(logging.getLogger("pyinotify"))
+from .inotify import Inotify, Record
 
 __all__ = ["DEFAULT_MASK", "EVENT_MAP", "Notify", "add_path", "remove_path"]
 
@@ -86,14 +64,14 @@ class remove_path(Event):
 
 #: Kernel event bits and the event fired for them, first match wins.
 EVENT_MAP: tuple[tuple[int, type[Event]], ...] = (
-    (pyinotify.IN_CREATE, created),
-    (pyinotify.IN_DELETE | pyinotify.IN_DELETE_SELF, deleted),
-    (pyinotify.IN_MODIFY, modified),
-    (pyinotify.IN_MOVED_FROM | pyinotify.IN_MOVED_TO | pyinotify.IN_MOVE_SELF, moved),
-    (pyinotify.IN_OPEN, opened),
-    (pyinotify.IN_CLOSE_WRITE | pyinotify.IN_CLOSE_NOWRITE, closed),
-    (pyinotify.IN_ACCESS, accessed),
-    (pyinotify.IN_UNMOUNT, unmounted),
+    (inotify.IN_CREATE, created),
+    (inotify.IN_DELETE | inotify.IN_DELETE_SELF, deleted),
+    (inotify.IN_MODIFY, modified),
+    (inotify.IN_MOVED_FROM | inotify.IN_MOVED_TO | inotify.IN_MOVE_SELF, moved),
+    (inotify.IN_OPEN, opened),
+    (inotify.IN_CLOSE_WRITE | inotify.IN_CLOSE_NOWRITE, closed),
+    (inotify.IN_ACCESS, accessed),
+    (inotify.IN_UNMOUNT, unmounted),
 )
 
 #: Every event Notify turns into a circuits event.
@@ -102,17 +80,14 @@ for _bits, _ in EVENT_MAP:
     DEFAULT_MASK |= _bits
 
 
-class _Dispatch(pyinotify.ProcessEvent):
-    """pyinotify's callback object: hands each decoded event to the component."""
+class _Watch:
+    """What one kernel watch descriptor stands for."""
 
-    def my_init(self, notify: Notify) -> None:  # pyinotify's constructor hook
-        self._notify = notify
+    __slots__ = ("auto_add", "is_dir", "mask", "path")
 
-    def process_IN_Q_OVERFLOW(self, event: Any) -> None:  # noqa: N802 (pyinotify's name)
-        self._notify._overflowed()
-
-    def process_default(self, event: Any) -> None:
-        self._notify._deliver(event)
+    def __init__(self, path: str, mask: int, is_dir: bool, auto_add: bool) -> None:
+        self.path, self.is_dir, self.auto_add = path, is_dir, auto_add
+        self.mask = mask  # what the caller asked for (the kernel's may add IN_CREATE)
 
 
 class Notify(BaseComponent):
@@ -124,21 +99,23 @@ class Notify(BaseComponent):
         super().__init__(channel=channel)
         # Created once registered (or on the first add_path): a Notify
         # standing alone holds no descriptor.
-        self._wm: pyinotify.WatchManager | None = None
-        self._notifier: pyinotify.Notifier | None = None
+        self._inotify: Inotify | None = None
         self._fd: int | None = None
+        self._watches: dict[int, _Watch] = {}  # watch descriptor -> what it watches
+        self._wds: dict[str, int] = {}  # path -> watch descriptor
         #: The loop the descriptor is registered on (None: not yet).
         self._reading_on: Any = None
-        self._lock = threading.Lock()
+        # add_path in one thread, records read in the loop's: one descriptor,
+        # one consistent pair of tables.
+        self._lock = threading.RLock()
         #: Overflows seen (each also fired as ``overflow()``).
         self.overflows = 0
 
     @property
     def watched(self) -> list[str]:
         """The paths watched now (subdirectories of recursive watches included)."""
-        if self._wm is None:
-            return []
-        return sorted(w.path for w in self._wm.watches.values())
+        with self._lock:
+            return sorted(self._wds)
 
     def _root_changed(self, old: Manager, new: Manager) -> None:
         if self._fd is not None and self._reading_on is not None:
@@ -146,19 +123,14 @@ class Notify(BaseComponent):
             self._reading_on = None
             self.loop.call_soon_threadsafe(self._read_on_loop)
 
-    def _watch_manager(self) -> pyinotify.WatchManager:
-        with self._lock:  # add_path in one thread, registered in the loop's: one descriptor
-            return self._make_watch_manager()
-
-    def _make_watch_manager(self) -> pyinotify.WatchManager:
-        if self._wm is None:
-            wm = pyinotify.WatchManager()
-            self._notifier = pyinotify.Notifier(wm, _Dispatch(notify=self), timeout=0)
-            self._wm = wm
-            self._fd = wm.get_fd()
-            # Events queue up in the descriptor meanwhile: nothing is lost.
-            self.loop.call_soon_threadsafe(self._read_on_loop)
-        return self._wm
+    def _descriptor(self) -> Inotify:
+        with self._lock:
+            if self._inotify is None:
+                self._inotify = Inotify()
+                self._fd = self._inotify.fd
+                # Events queue up in the descriptor meanwhile: nothing is lost.
+                self.loop.call_soon_threadsafe(self._read_on_loop)
+            return self._inotify
 
     def _read_on_loop(self) -> None:
         """In the loop's thread: put the descriptor on its poller."""
@@ -169,7 +141,7 @@ class Notify(BaseComponent):
     @handler("registered", channel="*")
     def _on_registered(self, component: Any, manager: Any) -> None:
         if component is self:
-            self._watch_manager()
+            self._descriptor()
             self._read_on_loop()
             self.fire(ready(self))
 
@@ -187,39 +159,57 @@ class Notify(BaseComponent):
         except OSError as e:
             self.fire(error(e))
             return False
-        wm = self._watch_manager()
+        mask = DEFAULT_MASK if mask is None else mask
+        auto = recursive if auto_add is None else auto_add
         try:
-            wm.add_watch(path, DEFAULT_MASK if mask is None else mask, rec=recursive,
-                         auto_add=recursive if auto_add is None else auto_add, quiet=False)
-        except pyinotify.WatchManagerError as e:
-            self.fire(error(OSError(f"cannot watch {path}: {e}")))
+            self._add_one(path, mask, auto)
+            if recursive:
+                for top, dirs, _files in os.walk(path):
+                    for name in dirs:
+                        self._add_one(os.path.join(top, name), mask, auto)
+        except OSError as e:
+            self.fire(error(e))
             return False
         return True
+
+    def _add_one(self, path: str, mask: int, auto_add: bool) -> None:
+        with self._lock:
+            # IN_CREATE is how a new directory is noticed at all.
+            wd = self._descriptor().add_watch(path, mask | inotify.IN_CREATE if auto_add else mask)
+            old = self._watches.get(wd)
+            if old is not None and old.path != path:
+                self._wds.pop(old.path, None)  # the same inode under a new name
+            self._watches[wd] = _Watch(path, mask, os.path.isdir(path), auto_add)
+            self._wds[path] = wd
 
     @handler("remove_path")
     def remove_path(self, path: str) -> bool:
         """Stop watching ``path`` (and what a recursive watch added below it)."""
-        if self._wm is None:
-            return False
         path = os.path.abspath(path)
-        wd = self._wm.get_wd(path)
-        if wd is None:
-            return False
-        self._wm.rm_watch(wd, rec=True, quiet=True)
+        with self._lock:
+            if self._inotify is None or path not in self._wds:
+                return False
+            below = path.rstrip(os.sep) + os.sep
+            for watched in [p for p in self._wds if p == path or p.startswith(below)]:
+                wd = self._wds.pop(watched)
+                self._watches.pop(wd, None)
+                self._inotify.rm_watch(wd)  # its IN_IGNORED finds nothing left to drop
         return True
 
     @handler("close")
     def close(self) -> None:
         """Drop every watch and the inotify descriptor."""
-        if self._fd is not None:
-            if self._reading_on is not None:
-                self._reading_on.discard(self._fd)
-                self._reading_on = None
-            self._fd = None
-        if self._wm is not None:
-            self._wm.close()
-            self._wm = None
-            self._notifier = None
+        with self._lock:
+            if self._fd is not None:
+                if self._reading_on is not None:
+                    self._reading_on.discard(self._fd)
+                    self._reading_on = None
+                self._fd = None
+            if self._inotify is not None:
+                self._inotify.close()
+                self._inotify = None
+            self._watches.clear()
+            self._wds.clear()
 
     @handler("stopped", channel="*")
     def _on_stopped(self, component: Any) -> None:
@@ -228,24 +218,43 @@ class Notify(BaseComponent):
 
     # -- the descriptor ------------------------------------------------------
     def _on_readable(self) -> None:
-        notifier = self._notifier
-        if notifier is None:
+        descriptor = self._inotify
+        if descriptor is None:
             return
         try:
-            notifier.read_events()
-        except (pyinotify.NotifierError, UnicodeDecodeError) as e:
-            # What was decoded before the failure is still queued below.
+            for record in descriptor.read():
+                self._handle(record)
+        except OSError as e:
             self.fire(error(e))
-        notifier.process_events()
 
-    def _deliver(self, event: Any) -> None:
-        mask = event.mask
+    def _handle(self, record: Record) -> None:
+        mask = record.mask
+        if mask & inotify.IN_Q_OVERFLOW:
+            self.overflows += 1
+            self.fire(overflow())
+            return
+        with self._lock:
+            watch = self._watches.get(record.wd)
+            if watch is None:
+                return  # a watch removed while its records were queued
+            if mask & inotify.IN_IGNORED:
+                # The kernel dropped the watch (its directory deleted or unmounted).
+                del self._watches[record.wd]
+                if self._wds.get(watch.path) == record.wd:
+                    del self._wds[watch.path]
+                return
+        name = record.name
+        pathname = os.path.join(watch.path, name) if name else watch.path
+        # An entry's kind is in the record; the watched path's own is known.
+        is_dir = bool(mask & inotify.IN_ISDIR) if name else watch.is_dir
+        if is_dir and name and watch.auto_add and mask & (inotify.IN_CREATE | inotify.IN_MOVED_TO):
+            try:
+                self._add_one(pathname, watch.mask, True)
+            except OSError as e:  # gone again already, or out of watches
+                self.fire(error(e))
+        if mask & inotify.IN_CREATE and not watch.mask & inotify.IN_CREATE:
+            return  # only asked of the kernel for auto_add
         for bits, kind in EVENT_MAP:
             if mask & bits:
-                name = getattr(event, "name", "") or ""
-                self.fire(kind(name, event.path, event.pathname, bool(getattr(event, "dir", False))))
+                self.fire(kind(name, watch.path, pathname, is_dir))
                 return
-
-    def _overflowed(self) -> None:
-        self.overflows += 1
-        self.fire(overflow())

@@ -37,7 +37,12 @@ NOT_WITHOUT_FEATURES = ("circuits.web", "gateway.web", "gateway.mqtt", "paho", "
                         "gateway.demo", "gateway.simdevice", "gateway.socat", "gateway.starter",
                         "gateway.udevrules", "gateway.reloadverb", "importlib.resources",
                         # Only for an unknown key in the file, or [web]'s HTTP dates.
-                        "difflib", "email")
+                        "difflib", "email",
+                        # circuits.io's other components, inotify's old binding
+                        # (pyinotify: asyncore, ctypes.util -> subprocess, shutil)
+                        # and argparse's terminal-width lookup (shutil: bz2, lzma).
+                        "circuits.io.process", "circuits.io.file", "circuits.io.stdio", "pyinotify",
+                        "asyncore", "subprocess", "shutil")
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.M)
 
 

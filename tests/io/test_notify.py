@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from circuits import BaseComponent, Manager, handler
-from circuits.io import Notify
+from circuits.io import Notify, inotify
 from circuits.io.notify import DEFAULT_MASK, add_path, remove_path
 
 from .helpers import Recorder, run_until
-
-pyinotify = pytest.importorskip("pyinotify")
 
 
 def events(recorder: Recorder) -> list[tuple[str, tuple[object, ...]]]:
@@ -56,7 +54,7 @@ def test_file_life_cycle_events_and_their_arguments(app: Manager, recorder: Reco
 
 def test_directories_are_flagged(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
     n = Notify().register(app)
-    n.add_path(str(tmp_path), mask=pyinotify.IN_CREATE | pyinotify.IN_DELETE)
+    n.add_path(str(tmp_path), mask=inotify.IN_CREATE | inotify.IN_DELETE)
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub").rmdir()
     run_until(app, lambda: recorder.count("deleted"))
@@ -67,7 +65,7 @@ def test_directories_are_flagged(app: Manager, recorder: Recorder, tmp_path: Pat
 
 def test_a_mask_limits_the_events(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
     n = Notify().register(app)
-    n.add_path(str(tmp_path), mask=pyinotify.IN_DELETE)
+    n.add_path(str(tmp_path), mask=inotify.IN_DELETE)
     (tmp_path / "f").write_bytes(b"data")
     (tmp_path / "f").unlink()
     run_until(app, lambda: recorder.count("deleted"))
@@ -77,7 +75,7 @@ def test_a_mask_limits_the_events(app: Manager, recorder: Recorder, tmp_path: Pa
 def test_recursive_watches_follow_new_directories(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     n = Notify().register(app)
-    n.add_path(str(tmp_path), mask=pyinotify.IN_CREATE, recursive=True)
+    n.add_path(str(tmp_path), mask=inotify.IN_CREATE, recursive=True)
     assert set(n.watched) == {str(tmp_path), str(tmp_path / "old")}
     (tmp_path / "old" / "in_old").write_bytes(b"")
     (tmp_path / "new").mkdir()
@@ -131,7 +129,7 @@ def test_overflow_is_reported_so_users_can_rescan(app: Manager, recorder: Record
     f = tmp_path / "f"
     f.write_bytes(b"")
     n = Notify().register(app)
-    n.add_path(str(tmp_path), mask=pyinotify.IN_OPEN | pyinotify.IN_CLOSE_NOWRITE | pyinotify.IN_CREATE)
+    n.add_path(str(tmp_path), mask=inotify.IN_OPEN | inotify.IN_CLOSE_NOWRITE | inotify.IN_CREATE)
     # Nobody reads while more events than the kernel queues happen (an
     # open and a close each time: alternating events are not coalesced).
     for _ in range(limit // 2 + 10):
@@ -169,25 +167,51 @@ def test_close_forgets_everything(app: Manager, recorder: Recorder, tmp_path: Pa
     assert n.add_path(str(tmp_path)) is True  # a new descriptor on demand
 
 
-def test_pyinotify_prints_nothing_on_its_own(tmp_path: Path) -> None:
-    # pyinotify logs to stderr on errors (here: removing an unknown watch).
+def test_importing_and_watching_loads_no_process_machinery(tmp_path: Path) -> None:
+    # The binding reaches libc through ctypes.CDLL(None): no ctypes.util
+    # library search (subprocess, shutil, tempfile), no pyinotify/asyncore,
+    # and nothing printed for a path that cannot be watched (issue 15).
     script = (
-        "import circuits.io.notify, pyinotify\n"
-        "wm = pyinotify.WatchManager()\n"
-        "wm.rm_watch(12345)\n"
-        "wm.add_watch('/nonexistent-path', pyinotify.IN_CREATE)\n"
+        "import sys\n"
+        "from circuits.io.inotify import Inotify, IN_CREATE\n"
+        "i = Inotify()\n"
+        "try:\n"
+        "    i.add_watch('/nonexistent-path', IN_CREATE)\n"
+        "except FileNotFoundError as e:\n"
+        "    assert e.filename == '/nonexistent-path', e\n"
+        "assert i.rm_watch(12345) is False\n"
+        "i.close()\n"
+        "print(sorted(m for m in ('subprocess', 'shutil', 'tempfile', 'ctypes.util', 'pyinotify', 'asyncore')"
+        " if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
-    assert result.stderr == "" and result.stdout == ""
+    assert result.stderr == "" and result.stdout == "[]\n"
+
+
+def test_records_of_a_removed_watch_are_dropped(app: Manager, recorder: Recorder, tmp_path: Path) -> None:
+    # Queued records of a watch removed before they were read name a watch
+    # descriptor that is gone: nothing is fired for them, and the kernel's
+    # IN_IGNORED for the removal is not an event either.
+    watched, sentinel = tmp_path / "watched", tmp_path / "sentinel"
+    watched.mkdir()
+    sentinel.mkdir()
+    n = Notify().register(app)
+    n.add_path(str(watched), mask=inotify.IN_CREATE)
+    (watched / "queued").write_bytes(b"")  # queued, not read yet: the loop has not run
+    assert n.remove_path(str(watched)) is True
+    n.add_path(str(sentinel), mask=inotify.IN_CREATE)
+    (sentinel / "mark").write_bytes(b"")
+    run_until(app, lambda: recorder.count("created"))
+    assert events(recorder) == [("created", ("mark", str(sentinel), str(sentinel / "mark"), False))]
 
 
 def test_recursive_without_auto_add_ignores_new_directories(
         app: Manager, recorder: Recorder, tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     n = Notify().register(app)
-    n.add_path(str(tmp_path), mask=pyinotify.IN_CREATE, recursive=True, auto_add=False)
+    n.add_path(str(tmp_path), mask=inotify.IN_CREATE, recursive=True, auto_add=False)
     (tmp_path / "new").mkdir()
     run_until(app, lambda: recorder.count("created"))
     (tmp_path / "new" / "unseen").write_bytes(b"")
