@@ -11,6 +11,7 @@
     rs485 = false                    # the kernel's RS-485 mode (TIOCSRS485)
     client_idle = 300                # seconds a silent Modbus TCP client stays connected
     client_partial = 5               # seconds a client has to finish a started request
+    frame_gap = "t3.5"               # silence before the next request: "t3.5" or milliseconds (0: none)
     [[device.modbus.read]]
     unit = 1
     name = "voltage"
@@ -55,6 +56,11 @@ MAX_UNIT = 247
 MAX_TIMEOUT = 60.0
 MAX_QUEUE = 10_000
 MAX_POLL = 86_400.0
+#: A frame gap of a second would be a misread unit (seconds for ms); t3.5
+#: at 1200 baud, the slowest rate in use, is 32 ms.
+MAX_FRAME_GAP_MS = 1000.0
+#: ``frame_gap``'s word for the spec's interval.
+SPEC_GAP = "t3.5"
 
 
 def read_modbus(t: Table, profile: str | None) -> dict[str, Any]:
@@ -86,11 +92,31 @@ def _modbus(t: Table) -> ModbusConfig:
     rs485 = t.boolean("rs485", False)
     client_idle = t.positive("client_idle", 300.0, MAX_POLL)
     client_partial = t.positive("client_partial", 5.0, MAX_TIMEOUT)
+    frame_gap = _frame_gap(t)
     reads = _reads(t, poll or 10.0)
     t.finish()
     return ModbusConfig(timeout=timeout or 1.0, queue=queue or 32, turnaround=turnaround or 0.1,
                         poll=poll or 10.0, reads=reads, rs485=rs485,
-                        client_idle=client_idle or 300.0, client_partial=client_partial or 5.0)
+                        client_idle=client_idle or 300.0, client_partial=client_partial or 5.0,
+                        frame_gap=frame_gap)
+
+
+def _frame_gap(t: Table) -> float | None:
+    """``frame_gap``: None for "t3.5" (the default), else seconds from a number of milliseconds.
+
+    0 is allowed: a pty, a USB adapter or a TCP-serial converter frames on
+    its own, and the silence only costs throughput there.
+    """
+    value = t.raw("frame_gap")
+    if value is None or value == SPEC_GAP:
+        return None
+    if type(value) not in (int, float):  # bool is an int: checked exactly
+        t.error("frame_gap", f'must be "{SPEC_GAP}" or a number of milliseconds, got {t.show_type(value)}')
+        return None
+    if not 0 <= value <= MAX_FRAME_GAP_MS:  # also rejects nan
+        t.error("frame_gap", f"must be 0..{MAX_FRAME_GAP_MS:g} milliseconds, got {value:g}")
+        return None
+    return value / 1000.0
 
 
 def _reads(t: Table, poll: float) -> tuple[ModbusRead, ...]:

@@ -99,6 +99,10 @@ class ModbusConfig:
     #: Seconds a client has to finish a request it started (half an MBAP
     #: header, a cut ADU) before it is closed.
     client_partial: float = 5.0
+    #: Seconds the bus is kept silent after an answer before the next
+    #: request (``frame_gap``); None: the spec's t3.5, from the port's baud
+    #: rate and framing (1.75 ms above 19200 baud).
+    frame_gap: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

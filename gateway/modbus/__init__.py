@@ -3,7 +3,7 @@
 ::
 
     ModbusDevice                 ("modbus.<name>")
-    +- RtuMaster                 the bus: one request at a time, t3.5 gaps  ("device.<name>")
+    +- RtuMaster                 the bus: one request at a time, frame gaps  ("device.<name>")
     +- ModbusTcpServer           [modbus_tcp]: Modbus TCP clients share it
     |  +- listener
     +- Poller                    [[device.modbus.read]]: one reading per unit and cycle
@@ -39,7 +39,7 @@ def describe_modbus(device: DeviceConfig) -> str:
     assert device.modbus is not None
     m = device.modbus
     parts = [f"Modbus RTU master at {device.baudrate} {device.bytesize}{device.parity}{device.stopbits:g}, "
-             f"timeout {m.timeout:g} s"]
+             f"timeout {m.timeout:g} s" + ("" if m.frame_gap is None else f", frame gap {m.frame_gap * 1000:g} ms")]
     if device.modbus_tcp is not None:
         parts.append(f"Modbus TCP on {device.modbus_tcp}")
     if m.reads:

@@ -2,16 +2,22 @@
 
 RTU is half-duplex and has no transaction ids, so a master sends one
 request, waits for its answer (or a timeout), keeps the bus quiet for the
-silent interval t3.5 (Modbus over Serial Line 2.5.1.1), and only then sends
-the next.  The answer is complete when as many bytes as the request calls
-for have arrived with a valid CRC (the decoder knows the length from the
-request); no t3.5 is waited for there.  The t3.5 counts from the answer's
-last byte, so the time spent relaying it and receiving the next request is
-part of the gap.  An answer that arrived whole but failed its CRC is given
-up once the line has been silent for t3.5 (its tail has passed, and a good
-answer right behind noise would have been found by then), not after the
-request's full timeout.  Everything here runs on the gateway's loop: the wait for an
-answer and the t3.5 gap are timers on its heap, the port is the
+frame gap, and only then sends the next.  The gap is the silent interval
+t3.5 (Modbus over Serial Line 2.5.1.1) unless ``[device.modbus] frame_gap``
+says otherwise (0 for links that frame on their own: ptys, USB adapters,
+TCP-serial converters).  The answer is complete when as many bytes as the
+request calls for have arrived with a valid CRC (the decoder knows the
+length from the request); no t3.5 is waited for there.  The gap counts from
+the answer's last byte, so the time spent relaying it and receiving the
+next request is part of it; a gap that has passed by the time the chunk
+holding the answer is handled (always so with 0) sends the next request in
+the same loop pass, with no timer.  An answer that arrived whole but failed
+its CRC is given up once the line has been silent for t3.5 (its tail has
+passed, and a good answer right behind noise would have been found by
+then), not after the request's full timeout; that silence is the spec's
+whatever the frame gap, since it decides where a damaged frame ends.
+Everything here runs on the gateway's loop: the wait for an answer and the
+gap are timers on its heap, the port is the
 :class:`~gateway.device.DeviceLink`'s Serial (this component handles its
 ``opened``/``closed`` on the device channel; the link hands it the bytes
 read, see :meth:`DeviceLink.attach`).
@@ -28,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from serial.rs485 import RS485Settings
@@ -82,16 +88,20 @@ class Outcome:
 Done = Callable[[Outcome], None]
 
 
-@dataclass(slots=True, eq=False)
 class Transaction:
-    unit: int
-    request: Request
-    done: Done
-    source: Hashable
-    pdu: bytes = field(init=False)
+    """One request on its way through the master (a plain class: one is made per request)."""
 
-    def __post_init__(self) -> None:
-        self.pdu = self.request.encode()
+    __slots__ = ("unit", "request", "done", "source", "pdu")
+
+    def __init__(self, unit: int, request: Request, done: Done, source: Hashable,
+                 pdu: bytes | None = None) -> None:
+        self.unit = unit
+        self.request = request
+        self.done = done
+        self.source = source
+        #: The request's PDU; a Modbus TCP client's own bytes when given
+        #: (decode_request checked them), so they are not encoded again.
+        self.pdu = request.encode() if pdu is None else pdu
 
     def fail(self, result: str, code: int) -> None:
         self.done(Outcome(result, ExceptionResponse(self.request.function, code).encode()))
@@ -109,6 +119,8 @@ class RtuMaster(BaseComponent):
         self.queue_limit = device.modbus.queue
         self.turnaround = device.modbus.turnaround
         self.silence = silent_interval(device.baudrate, device.bytesize, device.parity, device.stopbits)
+        #: Seconds of quiet after an answer before the next request.
+        self.gap = self.silence if device.modbus.frame_gap is None else device.modbus.frame_gap
         self.char_time = character_time(device.baudrate, device.bytesize, device.parity, device.stopbits)
         # Frames are found by their length (from the request) and CRC, and
         # no read timestamps are fed: ptys and USB adapters (latency timers)
@@ -122,7 +134,14 @@ class RtuMaster(BaseComponent):
         self._deadline: TimerHandle | None = None
         self._gap: TimerHandle | None = None
         self._resync: TimerHandle | None = None  # a damaged answer waits for silence
+        #: The earliest the next request may go out (the gap, or a broadcast's turnaround).
         self._quiet_until = 0.0
+        #: When the last bytes were read from the bus (the damaged answer's silence counts from it).
+        self._heard = 0.0
+        #: True while device_data goes through one chunk's frames: a request
+        #: sent from a callback there would take the chunk's later frames
+        #: for its answer, so the next request waits for the chunk's end.
+        self._feeding = False
         #: (unit, result) -> requests; the /metrics counters.
         self.counts: dict[tuple[int, str], int] = {}
         self.garbage_bytes = 0
@@ -134,9 +153,13 @@ class RtuMaster(BaseComponent):
 
     # -- submitting ----------------------------------------------------------
 
-    def submit(self, unit: int, request: Request, done: Done, source: Hashable) -> None:
-        """Queue ``request`` for ``unit``; ``done`` is called with its :class:`Outcome`."""
-        txn = Transaction(unit, request, done, source)
+    def submit(self, unit: int, request: Request, done: Done, source: Hashable,
+               pdu: bytes | None = None) -> None:
+        """Queue ``request`` for ``unit``; ``done`` is called with its :class:`Outcome`.
+
+        ``pdu``: the request's encoding, when the caller has it already.
+        """
+        txn = Transaction(unit, request, done, source, pdu)
         if not self.link.serial.connected:
             self._finish_failed(txn, OFFLINE, GATEWAY_PATH_UNAVAILABLE)
             return
@@ -173,11 +196,11 @@ class RtuMaster(BaseComponent):
     # -- the bus -------------------------------------------------------------
 
     def _kick(self) -> None:
-        if self._current is not None or self._gap is not None or not self._turns:
+        if self._current is not None or self._gap is not None or self._feeding or not self._turns:
             return
         now = self.loop.clock.now()
         if now < self._quiet_until:
-            # t3.5 (or a broadcast's turnaround) since the bus was last busy.
+            # The frame gap (or a broadcast's turnaround) since the bus was last busy.
             self._gap = self.loop.call_at(self._quiet_until, self._gap_over)
             return
         self._send_next(now)
@@ -227,18 +250,30 @@ class RtuMaster(BaseComponent):
 
     def device_data(self, data: bytes) -> None:
         """Bytes from the bus, called by the link for each chunk read."""
-        now = self.loop.clock.now()
-        self._quiet_until = now + self.silence
-        self.decoder.receive_data(data)
-        for event in self.decoder:
-            if isinstance(event, Discarded):
-                self.garbage_bytes += event.count
-                log.debug("%s: %d bytes on the bus were not a frame (%s)", self.device, event.count,
-                          event.reason)
-            elif isinstance(event, RtuFrame):
-                self._frame(event)
-        if self._current is not None and self._resync is None and self.decoder.answer_damaged:
-            self._resync = self.loop.call_at(self._quiet_until, self._resync_over)
+        now = self._heard = self.loop.clock.now()
+        quiet = now + self.gap
+        if quiet > self._quiet_until:  # never shortens a broadcast's turnaround
+            self._quiet_until = quiet
+        decoder = self.decoder
+        decoder.receive_data(data)
+        self._feeding = True
+        try:
+            while (event := decoder.next_event()) is not None:
+                if type(event) is RtuFrame:
+                    self._frame(event)
+                else:
+                    assert isinstance(event, Discarded)
+                    self.garbage_bytes += event.count
+                    log.debug("%s: %d bytes on the bus were not a frame (%s)", self.device, event.count,
+                              event.reason)
+        finally:
+            self._feeding = False
+        if self._current is None:
+            # Answered (or nothing was awaited): the next request, now if
+            # the gap has passed already, else on a timer.
+            self._kick()
+        elif self._resync is None and decoder.answer_damaged:
+            self._resync = self.loop.call_at(now + self.silence, self._resync_over)
 
     def _resync_over(self) -> None:
         """t3.5 after bytes of a damaged answer: give it up unless more bytes came."""
@@ -246,14 +281,16 @@ class RtuMaster(BaseComponent):
         txn = self._current
         if txn is None:
             return
-        if self.loop.clock.now() < self._quiet_until:  # the line was not silent yet
-            self._resync = self.loop.call_at(self._quiet_until, self._resync_over)
+        silent_from = self._heard + self.silence
+        if self.loop.clock.now() < silent_from:  # the line was not silent yet
+            self._resync = self.loop.call_at(silent_from, self._resync_over)
             return
         log.debug("%s: unit %d answered function %d with a bad CRC", self.device, txn.unit,
                   txn.request.function)
         self.decoder.reset()
         self._end(txn, INVALID)
         txn.fail(INVALID, GATEWAY_TARGET_FAILED)
+        self._kick()
 
     def _frame(self, frame: RtuFrame) -> None:
         txn = self._current
@@ -283,24 +320,30 @@ class RtuMaster(BaseComponent):
         # A partial answer may still trickle in: start the next frame clean.
         self.decoder.reset()
         self.decoder.expect(None)
-        self._quiet_until = max(self._quiet_until, self.loop.clock.now() + self.silence)
+        self._quiet_until = max(self._quiet_until, self.loop.clock.now() + self.gap)
         self._end(txn, TIMEOUT)
         txn.fail(TIMEOUT, GATEWAY_TARGET_FAILED)
+        self._kick()
 
     def _end(self, txn: Transaction, result: str) -> None:
-        """The bus is free again (the callback runs after, and may submit)."""
+        """The bus is free again (the callback runs after, and may submit).
+
+        The caller sends the next request (``_kick``) once the callback
+        returned: after the gap, which counts from the answer's last byte
+        (device_data set it then), not from now: the time spent handling
+        the answer is silence too.
+        """
         self._current = None
-        for timer in (self._deadline, self._resync):
-            if timer is not None:
-                timer.cancel()
-        self._deadline = self._resync = None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        if self._resync is not None:
+            self._resync.cancel()
+            self._resync = None
         self.decoder.expect(None)
-        self._count(txn.unit, result)
-        # Called from within the callback's caller: the next request goes
-        # out after the gap, on a timer, never recursively from here.  The
-        # gap counts from the answer's last byte (device_data set it then),
-        # not from now: the time spent handling the answer is silence too.
-        self._gap = self._gap or self.loop.call_at(self._quiet_until, self._gap_over)
+        key = (txn.unit, result)
+        counts = self.counts
+        counts[key] = counts.get(key, 0) + 1
 
     def _finish_failed(self, txn: Transaction, result: str, code: int) -> None:
         self._count(txn.unit, result)
@@ -317,7 +360,7 @@ class RtuMaster(BaseComponent):
         if self.rs485:
             self._set_rs485()
         self.decoder.reset()
-        self._quiet_until = self.loop.clock.now() + self.silence
+        self._quiet_until = self.loop.clock.now() + self.gap
         self._kick()
 
     def _set_rs485(self) -> None:

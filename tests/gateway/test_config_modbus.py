@@ -52,6 +52,16 @@ def test_values_and_defaults() -> None:
     assert parse(dev(profile="raw")).device("m").modbus is None
 
 
+@pytest.mark.parametrize(("value", "seconds"), [
+    ('"t3.5"', None), ("0", 0.0), ("0.0", 0.0), ("2.5", 0.0025), ("1000", 1.0),
+])
+def test_frame_gap(value: str, seconds: float | None) -> None:
+    config = parse(dev('modbus_tcp = 5020\n', f"frame_gap = {value}\n")).device("m").modbus
+    assert config is not None and config.frame_gap == seconds
+    # Not given: the spec's t3.5, computed by the master from the port's framing.
+    assert parse(dev('modbus_tcp = 5020\n')).device("m").modbus.frame_gap is None  # type: ignore[union-attr]
+
+
 CASES = [
     ("needs something to do", dev(), [f'7: {D} profile: a "modbus" device needs modbus_tcp or '
                                       "[[device.modbus.read]] entries"]),
@@ -73,6 +83,16 @@ CASES = [
      [f"10: {D} modbus.client_idle: must be greater than 0, got 0"]),
     ("client_partial", dev('modbus_tcp = 1\n', "client_partial = 61\n"),
      [f"10: {D} modbus.client_partial: must be at most 60, got 61"]),
+    ("frame_gap negative", dev('modbus_tcp = 1\n', "frame_gap = -1\n"),
+     [f"10: {D} modbus.frame_gap: must be 0..1000 milliseconds, got -1"]),
+    ("frame_gap too long", dev('modbus_tcp = 1\n', "frame_gap = 1500\n"),
+     [f"10: {D} modbus.frame_gap: must be 0..1000 milliseconds, got 1500"]),
+    ("frame_gap nan", dev('modbus_tcp = 1\n', "frame_gap = nan\n"),
+     [f"10: {D} modbus.frame_gap: must be 0..1000 milliseconds, got nan"]),
+    ("frame_gap word", dev('modbus_tcp = 1\n', 'frame_gap = "t1.5"\n'),
+     [f'10: {D} modbus.frame_gap: must be "t3.5" or a number of milliseconds, got "t1.5"']),
+    ("frame_gap bool", dev('modbus_tcp = 1\n', "frame_gap = false\n"),
+     [f'10: {D} modbus.frame_gap: must be "t3.5" or a number of milliseconds, got false']),
     ("unknown key", dev('modbus_tcp = 1\n', "timeuot = 1\n"),
      [f'10: {D} modbus.timeuot: unknown key, did you mean "timeout"?']),
     ("unit 0", dev(modbus=read(unit=0)), [f"10: {D} modbus.read[1].unit: must be at least 1, got 0"]),
