@@ -30,6 +30,7 @@ from typing import Any
 
 from circuits import BaseComponent, handler
 from circuits.core.loop import TimerHandle
+from circuits.core.transport import Transport
 from circuits.net.sockets import TCP6Server, TCPServer
 from circuits.protocols.modbus import MbapDecoder, ModbusError, TcpAdu, decode_request, encode_adu, is_write
 from circuits.protocols.modbus.pdu import ExceptionResponse
@@ -61,6 +62,16 @@ class _Listener(TCPServer):
     @handler("connect")
     def _on_connect(self, sock: Any, host: Any = None, port: Any = None) -> None:
         self.owner.connected(sock, host, port)
+
+    def transport_data(self, transport: Transport, data: bytes) -> None:
+        # The request's hot path: a client the server knows gets its bytes
+        # by a call, not a ``read`` event (gateway.bridge does the same).
+        # Before its ``connect`` was handled the event keeps the order.
+        key = transport.tag.key
+        if key in self.owner.clients:
+            self.owner.received(key, data)
+        else:
+            super().transport_data(transport, data)
 
     @handler("read")
     def _on_read(self, sock: Any, data: bytes) -> None:
@@ -216,31 +227,37 @@ class ModbusTcpServer(BaseComponent):
             self.closed_bad += 1
             self._close(sock, client, str(exc), logging.WARNING)
 
+    def _answer(self, sock: Any, client: _Client, adu: TcpAdu, pdu: bytes) -> None:
+        if not client.closing and sock in self.clients:
+            self.server.write(sock, encode_adu(adu.transaction, adu.unit, pdu))
+
     def _request(self, sock: Any, client: _Client, adu: TcpAdu) -> None:
         client.requests += 1
-        function = adu.pdu[0]
-
-        def answer(pdu: bytes) -> None:
-            if sock in self.clients and not client.closing:
-                self.server.write(sock, encode_adu(adu.transaction, adu.unit, pdu))
-
+        pdu = adu.pdu
         try:
-            request = decode_request(adu.pdu)
+            request = decode_request(pdu)
         except ModbusError as exc:
-            answer(ExceptionResponse(function & 0x7F, exc.exception_code).encode())
+            self._answer(sock, client, adu, ExceptionResponse(pdu[0] & 0x7F, exc.exception_code).encode())
             return
-        if adu.unit > MAX_UNIT or (adu.unit == 0 and not is_write(adu.pdu)):
-            answer(ExceptionResponse(function, GATEWAY_PATH_UNAVAILABLE).encode())
+        unit = adu.unit
+        if unit > MAX_UNIT or (unit == 0 and not is_write(pdu)):
+            self._answer(sock, client, adu, ExceptionResponse(pdu[0], GATEWAY_PATH_UNAVAILABLE).encode())
             return
+        clock = self.loop.clock
+        write = self.server.write
+        clients = self.clients
 
+        # One closure per request, holding what the answer needs (a call
+        # through self._answer would cost a frame more on every answer).
         def done(outcome: Outcome) -> None:
             client.waiting -= 1
-            client.heard = self.loop.clock.now()  # the idle time counts from the answer
-            if outcome.pdu:  # a broadcast has no answer
-                answer(outcome.pdu)
+            client.heard = clock.now()  # the idle time counts from the answer
+            if outcome.pdu and not client.closing and sock in clients:  # a broadcast has no answer
+                write(sock, encode_adu(adu.transaction, unit, outcome.pdu))
 
         client.waiting += 1
-        self.master.submit(adu.unit, request, done, sock)
+        # The client's PDU goes to the bus as it came: decode_request checked it.
+        self.master.submit(unit, request, done, sock, pdu)
 
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self.clients), "accepted": self.accepted, "closed_bad": self.closed_bad,
