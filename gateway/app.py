@@ -31,7 +31,6 @@ only bridges serial ports never loads circuits.web or an MQTT client.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +46,7 @@ from .events import BUS
 from .hotplug import Hotplug
 from .readiness import Readiness
 from .sdnotify import SystemdNotifier
-from .seqstore import SeqStore
+from .seqstore import SeqStore, SeqStoreError
 from .service import SystemdService
 from .status import DeviceStatuses
 from .udp import UdpPublisher
@@ -101,14 +100,18 @@ class Gateway(BaseComponent):
         self.backoff = backoff
         #: The thread that commits the SQLite files, so the loop never waits on the disk.
         self.writer = DiskWriter()
+        #: The sequence store's own: a reservation queued behind the spool's
+        #: batches (an fsync each, 10-100 ms on an SD card) could let a busy
+        #: device use up its half block and stall in next().
+        self.seq_writer = DiskWriter("gateway-seq")
         try:
             # Made here, before any store: SeqStore, the spool and the history
             # each take an existing directory to mean "put my file in it", and
             # a missing one would be taken for a file name.
             config.state_dir.mkdir(parents=True, exist_ok=True)
             self.seqs = seqstore if seqstore is not None else SeqStore(config.state_dir)
-            self.seqs.use_writer(self.writer, lambda: self.loop)
-        except (OSError, sqlite3.Error) as exc:
+            self.seqs.use_writer(self.seq_writer, lambda: self.loop)
+        except (OSError, SeqStoreError) as exc:
             raise StartError(f"cannot open the sequence store in {config.state_dir}: {exc}") from exc
         try:
             self._build(notifier, hotplug, use_udev)
@@ -307,6 +310,7 @@ class Gateway(BaseComponent):
         if self.web is not None:
             self.web.close()
         self.seqs.close()
+        self.seq_writer.close()
         self.writer.close()
 
     def statistics(self) -> dict[str, Any]:
@@ -323,4 +327,5 @@ class Gateway(BaseComponent):
             "web": self.web.statistics() if self.web is not None else None,
             "systemd": self.notifier.statistics(),
             "disk": self.writer.statistics(),
+            "seq": {**self.seqs.statistics(), "writer": self.seq_writer.statistics()},
         }

@@ -8,17 +8,14 @@ than crash or silently reuse it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
+# Re-exported: the spool and the history find and set aside their files this way.
+from .statefile import database_path, move_aside
 
-def database_path(path: str | os.PathLike[str], default_name: str) -> Path:
-    """``path`` itself, or ``default_name`` inside it when it is a directory (the state_dir)."""
-    target = Path(path)
-    return target / default_name if target.is_dir() else target
+__all__ = ["database_path", "move_aside", "open_database"]
 
 
 def open_database(target: str | Path, *, synchronous: str, schema_version: int, schema: Sequence[str],
@@ -53,22 +50,3 @@ def open_database(target: str | Path, *, synchronous: str, schema_version: int, 
         db.close()
         raise
     return db
-
-
-def move_aside(path: Path) -> Path:
-    """Rename a bad database to ``<name>.corrupt-<stamp>`` (kept for recovery)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-    if path.exists():
-        os.replace(path, aside)
-    # The WAL and shared-memory files belong to the old database; left in
-    # place, SQLite would try to apply them to the new one.
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            os.replace(side, aside.with_name(aside.name + suffix))
-    return aside

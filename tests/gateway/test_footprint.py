@@ -42,7 +42,10 @@ NOT_WITHOUT_FEATURES = ("circuits.web", "gateway.web", "gateway.mqtt", "paho", "
                         # (pyinotify: asyncore, ctypes.util -> subprocess, shutil)
                         # and argparse's terminal-width lookup (shutil: bz2, lzma).
                         "circuits.io.process", "circuits.io.file", "circuits.io.stdio", "pyinotify",
-                        "asyncore", "subprocess", "shutil")
+                        "asyncore", "subprocess", "shutil",
+                        # SQLite serves the spool and the history; the sequence
+                        # numbers are a state file (a seq.sqlite3 is migrated once).
+                        "sqlite3", "_sqlite3", "gateway.sqlitedb")
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.M)
 
 
