@@ -89,6 +89,9 @@ LAZY_LOADERS = {
     "circuits.protocols.telnet",
     # multiprocessing (~1 MB), for start(process=True) and process workers only.
     "circuits.core.process", "circuits.core.workers",
+    # Device profiles, by name: a gateway imports the parsers it is configured
+    # for (the Modbus profile brings circuits.protocols.modbus).
+    "devices.registry",
     # The gateway's optional parts ([web], [mqtt], Modbus, RFC 2217), imported
     # when a configuration uses them: footprint (issue 15).
     "gateway.features",

@@ -45,7 +45,11 @@ NOT_WITHOUT_FEATURES = ("circuits.web", "gateway.web", "gateway.mqtt", "paho", "
                         "asyncore", "subprocess", "shutil",
                         # SQLite serves the spool and the history; the sequence
                         # numbers are a state file (a seq.sqlite3 is migrated once).
-                        "sqlite3", "_sqlite3", "gateway.sqlitedb")
+                        "sqlite3", "_sqlite3", "gateway.sqlitedb",
+                        # The profiles the configuration does not name (the
+                        # Modbus one brings its protocol; csv its C module).
+                        "devices.modbus", "circuits.protocols.modbus", "devices.csvline", "csv",
+                        "devices.nmea", "devices.jsonl", "devices.keyvalue")
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.M)
 
 
