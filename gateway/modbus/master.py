@@ -34,8 +34,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from serial.rs485 import RS485Settings
 
@@ -69,15 +68,15 @@ OK, EXCEPTION, TIMEOUT, INVALID, OFFLINE, BUSY, BROADCAST = (
     "ok", "exception", "timeout", "invalid", "offline", "busy", "broadcast")
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How one request ended.
 
     ``pdu`` is the response PDU to relay to a Modbus TCP client: the unit's
     own answer (``ok``, ``exception``), a gateway exception (``timeout``:
     0x0B, ``invalid``: 0x0B, ``offline``: 0x0A, ``busy``: 0x06) or empty
     for a broadcast, which is never answered.  ``response`` is the decoded
-    answer for ``ok`` and ``exception``.
+    answer for ``ok`` and ``exception``.  A named tuple: one is made per
+    request, and a frozen dataclass costs twice as much to build.
     """
 
     result: str
@@ -131,7 +130,13 @@ class RtuMaster(BaseComponent):
         self._queues: dict[Hashable, deque[Transaction]] = {}
         self._turns: deque[Hashable] = deque()  # sources with work, in turn order
         self._current: Transaction | None = None
+        #: The timeout timer and the current request's deadline.  The timer
+        #: is not set and cancelled per request: it stays armed across
+        #: answers, fires at an earlier request's deadline at most once per
+        #: ``timeout``, and is then moved on to the current one.  Its time
+        #: is never later than the current deadline.
         self._deadline: TimerHandle | None = None
+        self._deadline_at = 0.0
         self._gap: TimerHandle | None = None
         self._resync: TimerHandle | None = None  # a damaged answer waits for silence
         #: The earliest the next request may go out (the gap, or a broadcast's turnaround).
@@ -240,7 +245,12 @@ class RtuMaster(BaseComponent):
                 return
             self.decoder.expect(txn.unit, txn.request.function, expected_response_length(txn.request))
             self._current = txn
-            self._deadline = self.loop.call_at(now + wire + self.timeout, self._timed_out)
+            deadline = self._deadline_at = now + wire + self.timeout
+            timer = self._deadline
+            if timer is None or timer.when > deadline:  # a long frame's deadline before a short one's
+                if timer is not None:
+                    timer.cancel()
+                self._deadline = self.loop.call_at(deadline, self._timed_out)
             return
 
     @handler("unregistered", channel="*")
@@ -315,6 +325,9 @@ class RtuMaster(BaseComponent):
         txn = self._current
         if txn is None:
             return
+        if self.loop.clock.now() < self._deadline_at:  # armed for an earlier request
+            self._deadline = self.loop.call_at(self._deadline_at, self._timed_out)
+            return
         log.debug("%s: unit %d did not answer function %d within %gs", self.device, txn.unit,
                   txn.request.function, self.timeout)
         # A partial answer may still trickle in: start the next frame clean.
@@ -334,9 +347,8 @@ class RtuMaster(BaseComponent):
         the answer is silence too.
         """
         self._current = None
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        # The timeout timer stays armed (see __init__): the next request
+        # would only set it again.
         if self._resync is not None:
             self._resync.cancel()
             self._resync = None

@@ -211,14 +211,15 @@ class ModbusTcpServer(BaseComponent):
         if client is None or client.closing:
             return
         now = client.heard = self.loop.clock.now()
-        client.decoder.receive_data(data)
+        decoder = client.decoder
+        decoder.receive_data(data)
         try:
-            for adu in client.decoder:
+            while (adu := decoder.next_event()) is not None:
                 self._request(sock, client, adu)
             # A request that began in this read (or still unfinished from
             # an earlier one) keeps its start time; trickling bytes do not
             # buy it more time.
-            if not client.decoder.buffered:
+            if not decoder.buffered:
                 client.partial_since = None
             elif client.partial_since is None:
                 client.partial_since = now

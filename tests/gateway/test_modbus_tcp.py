@@ -104,6 +104,30 @@ def test_absent_unit_times_out_and_the_next_request_is_served(gateway: tuple[Gat
         c.close()
 
 
+def test_a_timeout_after_answered_requests_waits_the_whole_timeout(
+        gateway: tuple[Gateway, fx.BusLog, int]) -> None:
+    """The timeout timer stays armed across answers (master: one timer, not
+    one per request): answered requests for longer than half the timeout
+    leave it due while the absent unit's request is on the bus, and that
+    request still gets its whole timeout."""
+    gw, _, port = gateway
+    c = client(port)
+    try:
+        first = time.monotonic()
+        i = 0
+        while time.monotonic() - first < 0.3:
+            assert c.read_holding_registers(i % 100, count=1, device_id=1).registers == [i % 100]
+            i += 1
+        started = time.monotonic()
+        answer = c.read_holding_registers(0, count=1, device_id=9)
+        assert time.monotonic() - started >= 0.5
+        assert answer.isError() and answer.exception_code == GATEWAY_TARGET_FAILED
+        assert c.read_holding_registers(7, count=2, device_id=1).registers == [7, 8]
+        assert gw.modbus["bus"].master.counts[(9, "timeout")] == 1
+    finally:
+        c.close()
+
+
 def test_five_clients_200_requests_each_all_matched(gateway: tuple[Gateway, fx.BusLog, int]) -> None:
     _, _, port = gateway
 

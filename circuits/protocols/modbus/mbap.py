@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ModbusError
 from .pdu import MAX_PDU
@@ -19,8 +19,9 @@ MBAP_LENGTH = 7
 _HEADER = struct.Struct(">HHHB")
 
 
-@dataclass(frozen=True, slots=True)
-class TcpAdu:
+class TcpAdu(NamedTuple):
+    """One Modbus TCP request or response (a named tuple: one is made per request)."""
+
     transaction: int
     unit: int
     pdu: bytes

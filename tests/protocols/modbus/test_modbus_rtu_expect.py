@@ -189,3 +189,21 @@ def test_round_trip_by_length(unit: int, fc: int, count: int, garbage: bytes, ch
         out.extend(dec)
     assert found(out)[-1:] == [frame]
     assert dec.buffered == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(ANSWER10) - 1), st.integers(0, 255)), max_size=3),
+       st.sampled_from([ANSWER10, EXC + ANSWER10[:20], OTHER_UNIT, BAD_COUNT]))
+def test_one_read_of_the_answers_length_is_decoded_as_in_pieces(edits: list[tuple[int, int]],
+                                                                base: bytes) -> None:
+    """receive_data's shortcut (one read of exactly the awaited length, the
+    master's common case) finds what the general path finds for those bytes."""
+    data = bytearray(base)
+    for index, value in edits:
+        data[index] = value
+    results = []
+    for chunks in ([bytes(data)], [bytes(data[:1]), bytes(data[1:])]):
+        dec = RtuDecoder("master")
+        dec.expect(1, 3, len(ANSWER10))
+        results.append((found(feed(dec, chunks)), dec.answer_damaged, dec.buffered))
+    assert results[0] == results[1]
