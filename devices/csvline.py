@@ -17,11 +17,14 @@ Decisions:
 from __future__ import annotations
 
 import csv
-import random
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .profile import Fields, Option, OptionValue, ParseError, Profile, ProfileOptions
 from .values import ENCODING_OPTION, convert_value, decode_text
+
+if TYPE_CHECKING:
+    import random  # simulate() takes a Random: only simulators (demo, tests) make one
 
 _SKIP = frozenset({"", "_"})
 

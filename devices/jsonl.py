@@ -17,11 +17,14 @@ Decisions:
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .profile import Fields, FieldValue, Option, OptionValue, ParseError, Profile, ProfileOptions
 from .values import ENCODING_OPTION, decode_text, finite
+
+if TYPE_CHECKING:
+    import random  # simulate() takes a Random: only simulators (demo, tests) make one
 
 
 def _check_separator(value: OptionValue) -> str | None:

@@ -14,12 +14,15 @@ think it is); a duplicate key is an error (which one would be the reading?).
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .profile import Fields, FieldValue, Option, OptionValue, ParseError, Profile, ProfileOptions
 from .values import ENCODING_OPTION, convert_value, decode_text
+
+if TYPE_CHECKING:
+    import random  # simulate() takes a Random: only simulators (demo, tests) make one
 
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
 _QUOTED_ESCAPE = re.compile(r"\\(.)", re.DOTALL)

@@ -9,9 +9,9 @@ answered into the configured field values (:func:`decode_value`).
 from __future__ import annotations
 
 import math
-import random
 import struct
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from circuits.protocols.modbus import (
     ExceptionResponse,
@@ -26,6 +26,9 @@ from circuits.protocols.modbus import (
 )
 
 from .profile import Fields, FieldValue, Profile, ProfileOptions
+
+if TYPE_CHECKING:
+    import random  # simulate() takes a Random: only simulators (demo, tests) make one
 
 __all__ = ["PROFILE", "REGISTER_WIDTH", "MeterSlave", "decode_value"]
 

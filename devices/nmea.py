@@ -31,13 +31,16 @@ from __future__ import annotations
 
 import datetime
 import math
-import random
 import re
 from collections.abc import Callable, Iterator
 from functools import reduce
+from typing import TYPE_CHECKING
 
 from .profile import Fields, Option, ParseError, Profile, ProfileOptions
 from .values import finite
+
+if TYPE_CHECKING:
+    import random  # simulate() takes a Random: only simulators (demo, tests) make one
 
 KNOT_KMH = 1.852  # 1 international knot = 1852 m/h, exactly
 

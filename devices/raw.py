@@ -9,10 +9,13 @@ which is lossless and JSON-safe.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .profile import Fields, Profile, ProfileOptions
+
+if TYPE_CHECKING:
+    import random  # simulate() takes a Random: only simulators (demo, tests) make one
 
 
 def parse(message: bytes, options: ProfileOptions) -> Fields:

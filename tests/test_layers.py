@@ -92,6 +92,8 @@ LAZY_LOADERS = {
     # Device profiles, by name: a gateway imports the parsers it is configured
     # for (the Modbus profile brings circuits.protocols.modbus).
     "devices.registry",
+    # Its simulators (random), for the demo and the tests only.
+    "devices",
     # The gateway's optional parts ([web], [mqtt], Modbus, RFC 2217), imported
     # when a configuration uses them: footprint (issue 15).
     "gateway.features",

@@ -8,11 +8,14 @@ gives the remote result. The
 pipe connects two processes of the *same* program forked from each other,
 so pickle is acceptable here; nothing from a network ever reaches it (see
 circuits.node for that, which uses JSON).
+
+pickle is imported where a message is packed or unpacked, not with the
+module: every program imports circuits.core, few ever bridge a process,
+and pickle costs ~0.4 MB of memory for as long as they run (issue 15).
 """
 
 from __future__ import annotations
 
-import pickle
 import socket
 import struct
 import traceback
@@ -117,6 +120,8 @@ class Bridge(BaseComponent):
         return result
 
     def _send(self, message: Any) -> bool:
+        import pickle
+
         try:
             payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - an unpicklable event stays local
@@ -155,6 +160,8 @@ class Bridge(BaseComponent):
             (size,) = _HEADER.unpack_from(self._inbuf)
             if len(self._inbuf) < _HEADER.size + size:
                 break
+            import pickle
+
             payload = bytes(self._inbuf[_HEADER.size:_HEADER.size + size])
             del self._inbuf[:_HEADER.size + size]
             self._receive(pickle.loads(payload))  # noqa: S301 - our own forked process
@@ -200,6 +207,8 @@ class _ReplyWhenDone:
         result = value.getValue()
         if value.errors and isinstance(result, tuple) and len(result) == 3 and isinstance(result[2], TracebackType):
             result = (result[0], result[1], traceback.format_tb(result[2]))  # frames do not pickle
+        import pickle
+
         try:
             pickle.dumps(result)
         except Exception:  # noqa: BLE001

@@ -49,7 +49,9 @@ NOT_WITHOUT_FEATURES = ("circuits.web", "gateway.web", "gateway.mqtt", "paho", "
                         # The profiles the configuration does not name (the
                         # Modbus one brings its protocol; csv its C module).
                         "devices.modbus", "circuits.protocols.modbus", "devices.csvline", "csv",
-                        "devices.nmea", "devices.jsonl", "devices.keyvalue")
+                        "devices.nmea", "devices.jsonl", "devices.keyvalue",
+                        # Simulators (random) and the process bridge (pickle).
+                        "devices.simulator", "random", "pickle")
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", re.M)
 
 
