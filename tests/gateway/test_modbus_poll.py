@@ -182,11 +182,14 @@ def test_a_unit_that_does_not_answer_is_stale_and_the_others_go_on(tmp_path: Pat
         assert not any("u2_hr7" in item["fields"] for item in bus.readings("bus"))
 
 
-def test_a_busy_tcp_client_does_not_starve_the_polls(tmp_path: Path) -> None:
+@pytest.mark.parametrize("gap", ["", "frame_gap = 0\n"], ids=["t3.5", "gap0"])
+def test_a_busy_tcp_client_does_not_starve_the_polls(tmp_path: Path, gap: str) -> None:
+    # With frame_gap = 0 the next request is taken in the pass that read
+    # the answer: the same turn order, with no timer in between.
     port = fx.free_port()
     with mh.rtu_bus(tmp_path) as (pair, _slave):
         config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port,
-                                  modbus="timeout = 0.5\nqueue = 8\n" + READS)
+                                  modbus="timeout = 0.5\nqueue = 8\n" + gap + READS)
         with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
             bus.wait("reading", lambda item: "volts" in item["fields"])
             stop = threading.Event()
