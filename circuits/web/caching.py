@@ -8,7 +8,6 @@ None when the request should be served normally.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from typing import Any
 
 from .errors import httperror, redirect
@@ -40,6 +39,8 @@ def validate_etags(request: Any, response: Any, autotags: bool = False) -> Any:
         if isinstance(body, str):
             body = body.encode(response.encoding)
         if isinstance(body, bytes):
+            import hashlib  # here: OpenSSL's libcrypto is ~3.7 MB, for autotags only
+
             etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
             headers["ETag"] = etag
     if etag is None or not 200 <= response.code <= 299:

@@ -8,7 +8,6 @@ flight, the body being received and the body being streamed out.
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -34,6 +33,8 @@ class BodySpool:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.threshold and isinstance(self.file, io.BytesIO):
+            import tempfile  # here: with shutil, bz2, lzma and random ~0.9 MB, for large bodies only
+
             disk = tempfile.TemporaryFile()
             disk.write(self.file.getbuffer())
             self.file = disk

@@ -23,8 +23,8 @@ from typing import Any
 from ..core.components import BaseComponent
 from ..core.handlers import handler
 from . import files
+from .caching import expires as _expires  # not .tools: it holds auth (hashlib) and gzip
 from .errors import forbidden, notfound, redirect
-from .tools import expires as _expires
 
 __all__ = ["BaseController", "Controller", "CookieView", "JSONController", "Signature", "expose", "exposeJSON"]
 

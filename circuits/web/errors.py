@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import traceback as _traceback
-from html import escape
 from typing import Any
 from urllib.parse import quote, urljoin
 
@@ -84,6 +83,8 @@ class httperror(Event):
     def _banner(self) -> str:
         if not getattr(getattr(self.request, "server", None), "display_banner", False):
             return ""
+        from html import escape  # here and below: html.entities is ~0.5 MB, for error pages only
+
         return POWERED_BY % {"url": escape(SERVER_URL, True), "version": escape(SERVER_VERSION)}
 
     def sanitize(self) -> None:
@@ -104,6 +105,8 @@ class httperror(Event):
                 del page["traceback"]
             del page["powered_by"]
             return json.dumps(page)
+        from html import escape
+
         fields = {key: escape(str(page[key])) for key in ("name", "description")}
         fields["code"] = self.code
         fields["traceback"] = f"<pre>{escape(page['traceback'])}</pre>\n" if page["traceback"] else ""
@@ -175,6 +178,8 @@ class redirect(httperror):
         if code in (300, 301, 302, 303, 307, 308):
             response.headers["Content-Type"] = "text/html; charset=utf-8"
             response.headers["Location"] = absolute[0]
+            from html import escape
+
             links = "<br />\n".join(f'<a href="{escape(u, True)}">{escape(u)}</a>' for u in absolute)
             self.description = ""
             self._page = f"This resource can be found at {links}."

@@ -8,9 +8,7 @@ backpressure, so files of any size are never read into memory.
 
 from __future__ import annotations
 
-import mimetypes
 import os
-import secrets
 import stat
 from collections.abc import Generator, Iterator
 from typing import IO, Any
@@ -27,6 +25,8 @@ _CHUNK = 64 * 1024
 
 
 def guess_type(path: str) -> str:
+    import mimetypes  # here: its tables (read from /etc/mime.types) are ~0.5 MB, for untyped files only
+
     ctype = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
         ctype += "; charset=utf-8"
@@ -134,6 +134,8 @@ def serve_file(request: Any, response: Any, path: str, type: str | None = None, 
                 headers["Content-Length"] = str(stop - start)
                 response.body = _range_reader(f, start, stop)
             else:
+                import secrets  # here: it imports hmac, i.e. OpenSSL (~3.7 MB); multipart ranges only
+
                 boundary = secrets.token_hex(16)
                 body, length = _multipart_ranges(f, ranges, size, ctype, boundary)
                 headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"

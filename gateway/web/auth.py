@@ -23,15 +23,17 @@ gateway by sending wrong passwords. So:
 * credentials found wrong are remembered too, so repeating them is cheap;
 * an unknown user is checked against a dummy hash, so the time to answer
   does not say which user names exist.
+
+hashlib, hmac and secrets are imported by the guard, not with the module:
+they load OpenSSL's libcrypto (~3.7 MB of memory), and every dashboard
+imports this module while only one with ``[web.users]`` makes a guard
+(issue 15).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
-import secrets
 from collections import OrderedDict
 from collections.abc import Generator, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +101,8 @@ class BasicAuthGuard(BaseComponent):
         self.realm = realm.replace("\\", "\\\\").replace('"', '\\"')
         self.open_paths = frozenset(open_paths)
         self.max_pending = max_pending
+        import secrets  # see the module doc
+
         self._key = secrets.token_bytes(32)
         self._good = _Lru(GOOD_CACHE)
         self._bad = _Lru(BAD_CACHE)
@@ -124,9 +128,14 @@ class BasicAuthGuard(BaseComponent):
         credentials = parse_basic(request.headers.get("Authorization"))
         if credentials is None:
             return False
-        user, password = credentials
-        key = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
-        return self._good.get(key) is not None
+        return self._good.get(self._remembered(*credentials)) is not None
+
+    def _remembered(self, user: str, password: str) -> bytes:
+        """What the caches keep for a pair of credentials: their HMAC under this process's key."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
 
     @handler("request", priority=PRIORITY)
     def _on_request(self, event: Any, request: Any, response: Any) -> Any:
@@ -136,7 +145,7 @@ class BasicAuthGuard(BaseComponent):
         if credentials is None:
             return self._challenge(request, response)
         user, password = credentials
-        key = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        key = self._remembered(user, password)
         if self._good.get(key) is not None:
             return self._accept(request, user)
         if self._bad.get(key) is not None:

@@ -130,6 +130,24 @@ def test_web_and_mqtt_are_loaded_when_configured_and_paho_never(tmp_path, pair):
     # The dashboard reads a port's real settings (gateway.rfc2217.port), nothing more of RFC 2217.
     assert not loaded(names, "gateway.modbus") and not loaded(names, "gateway.rfc2217.bridge")
     assert "circuits.protocols.telnet.comport" not in names  # only its constants
+    # OpenSSL's libcrypto (~3.7 MB) comes with hashlib, hmac and secrets: only
+    # [web.users] (pbkdf2) needs it. Nor are file-upload, error-page and
+    # file-type helpers loaded before they are used.
+    unused = ("_hashlib", "hashlib", "hmac", "secrets", "tempfile", "shutil", "html", "mimetypes", "gzip")
+    assert not [m for m in unused if m in names], [m for m in unused if m in names]
+
+
+def test_a_websocket_handshake_needs_no_openssl() -> None:
+    # The dashboard's every client makes one: SHA-1 comes from CPython's own _sha1.
+    script = ("import sys\n"
+              "import gateway.web.dashboard\n"
+              "from circuits.protocols.websocket.handshake import accept_key\n"
+              "assert accept_key('dGhlIHNhbXBsZSBub25jZQ==') == 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='\n"  # RFC 6455 1.3
+              "print([m for m in ('_hashlib', 'hashlib', 'hmac', 'secrets') if m in sys.modules])\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=TIMEOUT)
+    assert done.returncode == 0 and done.stdout == "[]\n", done.stderr[-2000:]
 
 
 def check_imports(tmp_path: Path, text: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:

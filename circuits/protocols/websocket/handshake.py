@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+
+try:
+    # CPython's own SHA-1 (the same digest): hashlib would load OpenSSL's
+    # libcrypto, ~3.7 MB of a server's memory for one hash per connection
+    # (issue 15). Builds without the built-in hashes fall back to hashlib.
+    from _sha1 import sha1
+except ImportError:  # pragma: no cover - such a build
+    from hashlib import sha1
 
 from .errors import HandshakeError
 
@@ -49,7 +56,7 @@ def accept_key(client_key: str) -> str:
 
     base64(SHA-1(key + GUID)); the key is used as sent, not base64-decoded.
     """
-    digest = hashlib.sha1((client_key.strip() + WEBSOCKET_GUID).encode("ascii")).digest()
+    digest = sha1((client_key.strip() + WEBSOCKET_GUID).encode("ascii")).digest()
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -10,7 +10,6 @@ so ``..``, ``%2e%2e`` and links pointing out of the root all get 403.
 from __future__ import annotations
 
 import os
-from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -91,6 +90,8 @@ class Static(BaseComponent):
             names = sorted(os.listdir(location))
         except OSError:
             return forbidden(request, response)
+        from html import escape  # here: html.entities is ~0.5 MB, for directory listings only
+
         items = []
         if location != self.docroot:
             items.append('<li><a href="../">../</a></li>')
