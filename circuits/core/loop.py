@@ -58,6 +58,9 @@ class Loop:
         self.clock = clock or MonotonicClock()
         self._selector_class = selector_class or selectors.DefaultSelector
         self._selector: selectors.BaseSelector | None = None
+        #: The default selector's epoll object on Linux (poll() uses it
+        #: directly), else None.
+        self._epoll: Any = None
         self._handlers: dict[int, list[Callback | None]] = {}  # fd -> [reader, writer]
         self._timers: list[TimerHandle] = []
         self._timer_seq = 0
@@ -80,6 +83,7 @@ class Loop:
             self._wake_r.setblocking(False)
             self._wake_w.setblocking(False)
             self._selector.register(self._wake_r, EVENT_READ, None)
+            self._epoll = _epoll_of(self._selector)
         return self._selector
 
     def use_selector(self, selector_class: type[selectors.BaseSelector]) -> None:
@@ -93,6 +97,7 @@ class Loop:
         self._selector = selector_class()
         for key in old.get_map().values():
             self._selector.register(key.fileobj, key.events, key.data)
+        self._epoll = _epoll_of(self._selector)
         old.close()
 
     def _update(self, fd: int) -> None:
@@ -272,37 +277,23 @@ class Loop:
 
     # -- one wait ----------------------------------------------------------
     def poll(self, timeout: float | None) -> None:
-        """Wait up to ``timeout`` (None: forever) and run ready I/O callbacks."""
-        selector = self.selector
+        """Wait up to ``timeout`` (None: forever) and run ready I/O callbacks.
+
+        With the default selector on Linux its epoll object is used directly,
+        without the selectors wrapper (which builds a (key, mask) pair per
+        ready descriptor): the fd is looked up in our own table. Same
+        rounding (epoll takes whole milliseconds, rounded up) and the same
+        read/write mapping. This runs every pass, so it is one frame.
+        """
+        epoll = self._epoll
+        if epoll is None:
+            self._poll_selector(timeout)
+            return
         if not self.clock.real:
             timeout = 0  # a fake clock never waits for real time
-        epoll = getattr(selector, "_selector", None)
-        if epoll is not None and type(epoll) is _EPOLL:
-            self._poll_epoll(epoll, timeout)
-            return
-        ready = selector.select(timeout)
-        # Awake again: events fired by the callbacks below need no wake-up.
-        self.sleeping = False
-        for key, mask in ready:
-            pair = key.data
-            if pair is None:
-                self._drain_wakeups()
-                continue
-            try:
-                if mask & EVENT_READ and pair[0] is not None:
-                    pair[0]()
-                if mask & EVENT_WRITE and pair[1] is not None:
-                    pair[1]()
-            except Exception as e:  # one broken descriptor must not end the loop
-                self.report(pair[0] or pair[1], e)
-
-    def _poll_epoll(self, epoll: Any, timeout: float | None) -> None:
-        """poll() for the default selector on Linux, without its Python
-        wrapper (which builds a (key, mask) pair per ready descriptor): the
-        fd is looked up in our own table. Same rounding (epoll takes whole
-        milliseconds, rounded up) and the same read/write mapping."""
         handlers = self._handlers
         ready = epoll.poll(-1 if timeout is None else timeout, len(handlers) + 1)
+        # Awake again: events fired by the callbacks below need no wake-up.
         self.sleeping = False
         for fd, bits in ready:
             pair = handlers.get(fd)
@@ -314,6 +305,29 @@ class Loop:
                 if bits & _EPOLL_NOT_READ and pair[0] is not None:
                     pair[0]()
                 if bits & _EPOLL_NOT_WRITE and pair[1] is not None:
+                    pair[1]()
+            except Exception as e:  # one broken descriptor must not end the loop
+                self.report(pair[0] or pair[1], e)
+
+    def _poll_selector(self, timeout: float | None) -> None:
+        """poll() through any selectors.BaseSelector."""
+        selector = self.selector
+        if self._epoll is not None:  # that created the default selector just now
+            self.poll(timeout)
+            return
+        if not self.clock.real:
+            timeout = 0
+        ready = selector.select(timeout)
+        self.sleeping = False
+        for key, mask in ready:
+            pair = key.data
+            if pair is None:
+                self._drain_wakeups()
+                continue
+            try:
+                if mask & EVENT_READ and pair[0] is not None:
+                    pair[0]()
+                if mask & EVENT_WRITE and pair[1] is not None:
                     pair[1]()
             except Exception as e:  # one broken descriptor must not end the loop
                 self.report(pair[0] or pair[1], e)
@@ -361,10 +375,17 @@ class Loop:
         if self._selector is not None:
             self._selector.close()
             self._selector = None
+            self._epoll = None
         for s in (self._wake_r, self._wake_w):
             if s is not None:
                 s.close()
         self._wake_r = self._wake_w = None
+
+
+def _epoll_of(selector: selectors.BaseSelector) -> Any:
+    """The epoll object under a selectors.EpollSelector, else None."""
+    epoll = getattr(selector, "_selector", None)
+    return epoll if _EPOLL is not None and type(epoll) is _EPOLL else None
 
 
 def _fileno(fd: int | Any) -> int:

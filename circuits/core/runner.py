@@ -156,6 +156,9 @@ class Runner:
         self._circuits_pass(timeout)
 
     def _circuits_pass(self, timeout: float = -1) -> None:
+        # Runs twice per request/answer in a bridge, so the common case
+        # (a timer or none, no generate_events handler, a poller that is
+        # already made) reads fields here instead of calling small methods.
         root = self.root
         loop = root._circuits_loop or root.loop
         queue = root._circuits_queue
@@ -163,21 +166,28 @@ class Runner:
         if loop._calls:
             loop.run_calls()
         if loop._flushes:  # writes queued between passes (another thread, run()'s fast path)
-            loop.flush_writes()
+            loop._run_queued(loop._flushes)
         if queue or root._circuits_ready or loop._flushes:
             wait: float | None = 0
         else:
-            deadline = loop.next_deadline()
-            wait = None if deadline is None else max(0.0, deadline - loop.clock.now())
+            timers = loop._timers
+            if not timers:
+                wait = None
+            else:
+                deadline = timers[0].when if not timers[0].cancelled else loop.next_deadline()
+                wait = None if deadline is None else max(0.0, deadline - loop.clock.now())
             if timeout is not None and timeout >= 0:
                 wait = timeout if wait is None else min(wait, timeout)
-            if root._circuits_table.has_generators():
+            generators = root._circuits_table._has_generators
+            if generators or (generators is None and root._circuits_table.has_generators()):
                 wait = root._circuits_generate_events(wait)
         if wait == 0 and not loop._handlers:
             pass  # nothing to poll: skip the system call
         else:
             if wait != 0:
-                loop.prepare_sleep()
+                if loop._wake_w is None:
+                    loop.prepare_sleep()
+                loop.sleeping = True  # as prepare_sleep() says
                 if queue or loop._calls:  # fired by a thread just now
                     wait = 0
             try:
@@ -190,15 +200,16 @@ class Runner:
             loop.run_calls()
         if root._circuits_ready:
             root._circuits_run_ready()
-        dispatch = root._circuits_dispatch
-        for _ in range(GENERATIONS_PER_PASS):
-            n = len(queue)
-            if not n:
-                break
-            for _ in range(n):
-                dispatch(queue.popleft())
+        if queue:
+            dispatch = root._circuits_dispatch
+            for _ in range(GENERATIONS_PER_PASS):
+                n = len(queue)
+                if not n:
+                    break
+                for _ in range(n):
+                    dispatch(queue.popleft())
         if loop._flushes:  # the pass's writes leave before the pass ends
-            loop.flush_writes()
+            loop._run_queued(loop._flushes)
         loop.passes += 1
 
     def _circuits_generate_events(self, wait: float | None) -> float | None:

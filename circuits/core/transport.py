@@ -118,7 +118,8 @@ class Transport(TransportTLS):
         if not n:
             return
         if self.read_burst > 1:
-            self._read_burst(n)
+            if n >= BURST_FLOOR or n >= self.bufsize:  # else _read_burst would stop at once
+                self._read_burst(n)
             return
         # TLS may hold decrypted bytes the selector cannot see.
         if self._tls:
@@ -183,16 +184,20 @@ class Transport(TransportTLS):
         self._finish("eof")
 
     # -- writing -------------------------------------------------------
-    def write(self, data: bytes | bytearray | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         """Queue ``data``; it is sent when the events of this pass are done.
 
         All the writes of one pass to this descriptor go out in one system
         call (a burst of serial reads becomes one TCP send; a broadcast one
         send per client). Past COALESCE_LIMIT queued bytes it is sent now.
+        Returns the bytes queued afterwards (what a caller applying
+        backpressure wants next), -1 once closed.
         """
-        if self._closing or self._closed or not data:
-            return
+        if self._closed:
+            return -1
         out = self._out
+        if self._closing or not data:
+            return len(out)
         out += data
         if self._writing or self._handshaking:
             pass  # the writable callback (or the handshake's end) sends it
@@ -200,9 +205,14 @@ class Transport(TransportTLS):
             self.flush()
         elif not self._flush_pending:
             self._flush_pending = True
-            self.loop.defer_flush(self.flush)
+            # Loop.defer_flush, inline: this is every bridged chunk's path.
+            loop = self.loop
+            loop._flushes.append(self.flush)
+            if loop.sleeping:  # written from another thread: the loop must look
+                loop.wake()
         if len(out) > self.max_buffer:
             self._overflow()
+        return len(out)
 
     def notify_below(self, low_water: int) -> bool:
         """Call ``owner.transport_writable`` once at most ``low_water`` bytes

@@ -165,10 +165,7 @@ class Serial(TransportHolder, BaseComponent, TransportOwner):
         apply backpressure without asking again; -1, and nothing queued,
         while the port is closed."""
         transport = self._transport
-        if transport is None or transport.closed:
-            return -1
-        transport.write(data)
-        return transport.buffered
+        return -1 if transport is None else transport.write(data)
 
     @handler("write")
     def write(self, data: bytes | str) -> None:

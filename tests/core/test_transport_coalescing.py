@@ -80,6 +80,21 @@ def test_the_writes_of_one_pass_leave_in_one_send(app: Manager, packets: tuple[s
     assert transport.bytes_out == len(b"one two three")
 
 
+def test_write_returns_what_is_queued_and_minus_one_once_closed(
+        app: Manager, packets: tuple[socket.socket, socket.socket]) -> None:
+    # Serial.send and the bridges apply backpressure with this value.
+    ours, peer = packets
+    transport = Transport(app.loop, ours, Owner())
+    assert transport.write(b"abc") == 3
+    assert transport.write(b"") == 3
+    assert transport.write(b"defg") == 7 == transport.buffered
+    app.tick(0)
+    assert peer.recv(65536) == b"abcdefg"
+    assert transport.write(b"x") == 1
+    transport.abort("test")
+    assert transport.write(b"more") == -1
+
+
 def test_writes_fired_as_events_in_one_pass_leave_in_one_send(app: Manager,
                                                               packets: tuple[socket.socket, socket.socket]) -> None:
     ours, peer = packets
