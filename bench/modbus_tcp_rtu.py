@@ -10,7 +10,9 @@ Then the same load against pymodbus's own TCP -> RTU forwarder
 (bench/modbus_pymodbus_forwarder.py, its own process) on the same pty pair
 and slave.  Both servers are separate processes (neither shares the GIL
 with the clients) measured the same way: CPU from /proc (the scheduler's
-on-CPU time; user and system from the ticks).
+on-CPU time; user and system from the ticks).  The CPU per request of the
+slave, socat and the clients is reported too: on a 2-core machine they
+share the cores with the server being measured.
 ``--frame-gap`` sets ``[device.modbus] frame_gap`` (default: not given, the
 spec's t3.5).  Each round runs both servers (the gateway first) with every
 client count; one JSON line per (round, server, clients), then one line per
@@ -144,7 +146,11 @@ def measure(server: str, process: subprocess.Popen[bytes], port: int, counts: li
     for clients in counts:
         ran, user, system = process_cpu(process.pid)
         before = {name: process_cpu(pid)[0] for name, pid in others.items()}
+        # The clients are threads of this process that end within run():
+        # process_time() still counts them (schedstat would not).
+        clients_cpu = time.process_time()
         result = run(clients, requests, port)
+        clients_cpu = time.process_time() - clients_cpu
         ran2, user2, system2 = process_cpu(process.pid)
         n = result["requests"]
         result.update(server=server, round=round_no,
@@ -153,6 +159,7 @@ def measure(server: str, process: subprocess.Popen[bytes], port: int, counts: li
                       sys_us_per_request=round((system2 - system) / n * 1e6, 1))
         for name, pid in others.items():
             result[f"{name}_cpu_us_per_request"] = round((process_cpu(pid)[0] - before[name]) / n * 1e6, 1)
+        result["clients_cpu_us_per_request"] = round(clients_cpu / n * 1e6, 1)
         print(json.dumps(result), flush=True)
         results.append(result)
     return results
