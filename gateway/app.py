@@ -44,6 +44,7 @@ from .device import DeviceLink
 from .diskwriter import DiskWriter
 from .events import BUS
 from .hotplug import Hotplug
+from .memory import release_free_memory
 from .readiness import Readiness
 from .sdnotify import SystemdNotifier
 from .seqstore import SeqStore, SeqStoreError
@@ -287,6 +288,12 @@ class Gateway(BaseComponent):
         # A part started by a reload is not waited for: READY=1 was sent long ago.
         if not self.readiness.ready:
             self.readiness.expect(part)
+
+    @handler("gateway_ready", channel=BUS, priority=1.0)
+    def _on_ready(self, summary: str) -> None:
+        # Before SystemdService sends READY=1 (priority 0): start-up is over,
+        # what it freed goes back to the kernel (gateway.memory).
+        release_free_memory()
 
     @handler("device_write")
     def _on_device_write(self, device: str, data: bytes) -> None:
