@@ -11,7 +11,8 @@ length from the request); no t3.5 is waited for there.  The gap counts from
 the answer's last byte, so the time spent relaying it and receiving the
 next request is part of it; a gap that has passed by the time the chunk
 holding the answer is handled (always so with 0) sends the next request in
-the same loop pass, with no timer.  An answer that arrived whole but failed
+the same loop pass, with no timer, and before the answer is handed on: the
+port's write goes out ahead of the TCP client's.  An answer that arrived whole but failed
 its CRC is given up once the line has been silent for t3.5 (its tail has
 passed, and a good answer right behind noise would have been found by
 then), not after the request's full timeout; that silence is the spec's
@@ -45,6 +46,7 @@ from circuits.protocols.modbus import (
     ModbusError,
     RtuDecoder,
     RtuFrame,
+    check_response,
     decode_response,
     encode_frame,
     silent_interval,
@@ -75,7 +77,8 @@ class Outcome(NamedTuple):
     own answer (``ok``, ``exception``), a gateway exception (``timeout``:
     0x0B, ``invalid``: 0x0B, ``offline``: 0x0A, ``busy``: 0x06) or empty
     for a broadcast, which is never answered.  ``response`` is the decoded
-    answer for ``ok`` and ``exception``.  A named tuple: one is made per
+    answer for ``ok`` and ``exception`` (None for a request submitted with
+    ``relay``).  A named tuple: one is made per
     request, and a frozen dataclass costs twice as much to build.
     """
 
@@ -90,10 +93,10 @@ Done = Callable[[Outcome], None]
 class Transaction:
     """One request on its way through the master (a plain class: one is made per request)."""
 
-    __slots__ = ("unit", "request", "done", "source", "pdu")
+    __slots__ = ("unit", "request", "done", "source", "pdu", "relay")
 
     def __init__(self, unit: int, request: Request, done: Done, source: Hashable,
-                 pdu: bytes | None = None) -> None:
+                 pdu: bytes | None = None, relay: bool = False) -> None:
         self.unit = unit
         self.request = request
         self.done = done
@@ -101,9 +104,16 @@ class Transaction:
         #: The request's PDU; a Modbus TCP client's own bytes when given
         #: (decode_request checked them), so they are not encoded again.
         self.pdu = request.encode() if pdu is None else pdu
+        #: The caller passes the answer's bytes on and never reads its
+        #: values: the answer is checked, not decoded (Outcome.response None).
+        self.relay = relay
+
+    def failed(self, result: str, code: int) -> Outcome:
+        """The outcome of a request the gateway answers itself with exception ``code``."""
+        return Outcome(result, ExceptionResponse(self.request.function, code).encode())
 
     def fail(self, result: str, code: int) -> None:
-        self.done(Outcome(result, ExceptionResponse(self.request.function, code).encode()))
+        self.done(self.failed(result, code))
 
 
 class RtuMaster(BaseComponent):
@@ -143,10 +153,6 @@ class RtuMaster(BaseComponent):
         self._quiet_until = 0.0
         #: When the last bytes were read from the bus (the damaged answer's silence counts from it).
         self._heard = 0.0
-        #: True while device_data goes through one chunk's frames: a request
-        #: sent from a callback there would take the chunk's later frames
-        #: for its answer, so the next request waits for the chunk's end.
-        self._feeding = False
         #: (unit, result) -> requests; the /metrics counters.
         self.counts: dict[tuple[int, str], int] = {}
         self.garbage_bytes = 0
@@ -159,12 +165,14 @@ class RtuMaster(BaseComponent):
     # -- submitting ----------------------------------------------------------
 
     def submit(self, unit: int, request: Request, done: Done, source: Hashable,
-               pdu: bytes | None = None) -> None:
+               pdu: bytes | None = None, relay: bool = False) -> None:
         """Queue ``request`` for ``unit``; ``done`` is called with its :class:`Outcome`.
 
         ``pdu``: the request's encoding, when the caller has it already.
+        ``relay``: the caller only passes the answer's bytes on; its
+        :class:`Outcome` then has no decoded ``response``.
         """
-        txn = Transaction(unit, request, done, source, pdu)
+        txn = Transaction(unit, request, done, source, pdu, relay)
         if not self.link.serial.connected:
             self._finish_failed(txn, OFFLINE, GATEWAY_PATH_UNAVAILABLE)
             return
@@ -201,7 +209,7 @@ class RtuMaster(BaseComponent):
     # -- the bus -------------------------------------------------------------
 
     def _kick(self) -> None:
-        if self._current is not None or self._gap is not None or self._feeding or not self._turns:
+        if self._current is not None or self._gap is not None or not self._turns:
             return
         now = self.loop.clock.now()
         if now < self._quiet_until:
@@ -266,24 +274,36 @@ class RtuMaster(BaseComponent):
             self._quiet_until = quiet
         decoder = self.decoder
         decoder.receive_data(data)
-        self._feeding = True
-        try:
-            while (event := decoder.next_event()) is not None:
-                if type(event) is RtuFrame:
-                    self._frame(event)
-                else:
-                    assert isinstance(event, Discarded)
-                    self.garbage_bytes += event.count
-                    log.debug("%s: %d bytes on the bus were not a frame (%s)", self.device, event.count,
-                              event.reason)
-        finally:
-            self._feeding = False
+        # No callback runs inside this loop (they are called at the end): a
+        # request sent from one would take the chunk's later frames for its
+        # answer.
+        answered: list[tuple[Transaction, Outcome]] = []
+        while (event := decoder.next_event()) is not None:
+            if type(event) is RtuFrame:
+                ended = self._frame(event)
+                if ended is not None:
+                    answered.append(ended)
+            else:
+                assert isinstance(event, Discarded)
+                self.garbage_bytes += event.count
+                log.debug("%s: %d bytes on the bus were not a frame (%s)", self.device, event.count,
+                          event.reason)
         if self._current is None:
             # Answered (or nothing was awaited): the next request, now if
             # the gap has passed already, else on a timer.
             self._kick()
         elif self._resync is None and decoder.answer_damaged:
             self._resync = self.loop.call_at(now + self.silence, self._resync_over)
+        # The answers go to their callers after the next request was sent:
+        # its bytes are queued for the port before theirs for the TCP
+        # clients, so when the pass's writes go out the bus (the slowest
+        # part) is fed first, and waking a client cannot delay it.
+        for txn, outcome in answered:
+            try:
+                txn.done(outcome)
+            except Exception:
+                # One broken callback must not cost the others their answers.
+                log.exception("%s: the callback of a request to unit %d failed", self.device, txn.unit)
 
     def _resync_over(self) -> None:
         """t3.5 after bytes of a damaged answer: give it up unless more bytes came."""
@@ -299,26 +319,32 @@ class RtuMaster(BaseComponent):
                   txn.request.function)
         self.decoder.reset()
         self._end(txn, INVALID)
+        self._kick()  # the next request first, as in device_data
         txn.fail(INVALID, GATEWAY_TARGET_FAILED)
-        self._kick()
 
-    def _frame(self, frame: RtuFrame) -> None:
+    def _frame(self, frame: RtuFrame) -> tuple[Transaction, Outcome] | None:
+        """The request ``frame`` answers has ended: it and its outcome, for
+        device_data to deliver (None: a frame nobody waited for)."""
         txn = self._current
         if txn is None:
             # A late answer to a request that timed out, or another master.
             self.stray_frames += 1
-            return
+            return None
+        response: Response | None = None
         try:
-            response = decode_response(frame.pdu, txn.request)
+            if txn.relay:
+                exception = check_response(frame.pdu, txn.request)
+            else:
+                response = decode_response(frame.pdu, txn.request)
+                exception = isinstance(response, ExceptionResponse)
         except ModbusError as exc:
             log.warning("%s: unit %d answered function %d with a malformed response: %s",
                         self.device, txn.unit, txn.request.function, exc)
             self._end(txn, INVALID)
-            txn.fail(INVALID, GATEWAY_TARGET_FAILED)
-            return
-        result = EXCEPTION if isinstance(response, ExceptionResponse) else OK
+            return txn, txn.failed(INVALID, GATEWAY_TARGET_FAILED)
+        result = EXCEPTION if exception else OK
         self._end(txn, result)
-        txn.done(Outcome(result, frame.pdu, response))
+        return txn, Outcome(result, frame.pdu, response)
 
     def _timed_out(self) -> None:
         self._deadline = None
@@ -335,14 +361,14 @@ class RtuMaster(BaseComponent):
         self.decoder.expect(None)
         self._quiet_until = max(self._quiet_until, self.loop.clock.now() + self.gap)
         self._end(txn, TIMEOUT)
+        self._kick()  # the next request first, as in device_data
         txn.fail(TIMEOUT, GATEWAY_TARGET_FAILED)
-        self._kick()
 
     def _end(self, txn: Transaction, result: str) -> None:
         """The bus is free again (the callback runs after, and may submit).
 
-        The caller sends the next request (``_kick``) once the callback
-        returned: after the gap, which counts from the answer's last byte
+        The caller then sends the next request (``_kick``), before the
+        callback: after the gap, which counts from the answer's last byte
         (device_data set it then), not from now: the time spent handling
         the answer is silence too.
         """

@@ -257,8 +257,9 @@ class ModbusTcpServer(BaseComponent):
                 write(sock, encode_adu(adu.transaction, unit, outcome.pdu))
 
         client.waiting += 1
-        # The client's PDU goes to the bus as it came: decode_request checked it.
-        self.master.submit(unit, request, done, sock, pdu)
+        # The client's PDU goes to the bus as it came (decode_request checked
+        # it), and the answer's comes back checked, not decoded: relayed.
+        self.master.submit(unit, request, done, sock, pdu, relay=True)
 
     def statistics(self) -> dict[str, Any]:
         return {"clients": len(self.clients), "accepted": self.accepted, "closed_bad": self.closed_bad,

@@ -407,11 +407,13 @@ def test_trickled_bytes_do_not_extend_client_partial(gateway: tuple[Gateway, fx.
 
 class CorruptingSlave(threading.Thread):
     """A unit 1 on the pair's peer end that answers FC 3 with register = address,
-    the first ``damaged`` answers with their CRC flipped (line noise)."""
+    the first ``damaged`` answers with their CRC flipped (line noise), the
+    first ``short`` ones with a register less than asked (a valid frame that
+    does not answer the request)."""
 
-    def __init__(self, fd: int, damaged: int) -> None:
+    def __init__(self, fd: int, damaged: int = 0, short: int = 0) -> None:
         super().__init__(daemon=True)
-        self.fd, self.damaged = fd, damaged
+        self.fd, self.damaged, self.short = fd, damaged, short
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -423,6 +425,9 @@ class CorruptingSlave(threading.Thread):
             while len(buf) >= 8:
                 request, buf = buf[:8], buf[8:]
                 _, _, address, count = struct.unpack(">BBHH", request[:6])
+                if self.short:
+                    self.short -= 1
+                    count -= 1
                 body = b"".join(struct.pack(">H", address + i) for i in range(count))
                 frame = encode_frame(1, bytes((3, len(body))) + body)
                 if self.damaged:
@@ -450,6 +455,32 @@ def test_an_answer_with_a_bad_crc_is_given_up_once_the_line_is_silent(tmp_path: 
                     assert c.read_holding_registers(4, count=3, device_id=1).registers == [4, 5, 6]
                     counts = gw.modbus["bus"].master.counts
                     assert counts == {(1, "invalid"): 1, (1, "ok"): 1}
+                finally:
+                    c.close()
+        finally:
+            slave.stop.set()
+            slave.join(mh.TIMEOUT)
+            os.close(peer)
+
+
+def test_a_valid_frame_that_does_not_answer_the_request_is_0x0b(tmp_path: Path) -> None:
+    """A CRC-valid answer with fewer registers than asked: relayed to no one
+    (the TCP path checks answers without decoding them), 0x0B instead."""
+    port = fx.free_port()
+    with SocatPair(tmp_path, "bus") as pair:
+        peer = pair.open_peer()
+        slave = CorruptingSlave(peer, short=1)
+        slave.start()
+        config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus="timeout = 30")
+        try:
+            with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
+                bus.wait("device_status", lambda d, status, detail: status == "online")
+                c = client(port, timeout=10)
+                try:
+                    answer = c.read_holding_registers(4, count=3, device_id=1)
+                    assert answer.isError() and answer.exception_code == GATEWAY_TARGET_FAILED
+                    assert c.read_holding_registers(4, count=3, device_id=1).registers == [4, 5, 6]
+                    assert gw.modbus["bus"].master.counts == {(1, "invalid"): 1, (1, "ok"): 1}
                 finally:
                     c.close()
         finally:

@@ -39,6 +39,7 @@ __all__ = [
     "Response",
     "decode_request",
     "decode_response",
+    "check_response",
     "is_write",
 ]
 
@@ -377,6 +378,22 @@ def decode_response(pdu: bytes, request: Request | None = None) -> Response:
                 raise ModbusError("write response does not echo address and quantity")
         return WriteResponse(fc, address, count)
     raise ModbusError(f"unsupported function code {fc}", ILLEGAL_FUNCTION)
+
+
+def check_response(pdu: bytes, request: Request) -> bool:
+    """Check ``pdu`` as the answer to ``request`` without building it: True
+    for an exception response, False for a normal one, and ModbusError
+    exactly where ``decode_response(pdu, request)`` raises.
+
+    For a relay (the gateway's Modbus TCP server), which passes the bytes on
+    and never reads the values.  Register reads, the common case, are
+    checked here; anything else is decoded.
+    """
+    if isinstance(request, ReadRequest) and request.function in (3, 4) and pdu and pdu[0] == request.function:
+        size = 2 * request.count
+        if len(pdu) == 2 + size and pdu[1] == size:
+            return False
+    return isinstance(decode_response(pdu, request), ExceptionResponse)
 
 
 def is_write(pdu: bytes) -> bool:

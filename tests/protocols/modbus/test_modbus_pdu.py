@@ -20,6 +20,7 @@ from circuits.protocols.modbus import (
     WriteRegisters,
     WriteResponse,
     WriteSingle,
+    check_response,
     decode_request,
     decode_response,
     encode_adu,
@@ -203,6 +204,49 @@ def test_response_checked_against_request_raises_only_modbus_error(request_, dat
         decode_response(data, request_)
     except ModbusError:
         pass
+
+
+def _decoded(pdu: bytes, request_) -> bool | None:  # type: ignore[no-untyped-def]
+    """What check_response must say: exception or not, None where decoding raises."""
+    try:
+        return isinstance(decode_response(pdu, request_), ExceptionResponse)
+    except ModbusError:
+        return None
+
+
+def _checked(pdu: bytes, request_) -> bool | None:  # type: ignore[no-untyped-def]
+    try:
+        return check_response(pdu, request_)
+    except ModbusError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(requests, st.data())
+def test_check_response_agrees_with_decode_response(request_, data):
+    """The relay's check (no values built) accepts and refuses what decoding does:
+    the request's own answer, that answer with a byte changed, cut or extended,
+    an exception, and random bytes."""
+    if isinstance(request_, ReadRequest) and request_.function in (3, 4):
+        answer = RegistersResponse(request_.function, tuple(range(request_.count))).encode()
+    elif isinstance(request_, ReadRequest):
+        answer = BitsResponse(request_.function, (True,) * request_.count).encode()
+    else:
+        answer = bytes((request_.function,)) + data.draw(st.binary(max_size=8))
+    edited = bytearray(answer)
+    how = data.draw(st.sampled_from(["as is", "byte", "cut", "extended", "exception", "random"]))
+    if how == "byte":
+        edited[data.draw(st.integers(0, len(edited) - 1))] = data.draw(st.integers(0, 255))
+    elif how == "cut":
+        del edited[data.draw(st.integers(0, len(edited) - 1)):]
+    elif how == "extended":
+        edited += data.draw(st.binary(min_size=1, max_size=4))
+    elif how == "exception":
+        edited = bytearray((request_.function | 0x80, data.draw(st.integers(0, 255))))
+    elif how == "random":
+        edited = bytearray(data.draw(st.binary(max_size=260)))
+    pdu = bytes(edited)
+    assert _checked(pdu, request_) == _decoded(pdu, request_)
 
 
 # -- MBAP ------------------------------------------------------------------
