@@ -156,7 +156,8 @@ class Gateway(BaseComponent):
         running gateway (a reload) also opens the port at once; at start-up
         the ``started`` event does that."""
         link = self.links[device.name] = DeviceLink(device, self.seqs.next, backoff=self.backoff(),
-                                                   statuses=self.statuses).register(self)
+                                                   statuses=self.statuses,
+                                                   traffic=self.web is not None).register(self)
         # Counters survive restarts of the gateway and of the device.
         link.restore_counters(counters if counters is not None else self.seqs.saved_counters(device.name))
         self._expect(f"device:{device.name}")
@@ -227,6 +228,8 @@ class Gateway(BaseComponent):
         except OSError as exc:
             raise StartError(f"cannot serve the dashboard on {config.web.scheme}://"
                              f"{config.web.listen}: {exc.strerror or exc}") from exc
+        for link in self.links.values():  # the hex view has something to show from now on
+            link.keep_traffic()
         self._expect(part)
 
     def stop_web(self) -> None:

@@ -73,7 +73,7 @@ class DeviceLink(BaseComponent):
     def __init__(self, device: DeviceConfig, next_seq: Callable[[str], int], *,
                  backoff: Backoff | None = None, settle: float = 0.05,
                  resolver: Callable[[DeviceConfig], str | None] = resolve,
-                 statuses: DeviceStatuses | None = None) -> None:
+                 statuses: DeviceStatuses | None = None, traffic: bool = True) -> None:
         super().__init__(channel=device_channel(device.name))
         self.config = device
         self.device = device.name
@@ -106,8 +106,11 @@ class DeviceLink(BaseComponent):
         self._reopening: str | None = None  # the reason of a reopen in progress
         self._silent_spell = False  # an idle reopen was logged, no data since
         self._removed = False  # stop() was called: never reopen
-        #: The last traffic both ways, for the device page's hex view.
-        self.traffic = TrafficRing()
+        #: The last traffic both ways, for the device page's hex view; None
+        #: while no dashboard could show it (``traffic=False``, see
+        #: :meth:`keep_traffic`): recording is a sixth of a bridged echo's
+        #: Python work.
+        self.traffic: TrafficRing | None = TrafficRing() if traffic else None
         #: Who else takes the bytes read, called in this order (see module doc).
         self._consumers: list[Callable[[bytes], None]] = []
         self.serial = Serial(
@@ -142,6 +145,12 @@ class DeviceLink(BaseComponent):
         if consumer in self._consumers:
             self._consumers.remove(consumer)
 
+    def keep_traffic(self) -> TrafficRing:
+        """Record the traffic from now on (a dashboard started); its ring."""
+        if self.traffic is None:
+            self.traffic = TrafficRing()
+        return self.traffic
+
     # -- sending (the TCP bridge's hot path: a call, not an event) -----------
 
     def send(self, data: bytes) -> bool:
@@ -158,7 +167,9 @@ class DeviceLink(BaseComponent):
             self.dropped_to_device += len(data)
             return waiting
         self.bytes_out += len(data)
-        self.traffic.sent(data)
+        traffic = self.traffic
+        if traffic is not None:
+            traffic.sent(data)
         return waiting
 
     # -- opening -------------------------------------------------------------
@@ -330,7 +341,9 @@ class DeviceLink(BaseComponent):
                 if self._silent_spell:
                     log.info("%s: data again after idle reopens", self.device)
             self._silent_spell = False
-        self.traffic.received(data)
+        traffic = self.traffic
+        if traffic is not None:
+            traffic.received(data)
         for consumer in self._consumers:
             try:
                 consumer(data)

@@ -174,3 +174,39 @@ def test_a_watcher_that_does_not_read_is_dropped_and_the_device_goes_on(tmp_path
         finally:
             slow.close()
             os.close(fd)
+
+
+def test_the_ring_exists_only_once_a_dashboard_could_show_it(tmp_path: Path, pair: SocatPair) -> None:
+    # Without [web] nobody can read the hex view, and recording is a good
+    # part of a bridged echo's work: no ring. A dashboard started later (a
+    # reload that adds [web]) gets rings that record from then on.
+    from gateway.app import Gateway
+    from gateway.sdnotify import SystemdNotifier
+
+    with_web = make_config(tmp_path, pair)
+    without = parse_config(f"""
+[gateway]
+name = "greenhouse"
+state_dir = {json.dumps(str(tmp_path / "state"))}
+
+[[device]]
+name = "thermo"
+port = {json.dumps(str(pair.dev))}
+profile = "keyvalue"
+""", "<test>", check_profile=check_profile)
+    gateway = Gateway(without, notifier=SystemdNotifier({}))
+    try:
+        link = gateway.links["thermo"]
+        assert link.traffic is None
+        link.take(b"temp=1\n")  # bytes are still counted and parsed
+        assert link.bytes_in == 7
+        gateway.start_web(with_web)
+        ring = link.traffic
+        assert ring is not None and len(ring) == 0
+        link.take(b"temp=2\n")
+        assert [c.data for c in ring] == [b"temp=2\n"] and ring.statistics()["rx"] == 7
+        assert link.keep_traffic() is ring  # one ring, not a new one per dashboard start
+    finally:
+        gateway.stop_web()
+        gateway.close()
+        gateway.loop.close()
