@@ -11,8 +11,8 @@ pty pairs, in turn for:
 
 Each gateway is started with a NOTIFY_SOCKET, so READY=1 says it is up; then
 each device gets a few hundred simulated readings (through the dashboard
-and the spool/uplink in ``full``), a dashboard page and a WebSocket client
-are served once, and after a settle the gateway's VmRSS and VmHWM (peak)
+and the spool/uplink in ``full``), a dashboard page with its static files
+(and a favicon's 404, as a browser asks) and a WebSocket client are served once, and after a settle the gateway's VmRSS and VmHWM (peak)
 are read from /proc/PID/status. For scale, the JSON also gives the RSS of
 a bare interpreter (``python -S``), the floor under any gateway.
 
@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,16 @@ def status_kib(pid: int) -> dict[str, int]:
 
 
 def touch_web(port: int) -> None:
-    """One page and one WebSocket upgrade, so the dashboard's serving paths are loaded too."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
-        response.read()
+    """One page with what a browser then fetches for it (its static files, a favicon
+    that is not there) and one WebSocket upgrade, so the dashboard's serving paths
+    are loaded too."""
+    for path in ("/", "/static/dashboard.css", "/static/chart.js", "/static/dashboard.js", "/favicon.ico"):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404 or path != "/favicon.ico":
+                raise
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
