@@ -12,11 +12,11 @@ the answer's last byte, so the time spent relaying it and receiving the
 next request is part of it; a gap that has passed by the time the chunk
 holding the answer is handled (always so with 0) sends the next request in
 the same loop pass, with no timer, and before the answer is handed on: the
-port's write goes out ahead of the TCP client's.  An answer that arrived whole but failed
-its CRC is given up once the line has been silent for t3.5 (its tail has
-passed, and a good answer right behind noise would have been found by
-then), not after the request's full timeout; that silence is the spec's
-whatever the frame gap, since it decides where a damaged frame ends.
+port's write goes out ahead of the TCP client's.  An answer that arrived
+whole but failed its CRC is given up once the line has been silent for t3.5
+(its tail has passed, and a good answer right behind noise would have been
+found by then), not after the request's full timeout; that silence is the
+spec's whatever the frame gap, since it decides where a damaged frame ends.
 Everything here runs on the gateway's loop: the wait for an answer and the
 gap are timers on its heap, the port is the
 :class:`~gateway.device.DeviceLink`'s Serial (this component handles its
@@ -78,8 +78,8 @@ class Outcome(NamedTuple):
     0x0B, ``invalid``: 0x0B, ``offline``: 0x0A, ``busy``: 0x06) or empty
     for a broadcast, which is never answered.  ``response`` is the decoded
     answer for ``ok`` and ``exception`` (None for a request submitted with
-    ``relay``).  A named tuple: one is made per
-    request, and a frozen dataclass costs twice as much to build.
+    ``relay``).  A named tuple: one is made per request, and a frozen
+    dataclass costs twice as much to build.
     """
 
     result: str
