@@ -436,40 +436,20 @@ class CorruptingSlave(threading.Thread):
                 os.write(self.fd, frame)
 
 
-def test_an_answer_with_a_bad_crc_is_given_up_once_the_line_is_silent(tmp_path: Path) -> None:
-    """Not after the request's timeout (30 s here, longer than the client waits):
-    the answer was whole and damaged, so the client gets 0x0B once t3.5 passed."""
+@pytest.mark.parametrize("damage", [
+    # Not after the request's timeout (30 s here, longer than the client
+    # waits): the answer was whole and damaged, so the client gets 0x0B
+    # once t3.5 passed.
+    pytest.param({"damaged": 1}, id="a bad CRC is given up once the line is silent"),
+    # A CRC-valid answer with fewer registers than asked: relayed to no one
+    # (the TCP path checks answers without decoding them), 0x0B instead.
+    pytest.param({"short": 1}, id="a valid frame that does not answer the request"),
+])
+def test_a_bad_answer_is_0x0b_and_the_next_request_is_served(tmp_path: Path, damage: dict[str, int]) -> None:
     port = fx.free_port()
     with SocatPair(tmp_path, "bus") as pair:
         peer = pair.open_peer()
-        slave = CorruptingSlave(peer, damaged=1)
-        slave.start()
-        config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus="timeout = 30")
-        try:
-            with fx.running_gateway(config, mh.TIMEOUT) as (gw, bus):
-                bus.wait("device_status", lambda d, status, detail: status == "online")
-                c = client(port, timeout=10)
-                try:
-                    answer = c.read_holding_registers(4, count=3, device_id=1)
-                    assert answer.isError() and answer.exception_code == GATEWAY_TARGET_FAILED
-                    assert c.read_holding_registers(4, count=3, device_id=1).registers == [4, 5, 6]
-                    counts = gw.modbus["bus"].master.counts
-                    assert counts == {(1, "invalid"): 1, (1, "ok"): 1}
-                finally:
-                    c.close()
-        finally:
-            slave.stop.set()
-            slave.join(mh.TIMEOUT)
-            os.close(peer)
-
-
-def test_a_valid_frame_that_does_not_answer_the_request_is_0x0b(tmp_path: Path) -> None:
-    """A CRC-valid answer with fewer registers than asked: relayed to no one
-    (the TCP path checks answers without decoding them), 0x0B instead."""
-    port = fx.free_port()
-    with SocatPair(tmp_path, "bus") as pair:
-        peer = pair.open_peer()
-        slave = CorruptingSlave(peer, short=1)
+        slave = CorruptingSlave(peer, **damage)
         slave.start()
         config = mh.modbus_config(tmp_path / "state", pair.dev, modbus_tcp=port, modbus="timeout = 30")
         try:
